@@ -1,0 +1,32 @@
+# Set-up and entry points. `make demo` runs the main job; `make test` runs the test suite.
+# Both create .venv on first use. TORCH_SPEC pins the CPU wheel on CPU machines; on a CUDA machine use
+#   make setup TORCH_SPEC=torch FAISS_EXTRA=gpu
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+FAISS_EXTRA ?= cpu
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(FAISS_EXTRA)
+
+.PHONY: setup demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e ".[$(FAISS_EXTRA),test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m harness.study ablation_sca
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q tests
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest tests/bench --benchmark-only
+
+clean:
+	rm -rf $(VENV) runs .cache

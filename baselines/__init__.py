@@ -1,0 +1,1 @@
+"""Single-memory baselines built from mmm's parts (DCL, PGM-style centroid matching)."""

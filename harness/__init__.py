@@ -1,0 +1,1 @@
+"""Study runner: CLI, study specs, Optuna storage and cells, stage cache, results table."""

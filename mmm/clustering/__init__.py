@@ -1,0 +1,1 @@
+"""CMC clustering: exact kNN, sparse k-reciprocal Jaccard distance, DBSCAN on sparse distances."""

@@ -1,0 +1,1 @@
+"""Datasets: records, readers of the real SYSU-MM01 and RegDB layouts, synthetic stand-ins, image caches."""

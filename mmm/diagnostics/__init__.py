@@ -1,0 +1,1 @@
+"""Ground-truth diagnostics (ARI, matching accuracy, view separation). Called by the harness only."""

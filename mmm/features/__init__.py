@@ -1,0 +1,1 @@
+"""Feature extraction for clustering and evaluation (flip average, L2 normalisation)."""

@@ -1,0 +1,1 @@
+"""Cluster memories: the momentum-updated cluster memory with ClusterNCE, and CMC's hybrid memory."""

@@ -1,0 +1,1 @@
+"""Backbones: torchvision-compatible ResNets and the two-stream AGW model."""

@@ -1,0 +1,1 @@
+"""Tidy results to figures to a self-contained HTML report."""

@@ -1,0 +1,1 @@
+"""One module per study: variants, search space, datasets, seeds and per-profile sizes."""

@@ -1,0 +1,19 @@
+"""What one pipeline run returns: test metrics per protocol, per-epoch diagnostics, per-stage wall time."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+METRICS = ("R1", "R10", "R20", "mAP", "mINP")
+
+
+@dataclass
+class RunResult:
+    """metrics[protocol][metric] as percentages (protocol: 'all'/'indoor' for SYSU, 'v2i'/'i2v' for RegDB;
+    metric one of METRICS). epochs: one dict per training epoch (stage, epoch, loss, cluster counts, and the
+    ground-truth diagnostics when the caller asked for them). stage_seconds: wall time per stage name."""
+
+    metrics: dict[str, dict[str, float]]
+    epochs: list[dict[str, Any]] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,114 @@
+"""The pipeline's configuration: every stage's constants, the ablation toggles and the paper-vs-code choices.
+
+Defaults are the paper's (DESIGN §1); profiles (mmm.pipeline.profiles) override sizes for CPU runs.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Literal
+
+DatasetName = Literal["sysu", "regdb"]
+Solver = Literal["hungarian", "greedy"]
+CostDirection = Literal["visible", "infrared"]
+IntraDistance = Literal["l2sq", "l1"]
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    # --- data and model ---
+    dataset: DatasetName = "sysu"  # which dataset's constants apply (eps, CMC k1/k2)
+    backbone: str = "agw_resnet50"  # preset name from mmm.models.agw.create_backbone
+    pretrained: str | None = None  # local torchvision-format ResNet state dict, or None for random init
+    height: int = 288  # input height in pixels
+    width: int = 144  # input width in pixels
+    pad: int = 10  # zero padding before the random crop
+    seed: int = 0  # seeds model init, sampling, augmentation, k-means and the GMM
+    workers: int = 0  # reserved for loader threads; 0 = main thread
+    # --- stage A: intra-modality cluster contrast (DCL) ---
+    epochs_a: int = 50  # stage-A epochs (one clustering per epoch)
+    iters_a: int = 200  # optimiser steps per stage-A epoch
+    batch_p: int = 12  # pseudo-identities per modality in a stage-A/B batch
+    batch_k: int = 16  # instances per pseudo-identity in a stage-A/B batch
+    lr: float = 3.5e-4  # Adam learning rate of stages A and B
+    weight_decay: float = 5e-4  # Adam weight decay of stages A and B
+    step_size: int = 20  # StepLR period (epochs) of stages A and B
+    k1: int = 30  # Jaccard k1 of the per-modality clustering
+    k2: int = 6  # Jaccard k2 of the per-modality clustering
+    eps: float | None = None  # DBSCAN eps; None = 0.6 for sysu, 0.3 for regdb (code)
+    min_samples: int = 4  # DBSCAN min_samples
+    temperature: float = 0.05  # ClusterNCE temperature tau
+    momentum: float = 0.1  # memory momentum m: c <- m*c + (1-m)*f
+    # --- stage B: CMC cross-modality clustering ---
+    cmc: bool = True  # run stage B (off: MMLM/stage C start from the stage-A model)
+    epochs_b: int = 50  # stage-B epochs
+    iters_b: int = 200  # optimiser steps per stage-B epoch
+    k1_cross: int | None = None  # pooled Jaccard k1; None = 40 sysu / 38 regdb
+    k2_cross: int | None = None  # pooled Jaccard k2; None = 32 sysu / 18 regdb
+    cmc_two_steps: bool = True  # code: one step on L_V+L_R then one on L_VR; False: one step on the sum
+    # --- MMLM ---
+    mmlm: bool = True  # off: stop after stage B and evaluate that model ("CMC only")
+    memories: int = 4  # sub-centres per cluster (1 = centroid matching)
+    solver: Solver = "hungarian"  # paper: Hungarian + second round; code: greedy argmin
+    cost_direction: CostDirection = "visible"  # paper sums over visible memories; code over infrared
+    kmeans_iters: int = 20  # batched k-means iterations for the sub-centres
+    # --- stage C: SCA ---
+    epochs_c: int = 80  # stage-C epochs (paper 80, code 100)
+    iters_c: int = 200  # optimiser steps per stage-C epoch
+    batch_p_c: int = 8  # pseudo-identities per stage-C batch (each with both modalities)
+    batch_k_c: int = 4  # instances per identity and modality in a stage-C batch
+    lr_head: float = 0.1  # SGD learning rate of the classifier
+    lr_backbone: float = 0.01  # SGD learning rate of the backbone
+    warmup_epochs: int = 10  # linear learning-rate warm-up
+    milestones: tuple[int, ...] = (20, 40)  # x0.1 learning-rate steps
+    plain_ce_epochs: int = 5  # first epochs train plain CE on all samples (no weighting, no SCA terms)
+    intra: bool = True  # L_intra on
+    inter: bool = True  # L_inter on
+    confidence: bool | None = None  # GMM weighting; None = on whenever intra or inter is on
+    lambda_intra: float = 0.5  # weight of L_intra
+    lambda_inter: float = 0.05  # weight of L_inter
+    intra_distance: IntraDistance = "l2sq"  # paper: squared L2; code: L1
+    inter_start_epoch: int = 15  # paper starts L_inter at epoch 15; code at 0
+    triplet_margin: float = 0.2  # batch-hard triplet margin (code)
+    # --- evaluation ---
+    eval_trials: int = 10  # SYSU gallery draws to average over
+
+    def __post_init__(self) -> None:
+        if self.dataset not in ("sysu", "regdb"):
+            raise ValueError(f"PipelineConfig.dataset: expected 'sysu' or 'regdb', got {self.dataset!r}")
+        if self.memories < 1:
+            raise ValueError(f"PipelineConfig.memories: expected >= 1, got {self.memories}")
+        if self.solver not in ("hungarian", "greedy"):
+            raise ValueError(f"PipelineConfig.solver: expected 'hungarian' or 'greedy', got {self.solver!r}")
+        if self.cost_direction not in ("visible", "infrared"):
+            raise ValueError(
+                f"PipelineConfig.cost_direction: expected 'visible' or 'infrared', got {self.cost_direction!r}"
+            )
+        if self.intra_distance not in ("l2sq", "l1"):
+            raise ValueError(f"PipelineConfig.intra_distance: expected 'l2sq' or 'l1', got {self.intra_distance!r}")
+
+    @property
+    def resolved_eps(self) -> float:
+        return self.eps if self.eps is not None else (0.6 if self.dataset == "sysu" else 0.3)
+
+    @property
+    def resolved_k1_cross(self) -> int:
+        return self.k1_cross if self.k1_cross is not None else (40 if self.dataset == "sysu" else 38)
+
+    @property
+    def resolved_k2_cross(self) -> int:
+        return self.k2_cross if self.k2_cross is not None else (32 if self.dataset == "sysu" else 18)
+
+    @property
+    def resolved_confidence(self) -> bool:
+        return self.confidence if self.confidence is not None else (self.intra or self.inter)
+
+    def with_overrides(self, **overrides: Any) -> "PipelineConfig":
+        """A copy with fields replaced; an unknown field is an error naming the valid ones."""
+        valid = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - valid)
+        if unknown:
+            raise ValueError(f"unknown PipelineConfig field(s) {unknown}; valid: {sorted(valid)}")
+        return replace(self, **overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,156 @@
+"""Identity-balanced batch samplers over pseudo-labels: P identities × K instances per modality.
+
+Both samplers see only pseudo-labels (cluster ids from clustering or matching, -1 for DBSCAN outliers, which
+are never drawn); they never receive ground truth. A batch is an `IndexBatch` of two int64 arrays of P·K
+positions into the visible and the infrared label arrays, identity-major (K positions of the first identity,
+then K of the second, ...). An identity with fewer than K members is drawn with replacement.
+
+- `ModalityBatchSampler` (stages A and B): visible and infrared labels are separate label spaces; P identities
+  are drawn independently per modality.
+- `IdentityBalancedSampler` (stage C): one shared label space; P identities present in both modalities, each
+  with K visible and K infrared positions, so position i of both arrays belongs to the same identity.
+
+A sampler yields a fixed number of batches per pass and is deterministic given its seed: iterating it again
+gives the same batches. Build one per epoch with seed=(run_seed, epoch) for batches that change every epoch.
+"""
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+OUTLIER = -1
+
+
+class IndexBatch(NamedTuple):
+    """One batch: positions into the visible and the infrared label arrays (int64, P·K each)."""
+
+    visible: np.ndarray
+    infrared: np.ndarray
+
+
+class _LabelGroups:
+    """Positions of each non-outlier label of one modality."""
+
+    def __init__(self, labels: np.ndarray, name: str) -> None:
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"{name} labels must be a 1-D integer array, got {labels.dtype}{labels.shape}")
+        if labels.size and labels.min() < OUTLIER:
+            raise ValueError(f"{name} labels must be >= {OUTLIER} ({OUTLIER} marks outliers), got {labels.min()}")
+        kept = np.flatnonzero(labels != OUTLIER)
+        order = kept[np.argsort(labels[kept], kind="stable")]
+        self.ids, starts = np.unique(labels[order], return_index=True)
+        self.members = dict(zip(self.ids.tolist(), np.split(order.astype(np.int64), starts[1:])))
+
+    def draw(self, rng: np.random.Generator, ids: np.ndarray, k: int) -> np.ndarray:
+        """K positions of each identity in `ids`, concatenated in that order."""
+        picks = []
+        for identity in ids.tolist():
+            members = self.members[identity]
+            picks.append(rng.choice(members, size=k, replace=len(members) < k))
+        return np.concatenate(picks)
+
+
+class _BatchSampler(ABC):
+    """What both samplers share: arguments, the seeded pass, and the per-batch identity count."""
+
+    def __init__(self, num_identities: int, num_instances: int, iterations: int, seed: int | Sequence[int]) -> None:
+        counts = {"num_identities": num_identities, "num_instances": num_instances, "iterations": iterations}
+        for name, value in counts.items():
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        self.num_instances = num_instances
+        self.iterations = iterations
+        self._requested = num_identities
+        self._seed = seed
+
+    def __len__(self) -> int:
+        return self.iterations
+
+    def __iter__(self) -> Iterator[IndexBatch]:
+        rng = np.random.default_rng(self._seed)
+        for _ in range(self.iterations):
+            yield self._batch(rng)
+
+    @abstractmethod
+    def _batch(self, rng: np.random.Generator) -> IndexBatch:
+        """One batch, drawn from the pass's generator."""
+
+    def _identities_per_batch(self, available: int, what: str) -> int:
+        """P, or every available identity (with a warning) when fewer than P exist."""
+        if available < self._requested:
+            logger.warning(
+                "only %d %s for batches of %d identities; each batch uses all %d",
+                available, what, self._requested, available,
+            )
+        return min(available, self._requested)
+
+
+class ModalityBatchSampler(_BatchSampler):
+    """Stages A and B: P identities × K instances drawn independently from each modality's own label space."""
+
+    def __init__(
+        self,
+        labels_visible: np.ndarray,
+        labels_infrared: np.ndarray,
+        num_identities: int,
+        num_instances: int,
+        iterations: int,
+        seed: int | Sequence[int],
+    ) -> None:
+        super().__init__(num_identities, num_instances, iterations, seed)
+        self._visible = _LabelGroups(labels_visible, "visible")
+        self._infrared = _LabelGroups(labels_infrared, "infrared")
+        for groups, name in ((self._visible, "visible"), (self._infrared, "infrared")):
+            if len(groups.ids) == 0:
+                raise ValueError(f"no {name} identity to sample: every {name} label is an outlier ({OUTLIER})")
+        self.identities_visible = self._identities_per_batch(len(self._visible.ids), "visible identities")
+        self.identities_infrared = self._identities_per_batch(len(self._infrared.ids), "infrared identities")
+
+    def _batch(self, rng: np.random.Generator) -> IndexBatch:
+        visible_ids = rng.choice(self._visible.ids, size=self.identities_visible, replace=False)
+        infrared_ids = rng.choice(self._infrared.ids, size=self.identities_infrared, replace=False)
+        return IndexBatch(
+            self._visible.draw(rng, visible_ids, self.num_instances),
+            self._infrared.draw(rng, infrared_ids, self.num_instances),
+        )
+
+
+class IdentityBalancedSampler(_BatchSampler):
+    """Stage C: P identities of a label space shared by both modalities, each with K visible and K infrared
+    positions. Only identities with members in both modalities are drawn."""
+
+    def __init__(
+        self,
+        labels_visible: np.ndarray,
+        labels_infrared: np.ndarray,
+        num_identities: int,
+        num_instances: int,
+        iterations: int,
+        seed: int | Sequence[int],
+    ) -> None:
+        super().__init__(num_identities, num_instances, iterations, seed)
+        self._visible = _LabelGroups(labels_visible, "visible")
+        self._infrared = _LabelGroups(labels_infrared, "infrared")
+        self.shared_ids = np.intersect1d(self._visible.ids, self._infrared.ids)
+        if len(self.shared_ids) == 0:
+            raise ValueError(
+                f"no identity has both visible and infrared members ({len(self._visible.ids)} visible and "
+                f"{len(self._infrared.ids)} infrared identities, none in common)"
+            )
+        self.identities_per_batch = self._identities_per_batch(
+            len(self.shared_ids), "identities present in both modalities"
+        )
+
+    def _batch(self, rng: np.random.Generator) -> IndexBatch:
+        ids = rng.choice(self.shared_ids, size=self.identities_per_batch, replace=False)
+        return IndexBatch(
+            self._visible.draw(rng, ids, self.num_instances),
+            self._infrared.draw(rng, ids, self.num_instances),
+        )

@@ -44,7 +44,7 @@ class PipelineConfig:
     iters_b: int = 200  # optimiser steps per stage-B epoch
     k1_cross: int | None = None  # pooled Jaccard k1; None = 40 sysu / 38 regdb
     k2_cross: int | None = None  # pooled Jaccard k2; None = 32 sysu / 18 regdb
-    cmc_two_steps: bool = True  # code: one step on L_V+L_R then one on L_VR; False: one step on the sum
+    cmc_two_steps: bool = False  # paper: one step on L_V+L_R+L_VR; code (True): a step on L_V+L_R, then one on L_VR
     # --- MMLM ---
     mmlm: bool = True  # off: stop after stage B and evaluate that model ("CMC only")
     memories: int = 4  # sub-centres per cluster (1 = centroid matching)

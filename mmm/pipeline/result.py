@@ -11,9 +11,11 @@ METRICS = ("R1", "R10", "R20", "mAP", "mINP")
 class RunResult:
     """metrics[protocol][metric] as percentages (protocol: 'all'/'indoor' for SYSU, 'v2i'/'i2v' for RegDB;
     metric one of METRICS). epochs: one dict per training epoch (stage, epoch, loss, cluster counts, and the
-    ground-truth diagnostics when the caller asked for them). stage_seconds: wall time per stage name."""
+    ground-truth diagnostics when the caller asked for them). stage_seconds: wall time per stage name (the
+    time to load it when the stage came from the stage store, named in cached_stages)."""
 
     metrics: dict[str, dict[str, float]]
     epochs: list[dict[str, Any]] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    cached_stages: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,164 @@
+"""Stage C, SCA: training on the fixed matched labels with confidence-weighted cross-entropy, batch-hard triplet,
+and the soft cluster-level alignment terms L_intra and L_inter."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mmm.alignment.confidence import gmm_confidence
+from mmm.alignment.intra import intra_loss, weighted_prototypes
+from mmm.alignment.inter import inter_loss
+from mmm.alignment.triplet import batch_hard_triplet
+from mmm.data.records import Modality
+from mmm.data.sampler import IdentityBalancedSampler
+from mmm.data.transforms import eval_transform
+from mmm.pipeline.augment import Augmenter
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.schedules import warmup_multistep
+from mmm.pipeline.seeds import stage_seed, torch_seed
+from mmm.pipeline.training_images import TrainingImages, batch_tensor
+
+log = logging.getLogger(__name__)
+
+EpochHook = Callable[[int, dict[str, float]], None]
+
+
+@dataclass(frozen=True)
+class MatchedLabels:
+    visible: np.ndarray  # [Nv] infrared-space label of each visible sample after transfer, -1 = dropped
+    infrared: np.ndarray  # [Nr] infrared cluster label, -1 = outlier
+
+    @property
+    def num_classes(self) -> int:
+        return int(max(self.visible.max(), self.infrared.max())) + 1
+
+
+@dataclass
+class _SampleState:
+    """Per-sample confidence and per-class prototypes of one modality, refreshed each epoch."""
+
+    weights: torch.Tensor
+    prototypes: torch.Tensor | None
+
+
+def train_alignment_stage(
+    model: torch.nn.Module,
+    images: TrainingImages,
+    labels: MatchedLabels,
+    config: PipelineConfig,
+    device: torch.device,
+    on_epoch: EpochHook,
+) -> None:
+    """Stage C trained in place on `model`."""
+    num_classes = labels.num_classes
+    classifier = torch.nn.Linear(model.feature_dim, num_classes, bias=False).to(device)
+    optimizer = torch.optim.SGD(
+        [
+            {"params": [p for p in model.parameters() if p.requires_grad], "lr": config.lr_backbone},
+            {"params": list(classifier.parameters()), "lr": config.lr_head},
+        ],
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=5e-4,
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_multistep(config.warmup_epochs, config.milestones))
+    augment = Augmenter(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, "C")))
+    targets_v = torch.from_numpy(labels.visible)
+    targets_r = torch.from_numpy(labels.infrared)
+    for epoch in range(config.epochs_c):
+        sca_on = epoch >= config.plain_ce_epochs
+        use_confidence = sca_on and config.resolved_confidence
+        use_intra = sca_on and config.intra and config.lambda_intra > 0
+        use_inter = sca_on and config.inter and config.lambda_inter > 0 and epoch >= config.inter_start_epoch
+        states = {
+            Modality.VISIBLE: _SampleState(torch.ones(len(labels.visible)), None),
+            Modality.INFRARED: _SampleState(torch.ones(len(labels.infrared)), None),
+        }
+        if use_confidence or use_intra:
+            for modality, targets in ((Modality.VISIBLE, targets_v), (Modality.INFRARED, targets_r)):
+                states[modality] = _sample_state(
+                    model, classifier, images.of(modality), modality, targets, num_classes,
+                    use_confidence, use_intra, config.seed + epoch, device,
+                )
+        sampler = IdentityBalancedSampler(
+            labels.visible, labels.infrared, config.batch_p_c, config.batch_k_c, config.iters_c,
+            seed=stage_seed(config.seed, "C", epoch),
+        )
+        model.train()
+        sums: dict[str, float] = {}
+        for index_v, index_r in sampler:
+            view1, view2 = augment.visible(batch_tensor(images.visible, index_v))
+            infrared = augment.infrared(batch_tensor(images.infrared, index_r))
+            _, bn = model.forward_visible_infrared(torch.cat([view1, view2]).to(device), infrared.to(device))
+            y_v = targets_v[index_v].repeat(2).to(device)
+            y_r = targets_r[index_r].to(device)
+            y = torch.cat([y_v, y_r])
+            weights = torch.cat([
+                states[Modality.VISIBLE].weights[index_v].repeat(2),
+                states[Modality.INFRARED].weights[index_r],
+            ]).to(device)
+            normed = F.normalize(bn, dim=1)
+            n_v = len(y_v)
+            terms = {
+                "ce": (weights * F.cross_entropy(classifier(bn), y, reduction="none")).mean(),
+                "triplet": batch_hard_triplet(normed, y, margin=config.triplet_margin),
+            }
+            if use_intra:
+                terms["intra"] = config.lambda_intra * (
+                    intra_loss(normed[:n_v], y_v, states[Modality.VISIBLE].prototypes.to(device), config.intra_distance)
+                    + intra_loss(normed[n_v:], y_r, states[Modality.INFRARED].prototypes.to(device), config.intra_distance)
+                )
+            if use_inter:
+                terms["inter"] = config.lambda_inter * inter_loss(normed[:n_v], normed[n_v:], y_v, y_r)
+            loss = sum(terms.values())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            for name, value in terms.items():
+                sums[name] = sums.get(name, 0.0) + float(value) / config.iters_c
+        scheduler.step()
+        sums["loss"] = sum(sums.values())
+        log.info("stage C epoch %d/%d: %s", epoch + 1, config.epochs_c, sums)
+        on_epoch(epoch, sums)
+
+
+@torch.no_grad()
+def _sample_state(
+    model: torch.nn.Module,
+    classifier: torch.nn.Linear,
+    images: np.ndarray,
+    modality: Modality,
+    targets: torch.Tensor,
+    num_classes: int,
+    use_confidence: bool,
+    use_prototypes: bool,
+    seed: int,
+    device: torch.device,
+    batch_size: int = 256,
+) -> _SampleState:
+    """Per-sample CE of the un-augmented images -> GMM confidence; confidence-weighted class prototypes."""
+    was_training = model.training
+    model.eval()
+    features, losses = [], []
+    for start in range(0, len(images), batch_size):
+        index = np.arange(start, min(start + batch_size, len(images)))
+        batch = eval_transform(batch_tensor(images, index)).to(device)
+        bn = model(batch, modality)
+        features.append(F.normalize(bn, dim=1).cpu())
+        losses.append(F.cross_entropy(classifier(bn), targets[index].clamp(min=0).to(device), reduction="none").cpu())
+    model.train(was_training)
+    features_all = torch.cat(features)
+    valid = targets >= 0
+    weights = torch.ones(len(targets))
+    if use_confidence:
+        weights[valid] = torch.as_tensor(gmm_confidence(torch.cat(losses)[valid].numpy(), seed=seed), dtype=torch.float32)
+    weights[~valid] = 0.0
+    prototypes = None
+    if use_prototypes:
+        prototypes = weighted_prototypes(features_all[valid], targets[valid], weights[valid], num_classes)
+    return _SampleState(weights, prototypes)

@@ -1,0 +1,57 @@
+"""CMC's cross-modality link (stage B): a pooled, modality-balanced clustering of both modalities and a hybrid
+memory trained by the pooled clusters that hold both modalities."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from mmm.memory.hybrid_memory import HybridMemory
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.contrast import EpochClusters
+from mmm.pipeline.pseudo_labels import cluster_count, cluster_features
+
+
+@dataclass
+class CmcLink:
+    pooled: np.ndarray  # pooled label per row: visible rows first, then infrared rows (-1 = outlier)
+    memory: HybridMemory
+    separate_step: bool
+    num_visible: int
+
+    @property
+    def pseudo(self) -> dict[str, np.ndarray]:
+        return {"pooled": self.pooled}
+
+    def _targets(self, rows_v: np.ndarray, rows_r: np.ndarray, device: torch.device) -> torch.Tensor:
+        return torch.from_numpy(np.r_[self.pooled[rows_v], self.pooled[self.num_visible + rows_r]]).to(device)
+
+    def loss(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> torch.Tensor:
+        features = torch.cat([feats_v, feats_r])
+        targets = self._targets(rows_v, rows_r, features.device)
+        kept = targets >= 0
+        if not bool(kept.any()):
+            return features.sum() * 0.0
+        return self.memory.loss(features[kept], targets[kept])
+
+    def update(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> None:
+        features = torch.cat([feats_v, feats_r])
+        targets = self._targets(rows_v, rows_r, features.device)
+        kept = targets >= 0
+        self.memory.update(features[kept], targets[kept])
+
+
+def cmc_link(clusters: EpochClusters, config: PipelineConfig) -> CmcLink:
+    """Cluster the pooled set with the modality-balanced Jaccard distance and build the hybrid memory."""
+    pooled_features = torch.cat([clusters.features.visible, clusters.features.infrared])
+    num_visible = len(clusters.features.visible)
+    modality = np.r_[np.zeros(num_visible, np.int64), np.ones(len(clusters.features.infrared), np.int64)]
+    pooled = cluster_features(
+        pooled_features, config.resolved_k1_cross, config.resolved_k2_cross, config.resolved_eps,
+        config.min_samples, modality=modality,
+    )
+    memory = HybridMemory(pooled_features.shape[1], max(cluster_count(pooled), 1), config.temperature, config.momentum)
+    if cluster_count(pooled):
+        memory.initialise_from_members(pooled_features, pooled, modality)
+    return CmcLink(pooled, memory.to(clusters.memory_v.features.device), config.cmc_two_steps, num_visible)

@@ -1,0 +1,157 @@
+"""Stages A and B: cluster contrast with one memory per modality, re-clustered every epoch.
+
+Stage A (the DCL baseline) trains the two memories alone. A second stage adds a cross-modality link built each
+epoch from the current features and labels: CMC's pooled clustering with a hybrid memory (stage B), or the
+PGM-style centroid matching of the baselines. The link decides what ties the modalities; the loop is shared.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+import torch
+
+from mmm.data.records import Modality
+from mmm.data.sampler import ModalityBatchSampler
+from mmm.features.extract import extract_features
+from mmm.memory.cluster_memory import ClusterMemory, cluster_centroids
+from mmm.pipeline.augment import Augmenter
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.pseudo_labels import cluster_count, cluster_features
+from mmm.pipeline.schedules import step_decay
+from mmm.pipeline.seeds import stage_seed, torch_seed
+from mmm.pipeline.training_images import TrainingImages, batch_tensor
+
+log = logging.getLogger(__name__)
+
+# (epoch, values, pseudo-labels) after each epoch; values hold the loss and cluster counts
+EpochHook = Callable[[int, dict[str, float], dict[str, np.ndarray]], None]
+
+
+@dataclass(frozen=True)
+class ModalityFeatures:
+    visible: torch.Tensor  # [Nv, D] L2-normalised
+    infrared: torch.Tensor  # [Nr, D] L2-normalised
+
+
+@dataclass(frozen=True)
+class EpochClusters:
+    """What a link is built from: this epoch's features, per-modality labels and memories."""
+
+    features: ModalityFeatures
+    labels_v: np.ndarray
+    labels_r: np.ndarray
+    memory_v: ClusterMemory
+    memory_r: ClusterMemory
+
+
+class CrossModalityLink(Protocol):
+    """A cross-modality loss for one epoch. Row indices are into the visible / infrared training rows; the
+    visible rows of a batch appear twice (two views) and the indices say so."""
+
+    pseudo: dict[str, np.ndarray]  # extra pseudo-labels for diagnostics (e.g. "pooled")
+    separate_step: bool  # True: optimise this loss in its own step after the per-modality step
+
+    def loss(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> torch.Tensor:
+        ...
+
+    def update(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> None:
+        ...
+
+
+LinkFactory = Callable[[EpochClusters, PipelineConfig], CrossModalityLink]
+
+
+def extract_both(model: torch.nn.Module, images: TrainingImages, device: torch.device) -> ModalityFeatures:
+    return ModalityFeatures(
+        extract_features(model, images.visible, Modality.VISIBLE, device=device),
+        extract_features(model, images.infrared, Modality.INFRARED, device=device),
+    )
+
+
+def per_modality_labels(features: ModalityFeatures, config: PipelineConfig) -> tuple[np.ndarray, np.ndarray]:
+    """One Jaccard + DBSCAN clustering per modality."""
+    labels_v = cluster_features(features.visible, config.k1, config.k2, config.resolved_eps, config.min_samples)
+    labels_r = cluster_features(features.infrared, config.k1, config.k2, config.resolved_eps, config.min_samples)
+    return labels_v, labels_r
+
+
+def cluster_memory(features: torch.Tensor, labels: np.ndarray, config: PipelineConfig, device: torch.device) -> ClusterMemory:
+    centroids, _ = cluster_centroids(features, torch.from_numpy(labels))
+    memory = ClusterMemory(features.shape[1], len(centroids), config.temperature, config.momentum)
+    memory.initialise(centroids)
+    return memory.to(device)
+
+
+def train_contrast_stage(
+    model: torch.nn.Module,
+    images: TrainingImages,
+    config: PipelineConfig,
+    stage: str,
+    epochs: int,
+    iters: int,
+    device: torch.device,
+    on_epoch: EpochHook,
+    link_factory: LinkFactory | None = None,
+) -> None:
+    """Train `model` in place for `epochs` epochs of `iters` steps; `stage` names it in logs and seeds."""
+    optimizer = torch.optim.Adam(
+        [p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=config.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, step_decay(config.step_size))
+    augment = Augmenter(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, stage)))
+    for epoch in range(epochs):
+        features = extract_both(model, images, device)
+        labels_v, labels_r = per_modality_labels(features, config)
+        clusters = EpochClusters(
+            features, labels_v, labels_r,
+            cluster_memory(features.visible, labels_v, config, device),
+            cluster_memory(features.infrared, labels_r, config, device),
+        )
+        link = link_factory(clusters, config) if link_factory is not None else None
+        sampler = ModalityBatchSampler(labels_v, labels_r, config.batch_p, config.batch_k, iters,
+                                       seed=stage_seed(config.seed, stage, epoch))
+        model.train()
+        total = 0.0
+        for index_v, index_r in sampler:
+            rows_v = np.r_[index_v, index_v]
+            view1, view2 = augment.visible(batch_tensor(images.visible, index_v))
+            infrared = augment.infrared(batch_tensor(images.infrared, index_r))
+            batch = (torch.cat([view1, view2]), infrared)
+            targets_v = torch.from_numpy(labels_v[rows_v]).to(device)
+            targets_r = torch.from_numpy(labels_r[index_r]).to(device)
+            feats_v, feats_r = _forward(model, batch, device)
+            loss = clusters.memory_v.loss(feats_v, targets_v) + clusters.memory_r.loss(feats_r, targets_r)
+            if link is not None and not link.separate_step:
+                loss = loss + link.loss(feats_v, feats_r, rows_v, index_r)
+            _step(optimizer, loss)
+            clusters.memory_v.update(feats_v.detach(), targets_v)
+            clusters.memory_r.update(feats_r.detach(), targets_r)
+            if link is not None:
+                if link.separate_step:
+                    feats_v, feats_r = _forward(model, batch, device)
+                    _step(optimizer, link.loss(feats_v, feats_r, rows_v, index_r))
+                link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
+            total += float(loss) / iters
+        scheduler.step()
+        values = {"loss": total, "clusters_visible": cluster_count(labels_v), "clusters_infrared": cluster_count(labels_r)}
+        pseudo = {"visible": labels_v, "infrared": labels_r, **(link.pseudo if link is not None else {})}
+        log.info("stage %s epoch %d/%d: %s", stage, epoch + 1, epochs, values)
+        on_epoch(epoch, values, pseudo)
+
+
+def _forward(
+    model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """BN-neck features of the visible rows and of the infrared rows of a batch."""
+    visible, infrared = batch
+    _, bn = model.forward_visible_infrared(visible.to(device), infrared.to(device))
+    return bn[: len(visible)], bn[len(visible):]
+
+
+def _step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()

@@ -1,0 +1,26 @@
+"""Pseudo-labels from features: k-reciprocal Jaccard distance, then DBSCAN (outliers are -1)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from mmm.clustering.dbscan import dbscan_labels
+from mmm.clustering.jaccard import jaccard_distance
+
+
+def cluster_features(
+    features: torch.Tensor,
+    k1: int,
+    k2: int,
+    eps: float,
+    min_samples: int,
+    modality: np.ndarray | None = None,
+) -> np.ndarray:
+    """DBSCAN labels (0..C-1, -1 = outlier) of L2-normalised features; modality-balanced when `modality` given."""
+    k1 = min(k1, len(features) - 1)
+    distance = jaccard_distance(features.numpy(), k1=k1, k2=min(k2, k1), modality=modality)
+    return dbscan_labels(distance, eps=eps, min_samples=min_samples)
+
+
+def cluster_count(labels: np.ndarray) -> int:
+    return int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0

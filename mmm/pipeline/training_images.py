@@ -1,0 +1,35 @@
+"""The training images of a task, decoded once into cached uint8 arrays per modality, and batches cut from them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mmm.data.image_store import load_images
+from mmm.data.records import Modality, TrainSplit
+
+
+@dataclass(frozen=True)
+class TrainingImages:
+    visible: np.ndarray  # [Nv, H, W, 3] uint8, rows in TrainSplit.indices(VISIBLE) order
+    infrared: np.ndarray  # [Nr, H, W, 3] uint8, rows in TrainSplit.indices(INFRARED) order
+
+    @classmethod
+    def load(cls, train: TrainSplit, height: int, width: int, cache_dir: Path) -> "TrainingImages":
+        arrays = []
+        for modality in (Modality.VISIBLE, Modality.INFRARED):
+            paths = [train.images[i].path for i in train.indices(modality)]
+            if not paths:
+                raise ValueError(f"the training split has no {modality.name.lower()} image")
+            arrays.append(load_images(paths, height, width, cache_dir))
+        return cls(*arrays)
+
+    def of(self, modality: Modality) -> np.ndarray:
+        return self.visible if modality == Modality.VISIBLE else self.infrared
+
+
+def batch_tensor(images: np.ndarray, index: np.ndarray) -> torch.Tensor:
+    """Rows `index` of an [N, H, W, 3] uint8 array as a [B, 3, H, W] uint8 tensor."""
+    return torch.from_numpy(np.ascontiguousarray(images[index])).permute(0, 3, 1, 2)

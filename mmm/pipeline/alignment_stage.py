@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from mmm.alignment.confidence import gmm_confidence
-from mmm.alignment.intra import intra_loss, weighted_prototypes
+from mmm.alignment.prototypes import intra_loss, weighted_prototypes
 from mmm.alignment.inter import inter_loss
 from mmm.alignment.triplet import batch_hard_triplet
 from mmm.data.records import Modality
@@ -120,7 +120,7 @@ def train_alignment_stage(
             loss.backward()
             optimizer.step()
             for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + float(value) / config.iters_c
+                sums[name] = sums.get(name, 0.0) + float(value.detach()) / config.iters_c
         scheduler.step()
         sums["loss"] = sum(sums.values())
         log.info("stage C epoch %d/%d: %s", epoch + 1, config.epochs_c, sums)

@@ -134,7 +134,7 @@ def train_contrast_stage(
                     feats_v, feats_r = _forward(model, batch, device)
                     _step(optimizer, link.loss(feats_v, feats_r, rows_v, index_r))
                 link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
-            total += float(loss) / iters
+            total += float(loss.detach()) / iters
         scheduler.step()
         values = {"loss": total, "clusters_visible": cluster_count(labels_v), "clusters_infrared": cluster_count(labels_r)}
         pseudo = {"visible": labels_v, "infrared": labels_r, **(link.pseudo if link is not None else {})}

@@ -18,4 +18,5 @@ class RunResult:
     epochs: list[dict[str, Any]] = field(default_factory=list)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     cached_stages: list[str] = field(default_factory=list)
+    model_digest: str = ""  # sha256 of the final weights: same seed and machine must give the same digest
     config: dict[str, Any] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 config, cached stage outputs, progress events and ground-truth diagnostics supplied by the caller."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -47,6 +48,15 @@ class RunRecorder:
         self.epochs.append(record)
         if self.on_progress is not None:
             self.on_progress(ProgressEvent(stage, epoch, epochs, dict(values)))
+
+
+def state_digest(model: torch.nn.Module) -> str:
+    """sha256 over the model's state dict (names and raw bytes, in order)."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def make_featurize(model: torch.nn.Module, config: PipelineConfig, cache_dir: Path, device: torch.device) -> Featurize:
@@ -125,7 +135,7 @@ def _match_stage(
             features.visible, labels_v, features.infrared, labels_r, n=config.memories, solver=config.solver,
             direction=config.cost_direction, seed=config.seed, iters=config.kmeans_iters,
         )
-        pseudo = {"visible": labels_v, "infrared": labels_r, "matched_visible": np.asarray(match.labels)}
+        pseudo = {"visible": labels_v, "infrared": labels_r, "matched_visible": np.asarray(match.labels_v)}
         return {"pseudo": {k: v.astype(np.int32) for k, v in pseudo.items()}}
 
     value = _cached(store, recorder, "MMLM", key, compute, lambda _value: None)
@@ -179,7 +189,9 @@ def run_stages(
     if on_progress is not None:
         primary = next(iter(metrics.values()))
         on_progress(ProgressEvent("eval", 0, 1, {"mAP": primary["mAP"], "R1": primary["R1"]}))
-    return RunResult(metrics, recorder.epochs, recorder.stage_seconds, config.to_dict(), recorder.cached_stages)
+    return RunResult(
+        metrics, recorder.epochs, recorder.stage_seconds, config.to_dict(), recorder.cached_stages, state_digest(model)
+    )
 
 
 def run_pipeline(config: PipelineConfig, task: Task, **hooks: Any) -> RunResult:

@@ -56,7 +56,11 @@ def train_alignment_stage(
 ) -> None:
     """Stage C trained in place on `model`."""
     num_classes = labels.num_classes
-    classifier = torch.nn.Linear(model.feature_dim, num_classes, bias=False).to(device)
+    # The head draws from its own seeded stream: the global RNG's state depends on whether stages A/B ran or
+    # came from the stage store, and a cached run must end with the same weights as a computed one.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(torch_seed(config.seed, "C-head"))
+        classifier = torch.nn.Linear(model.feature_dim, num_classes, bias=False).to(device)
     optimizer = torch.optim.SGD(
         [
             {"params": [p for p in model.parameters() if p.requires_grad], "lr": config.lr_backbone},

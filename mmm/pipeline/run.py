@@ -114,7 +114,7 @@ def _contrast_stage(
             recorder.epoch(stage, epoch, epochs, values, pseudo)
 
         train_contrast_stage(model, images, config, stage, epochs, iters, device, on_epoch, link)
-        return {"model": {k: v.cpu() for k, v in model.state_dict().items()}, "history": history}
+        return {"model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, "history": history}
 
     def replay(value: dict[str, Any]) -> None:
         model.load_state_dict(value["model"])
@@ -190,7 +190,12 @@ def run_stages(
         primary = next(iter(metrics.values()))
         on_progress(ProgressEvent("eval", 0, 1, {"mAP": primary["mAP"], "R1": primary["R1"]}))
     return RunResult(
-        metrics, recorder.epochs, recorder.stage_seconds, config.to_dict(), recorder.cached_stages, state_digest(model)
+        metrics=metrics,
+        epochs=recorder.epochs,
+        stage_seconds=recorder.stage_seconds,
+        cached_stages=recorder.cached_stages,
+        config=config.to_dict(),
+        model_digest=state_digest(model),
     )
 
 

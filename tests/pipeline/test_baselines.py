@@ -1,0 +1,39 @@
+"""The single-memory baselines run through the same interface as MMM."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from baselines.dcl import run_dcl
+from baselines.pgm import run_pgm
+from mmm.pipeline.profiles import profile_config
+from mmm.pipeline.tasks import Task
+
+from tests.pipeline.conftest import DictStageStore
+
+CPU = torch.device("cpu")
+
+
+def test_dcl_trains_stage_a_only(sysu_smoke_task: Task, session_cache: Path) -> None:
+    result = run_dcl(profile_config("smoke", "sysu"), sysu_smoke_task, device=CPU, cache_dir=session_cache)
+    assert [e["stage"] for e in result.epochs] == ["A"]
+    assert set(result.metrics) == {"all", "indoor"}
+
+
+def test_pgm_matches_centroids_each_epoch_and_shares_stage_a_with_mmm(
+    sysu_smoke_task: Task, session_cache: Path
+) -> None:
+    store = DictStageStore()
+    config = profile_config("smoke", "sysu")
+    run_dcl(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
+    seen: list[set[str]] = []
+
+    def capture(stage: str, epoch: int, pseudo: dict) -> dict[str, float]:
+        seen.append(set(pseudo))
+        return {}
+
+    result = run_pgm(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store, diagnose=capture)
+    assert result.cached_stages == ["A"]
+    assert [e["stage"] for e in result.epochs] == ["A", "PGM"]
+    assert "matched_visible" in seen[-1]

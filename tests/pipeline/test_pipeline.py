@@ -1,0 +1,134 @@
+"""End-to-end behaviour of the pipeline on the smoke pair: metrics, determinism, blindness to training
+identities, stage reuse across downstream variants, and the ablation toggles."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mmm.data.records import GroundTruth, TrainSplit
+from mmm.pipeline.hooks import ProgressEvent
+from mmm.pipeline.profiles import profile_config
+from mmm.pipeline.result import METRICS, RunResult
+from mmm.pipeline.run import run_pipeline
+from mmm.pipeline.tasks import Task
+
+from tests.pipeline.conftest import DictStageStore
+
+CPU = torch.device("cpu")
+
+
+def _run(task: Task, cache: Path, **overrides: object) -> tuple[RunResult, list[dict[str, np.ndarray]]]:
+    pseudo_seen: list[dict[str, np.ndarray]] = []
+
+    def capture(stage: str, epoch: int, pseudo: dict[str, np.ndarray]) -> dict[str, float]:
+        pseudo_seen.append({name: labels.copy() for name, labels in pseudo.items()})
+        return {}
+
+    config = profile_config("smoke", task.dataset, **overrides)
+    result = run_pipeline(config, task, device=CPU, cache_dir=cache, diagnose=capture)
+    return result, pseudo_seen
+
+
+@pytest.fixture(scope="module")
+def reference_run(sysu_smoke_task: Task, session_cache: Path) -> tuple[RunResult, list[dict[str, np.ndarray]]]:
+    return _run(sysu_smoke_task, session_cache)
+
+
+def test_run_reports_every_metric_of_both_sysu_protocols(reference_run) -> None:
+    result, _ = reference_run
+    assert set(result.metrics) == {"all", "indoor"}
+    for values in result.metrics.values():
+        assert list(values) == list(METRICS)
+        assert all(0.0 <= v <= 100.0 for v in values.values())
+    assert {"A", "B", "MMLM", "C", "eval"} <= set(result.stage_seconds)
+    assert [e["stage"] for e in result.epochs] == ["A", "B", "MMLM", "C", "C"]
+
+
+def test_run_reports_both_regdb_directions(regdb_smoke_task: Task, session_cache: Path) -> None:
+    result, _ = _run(regdb_smoke_task, session_cache)
+    assert set(result.metrics) == {"v2i", "i2v"}
+
+
+def test_same_seed_gives_same_metrics_and_weights(reference_run, sysu_smoke_task: Task, session_cache: Path) -> None:
+    again, _ = _run(sysu_smoke_task, session_cache)
+    assert again.metrics == reference_run[0].metrics
+    assert again.model_digest == reference_run[0].model_digest
+
+
+def test_training_is_blind_to_training_identities(reference_run, sysu_smoke_task: Task, session_cache: Path) -> None:
+    pids = sysu_smoke_task.train.ground_truth.pids
+    permuted = np.random.default_rng(7).permutation(pids) + 1000
+    assert not np.array_equal(permuted, pids)
+    blind_train = TrainSplit(sysu_smoke_task.train.images, GroundTruth(permuted))
+    blind_task = dataclasses.replace(sysu_smoke_task, train=blind_train)
+    result, pseudo = _run(blind_task, session_cache)
+    reference, reference_pseudo = reference_run
+    assert len(pseudo) == len(reference_pseudo)
+    for ours, theirs in zip(pseudo, reference_pseudo):
+        assert ours.keys() == theirs.keys()
+        for name in ours:
+            np.testing.assert_array_equal(ours[name], theirs[name])
+    assert result.model_digest == reference.model_digest
+    assert result.metrics == reference.metrics
+
+
+def test_variants_differing_in_stage_c_reuse_stages_a_b_and_mmlm(sysu_smoke_task: Task, session_cache: Path) -> None:
+    store = DictStageStore()
+    config = profile_config("smoke", "sysu")
+    first = run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
+    assert first.cached_stages == []
+    assert {stage for stage, _ in store.entries} == {"A", "B", "MMLM"}
+    second = run_pipeline(config.with_overrides(intra=False, inter=False), sysu_smoke_task, device=CPU,
+                          cache_dir=session_cache, store=store)
+    assert second.cached_stages == ["A", "B", "MMLM"]
+    assert [e["stage"] for e in second.epochs] == [e["stage"] for e in first.epochs]
+    replayed = run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
+    assert replayed.model_digest == first.model_digest
+    assert replayed.metrics == first.metrics
+
+
+def test_changing_an_upstream_field_does_not_reuse_the_stage(sysu_smoke_task: Task, session_cache: Path) -> None:
+    store = DictStageStore()
+    config = profile_config("smoke", "sysu", mmlm=False)
+    run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
+    other = run_pipeline(config.with_overrides(temperature=0.07), sysu_smoke_task, device=CPU,
+                         cache_dir=session_cache, store=store)
+    assert other.cached_stages == []
+
+
+def test_mmlm_off_evaluates_the_stage_b_model(sysu_smoke_task: Task, session_cache: Path) -> None:
+    result, _ = _run(sysu_smoke_task, session_cache, mmlm=False)
+    assert [e["stage"] for e in result.epochs] == ["A", "B"]
+    assert "C" not in result.stage_seconds
+
+
+def test_cmc_off_skips_stage_b(sysu_smoke_task: Task, session_cache: Path) -> None:
+    result, pseudo = _run(sysu_smoke_task, session_cache, cmc=False)
+    assert [e["stage"] for e in result.epochs] == ["A", "MMLM", "C", "C"]
+    assert all("pooled" not in p for p in pseudo)
+
+
+def test_progress_callback_sees_every_epoch_and_may_stop_the_run(sysu_smoke_task: Task, session_cache: Path) -> None:
+    events: list[ProgressEvent] = []
+
+    class Stop(Exception):
+        pass
+
+    def on_progress(event: ProgressEvent) -> None:
+        events.append(event)
+        if event.stage == "B":
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_pipeline(profile_config("smoke", "sysu"), sysu_smoke_task, device=CPU, cache_dir=session_cache,
+                     on_progress=on_progress)
+    assert [e.stage for e in events] == ["A", "B"]
+
+
+def test_config_for_another_dataset_is_rejected(sysu_smoke_task: Task, session_cache: Path) -> None:
+    with pytest.raises(ValueError, match="regdb"):
+        run_pipeline(profile_config("smoke", "regdb"), sysu_smoke_task, device=CPU, cache_dir=session_cache)

@@ -1,0 +1,283 @@
+"""Everything the report template shows, computed from a loaded study: one builder per report section, each
+returning display tables, figure data URIs and notes (None or empty where the study has no data for it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reports.benchmarks import benchmark_table
+from reports.display import DisplayTable
+from reports.figures import metric_figure, pseudo_label_figure, stage_time_figure, variant_palette
+from reports.loading import StudyData
+from reports.provenance import Badge, ProvenanceItem, data_badge, provenance_items
+from reports.published import ablation_comparison, paper_reference_row, peer_comparison, variant_rows_for
+from reports.schema import DATASET_LABELS, PROTOCOL_LABELS, PROTOCOLS
+from reports.summary import (
+    deltas,
+    is_search,
+    missing_cells,
+    per_seed,
+    seed_summary,
+    search_trials,
+    select,
+    stage_time_summary,
+    variant_order,
+)
+from reports.tables import (
+    ablation_display,
+    benchmark_display,
+    delta_display,
+    failure_display,
+    importance_display,
+    missing_display,
+    peer_display,
+    stage_time_display,
+    summary_display,
+    trials_display,
+)
+
+
+# Trials listed per dataset in a tuning study's report; the rest only count in the note.
+SEARCH_TRIALS_SHOWN = 15
+
+
+@dataclass(frozen=True)
+class DatasetResults:
+    """One dataset's results: variants' mean ± sd, Δ and figure; for a tuning study its trials instead."""
+
+    label: str
+    note: str
+    summary: DisplayTable | None
+    delta: DisplayTable | None
+    figure: str | None
+    trials: DisplayTable | None
+
+
+@dataclass(frozen=True)
+class LabelledTable:
+    label: str
+    table: DisplayTable
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Published numbers beside ours: absolute on real data, differences on synthetic data."""
+
+    as_deltas: bool
+    peers: list[LabelledTable]
+    ablation: DisplayTable | None
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class Timing:
+    figure: str | None
+    table: DisplayTable
+
+
+@dataclass(frozen=True)
+class EmbeddedFigure:
+    label: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """The template's whole input; StrictUndefined makes any name the template uses beyond these an error."""
+
+    study: str
+    description: str
+    search: bool
+    badge: Badge
+    provenance: list[ProvenanceItem]
+    reference: str
+    reference_note: str
+    results: list[DatasetResults]
+    oracle: list[LabelledTable]
+    comparison: Comparison
+    quality: list[EmbeddedFigure]
+    timing: Timing | None
+    importances: DisplayTable | None
+    failures: DisplayTable | None
+    missing: DisplayTable | None
+    benchmarks: DisplayTable | None
+
+
+def build_context(data: StudyData, benchmark_json: Path | None = None) -> ReportContext:
+    """All sections of the report; the main tables use last-epoch rows only (oracle rows get their own)."""
+    results = select(data.results, "last")
+    variants = variant_order(data.results)
+    # Variants that only failed or only left diagnostics still need a colour in the figures.
+    others = [frame[["variant"]] for frame in (data.epochs, data.stages) if not frame.empty]
+    palette = variant_palette(variant_order(pd.concat([data.results[["variant"]], *others])))
+    summary = seed_summary(per_seed(results))
+    reference, reference_note = _reference(data.provenance, variants)
+    search = is_search(results)
+    return ReportContext(
+        study=data.study,
+        description=str(data.provenance.get("study_description") or ""),
+        search=search,
+        badge=data_badge(data.provenance),
+        provenance=provenance_items(data.provenance),
+        reference=reference,
+        reference_note=reference_note,
+        results=_search_results(results) if search else _dataset_results(results, summary, reference, palette),
+        oracle=_oracle(data.results),
+        comparison=_search_comparison() if search else _comparison(summary, data.provenance, variants, reference),
+        quality=_quality(data.epochs, palette),
+        timing=_timing(data.stages, palette),
+        importances=importance_display(data.importances) if not data.importances.empty else None,
+        failures=failure_display(data.failures) if not data.failures.empty else None,
+        missing=_missing(results, data.failures),
+        benchmarks=benchmark_display(benchmark_table(benchmark_json)) if benchmark_json is not None else None,
+    )
+
+
+def _reference(provenance: dict[str, Any], variants: list[str]) -> tuple[str, str]:
+    """The Δ reference is provenance's reference_variant; without one the first variant, said openly."""
+    named = provenance.get("reference_variant")
+    if named in variants:
+        return named, ""
+    fallback = variants[0]
+    if named:
+        return fallback, f"Reference variant {named!r} has no results; differences are to {fallback!r}."
+    return fallback, f"provenance names no reference_variant; differences are to the first variant, {fallback!r}."
+
+
+def _dataset_results(
+    results: pd.DataFrame, summary: pd.DataFrame, reference: str, palette: dict[str, Any]
+) -> list[DatasetResults]:
+    seeds = per_seed(results)
+    difference = deltas(summary, reference) if reference in set(summary["variant"]) else None
+    sections = []
+    for dataset in DATASET_LABELS:
+        rows = results[results["dataset"] == dataset]
+        if rows.empty:
+            continue
+        has_reference = difference is not None and reference in set(rows["variant"])
+        sections.append(
+            DatasetResults(
+                label=DATASET_LABELS[dataset],
+                note=_seed_note(rows),
+                summary=summary_display(summary, dataset),
+                delta=delta_display(difference, dataset, reference) if has_reference else None,
+                figure=metric_figure(seeds, dataset, palette),
+                trials=None,
+            )
+        )
+    return sections
+
+
+def _search_results(results: pd.DataFrame) -> list[DatasetResults]:
+    """Per dataset the best search trials; a mean over trials would average different configurations."""
+    sections = []
+    for dataset in DATASET_LABELS:
+        rows = results[results["dataset"] == dataset]
+        if rows.empty:
+            continue
+        trials = search_trials(rows, dataset)
+        shown = min(len(trials), SEARCH_TRIALS_SHOWN)
+        note = f"{len(trials)} search trials, best objective first"
+        if shown < len(trials):
+            note += f"; the best {shown} shown"
+        sections.append(
+            DatasetResults(
+                label=DATASET_LABELS[dataset], note=note, summary=None, delta=None, figure=None,
+                trials=trials_display(trials, dataset, SEARCH_TRIALS_SHOWN),
+            )
+        )
+    return sections
+
+
+def _search_comparison() -> Comparison:
+    note = (
+        "A tuning study compares parameter settings of one configuration, not the paper's ablation rows, and "
+        "its best trial is chosen on the test metric itself (optimistic, like an oracle), so no published "
+        "numbers are set beside it."
+    )
+    return Comparison(as_deltas=False, peers=[], ablation=None, notes=[note])
+
+
+def _seed_note(rows: pd.DataFrame) -> str:
+    seeds = rows["seed"].nunique()
+    note = f"{seeds} seeds" if seeds != 1 else "1 seed, so no spread to report"
+    trials = rows["regdb_trial"].nunique()
+    if trials:
+        note += f"; each seed's value is the mean over its {trials} RegDB trial{'s' if trials != 1 else ''}"
+    return note
+
+
+def _oracle(results: pd.DataFrame) -> list[LabelledTable]:
+    oracle = select(results, "oracle")
+    if oracle.empty:
+        return []
+    summary = seed_summary(per_seed(oracle))
+    return [
+        LabelledTable(f"{DATASET_LABELS[d]} — oracle (best epoch on the test set)", summary_display(summary, d))
+        for d in DATASET_LABELS
+        if d in set(oracle["dataset"])
+    ]
+
+
+def _comparison(
+    summary: pd.DataFrame, provenance: dict[str, Any], variants: list[str], reference: str
+) -> Comparison:
+    """Real data: our numbers beside the published ones. Otherwise (synthetic, or a source provenance does
+    not name) only differences can be compared, so peers are left out."""
+    source = provenance.get("data_source")
+    as_deltas = source != "real"
+    rows_by_variant = variant_rows_for(variants, provenance.get("variant_rows"))
+    notes: list[str] = []
+    peers: list[LabelledTable] = []
+    if as_deltas:
+        described = "synthetic data" if source == "synthetic" else "data of unknown source"
+        notes.append(
+            f"Absolute numbers on {described} say nothing about the real datasets, so published peers are not "
+            "listed and the ablation compares differences: each published row minus the published reference "
+            "row, beside each variant minus our reference variant."
+        )
+    else:
+        for dataset in DATASET_LABELS:
+            for protocol in PROTOCOLS[dataset]:
+                if ((summary["dataset"] == dataset) & (summary["protocol"] == protocol)).any():
+                    label = f"{DATASET_LABELS[dataset]} {PROTOCOL_LABELS[protocol]}"
+                    peers.append(LabelledTable(label, peer_display(peer_comparison(summary, dataset, protocol))))
+    ablation = None
+    if not rows_by_variant:
+        notes.append("No variant maps to a published ablation row (provenance has no variant_rows).")
+    else:
+        comparison = ablation_comparison(summary, rows_by_variant, reference, as_deltas)
+        if comparison.empty:
+            notes.append("The paper reports no ablation for the datasets and protocols of this study.")
+        else:
+            ablation = ablation_display(comparison, as_deltas)
+            if as_deltas:
+                paper_reference = paper_reference_row(rows_by_variant, reference)
+                notes.append(f"Reference pair: our {reference!r} against the paper's {paper_reference!r}.")
+    return Comparison(as_deltas=as_deltas, peers=peers, ablation=ablation, notes=notes)
+
+
+def _quality(epochs: pd.DataFrame, palette: dict[str, Any]) -> list[EmbeddedFigure]:
+    if epochs.empty:
+        return []
+    figures = []
+    for dataset in DATASET_LABELS:
+        uri = pseudo_label_figure(epochs, dataset, palette)
+        if uri is not None:
+            figures.append(EmbeddedFigure(DATASET_LABELS[dataset], uri))
+    return figures
+
+
+def _timing(stages: pd.DataFrame, palette: dict[str, Any]) -> Timing | None:
+    if stages.empty:
+        return None
+    table = stage_time_display(stage_time_summary(stages))
+    return Timing(figure=stage_time_figure(stages, palette), table=table)
+
+
+def _missing(results: pd.DataFrame, failures: pd.DataFrame) -> DisplayTable | None:
+    gaps = missing_cells(results, failures)
+    return missing_display(gaps) if not gaps.empty else None

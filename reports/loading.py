@@ -1,0 +1,141 @@
+"""Read and validate one study's tidy tables and provenance; every error names the file and what is wrong."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reports.schema import (
+    DATA_SOURCES,
+    EPOCHS,
+    FAILURES,
+    IMPORTANCES,
+    PROTOCOLS,
+    PROVENANCE_FILE,
+    RESULTS,
+    STAGE_TIMES,
+    TableSpec,
+)
+
+logger = logging.getLogger(__name__)
+
+_TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "n", "f", ""})
+
+
+@dataclass(frozen=True)
+class StudyData:
+    """Everything a report is made from. Optional tables are empty frames (with their columns) when the
+    harness wrote none; provenance is an empty dict when provenance.json is absent."""
+
+    study: str
+    results: pd.DataFrame
+    epochs: pd.DataFrame
+    stages: pd.DataFrame
+    failures: pd.DataFrame
+    importances: pd.DataFrame
+    provenance: dict[str, Any]
+
+
+def load_study(study_dir: Path) -> StudyData:
+    """Load `<out_dir>/<study>/`; results.csv must exist and hold rows, the rest may be absent or empty."""
+    results = read_table(study_dir, RESULTS, required=True)
+    if results.empty:
+        raise ValueError(f"{RESULTS.filename}: no rows")
+    _check_protocols(results, RESULTS.filename)
+    stages = read_table(study_dir, STAGE_TIMES)
+    stages["cached"] = _as_bool(stages["cached"], STAGE_TIMES.filename)
+    return StudyData(
+        study=study_dir.name,
+        results=results,
+        epochs=read_table(study_dir, EPOCHS),
+        stages=stages,
+        failures=read_table(study_dir, FAILURES),
+        importances=read_table(study_dir, IMPORTANCES),
+        provenance=read_provenance(study_dir / PROVENANCE_FILE),
+    )
+
+
+def read_table(study_dir: Path, spec: TableSpec, required: bool = False) -> pd.DataFrame:
+    """One CSV checked against its spec; an absent or zero-byte optional file gives an empty frame."""
+    path = study_dir / spec.filename
+    if not path.is_file() or path.stat().st_size == 0:
+        if required:
+            raise FileNotFoundError(f"{spec.filename}: not found in {study_dir}")
+        logger.info("%s: absent or empty, its report section will say so", path)
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in spec.columns})
+    # Categorical columns stay strings ("1" as a seed, "nan" as a variant name must not be reinterpreted).
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    validate_table(frame, spec)
+    for column in spec.numeric:
+        frame[column] = _as_number(frame[column], spec.filename, column)
+    return frame
+
+
+def validate_table(frame: pd.DataFrame, spec: TableSpec) -> None:
+    """Raise ValueError naming the file and the first missing column or unexpected categorical value."""
+    for column in spec.columns:
+        if column not in frame.columns:
+            raise ValueError(f"{spec.filename}: missing column {column!r}")
+    for column, allowed in spec.allowed.items():
+        if column not in frame.columns:
+            continue
+        unexpected = sorted(set(frame[column]) - set(allowed))
+        if unexpected:
+            raise ValueError(
+                f"{spec.filename}: column {column!r} has unexpected values {unexpected}; "
+                f"expected one of {list(allowed)}"
+            )
+
+
+def read_provenance(path: Path) -> dict[str, Any]:
+    """provenance.json as a dict; an unknown data_source is an error because it decides how the report
+    compares with the paper."""
+    if not path.is_file():
+        logger.info("%s: absent, the provenance section will say so", path)
+        return {}
+    try:
+        provenance = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{PROVENANCE_FILE}: not valid JSON ({error})") from error
+    if not isinstance(provenance, dict):
+        raise ValueError(f"{PROVENANCE_FILE}: expected a JSON object, got {type(provenance).__name__}")
+    source = provenance.get("data_source")
+    if source is not None and source not in DATA_SOURCES:
+        raise ValueError(
+            f"{PROVENANCE_FILE}: data_source has unexpected value {source!r}; expected one of {list(DATA_SOURCES)}"
+        )
+    return provenance
+
+
+def _check_protocols(frame: pd.DataFrame, filename: str) -> None:
+    """Protocols are allowed per dataset (SYSU: all/indoor, RegDB: v2i/i2v)."""
+    for dataset, rows in frame.groupby("dataset"):
+        unexpected = sorted(set(rows["protocol"]) - set(PROTOCOLS[dataset]))
+        if unexpected:
+            raise ValueError(
+                f"{filename}: column 'protocol' has unexpected values {unexpected} for dataset {dataset!r}; "
+                f"expected one of {list(PROTOCOLS[dataset])}"
+            )
+
+
+def _as_number(column: pd.Series, filename: str, name: str) -> pd.Series:
+    """Empty cells become NaN (regdb_trial is empty for SYSU); anything else must parse."""
+    stripped = column.str.strip()
+    numbers = pd.to_numeric(stripped.where(stripped != ""), errors="coerce")
+    bad = stripped[(stripped != "") & numbers.isna()]
+    if not bad.empty:
+        raise ValueError(f"{filename}: column {name!r} has non-numeric values {sorted(set(bad))[:5]}")
+    return numbers
+
+
+def _as_bool(column: pd.Series, filename: str) -> pd.Series:
+    words = column.astype(str).str.strip().str.lower()
+    unexpected = sorted(set(words) - _TRUE_WORDS - _FALSE_WORDS)
+    if unexpected:
+        raise ValueError(f"{filename}: column 'cached' has unexpected values {unexpected}; expected true/false")
+    return words.isin(_TRUE_WORDS)

@@ -1,0 +1,90 @@
+"""The provenance block: where the numbers come from (command, commit, versions, device, data source, wall
+time, cache use) as label/value pairs, and the data-source badge shown at the top of the report."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from reports.display import NO_VALUE, fmt_seconds
+
+# Keys shown elsewhere in the report (title, comparison) or in their own row below.
+_SHOWN_ELSEWHERE = frozenset({"study_description", "variant_rows"})
+_LABELLED = (
+    ("command", "Command"),
+    ("git_commit", "Git commit"),
+    ("device", "Device"),
+    ("data_source", "Data source"),
+    ("data_roots", "Data roots"),
+    ("profile", "Profile"),
+    ("wall_seconds", "Wall time"),
+    ("cache", "Stage cache"),
+    ("reference_variant", "Reference variant (Δ)"),
+    ("versions", "Versions"),
+)
+
+
+@dataclass(frozen=True)
+class Badge:
+    label: str
+    css: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class ProvenanceItem:
+    """One line of the block; code renders the value monospaced, badge puts the data badge before it."""
+
+    label: str
+    value: str
+    code: bool = False
+    badge: bool = False
+
+
+def data_badge(provenance: Mapping[str, Any]) -> Badge:
+    """SYNTHETIC is loud on purpose: numbers from the stand-in data must never pass for paper numbers."""
+    source = provenance.get("data_source")
+    if source == "synthetic":
+        return Badge(
+            "SYNTHETIC DATA", "synthetic",
+            "Built-in synthetic stand-ins of the datasets: absolute numbers are not comparable with published "
+            "results; only differences between variants are.",
+        )
+    if source == "real":
+        return Badge("REAL DATA", "real", "Real SYSU-MM01 / RegDB data.")
+    return Badge(
+        "DATA SOURCE UNKNOWN", "unknown", "provenance.json does not say which data produced these numbers."
+    )
+
+
+def provenance_items(provenance: Mapping[str, Any]) -> list[ProvenanceItem]:
+    """The known keys in a fixed order, then any others the harness added, each rendered as text."""
+    items = [
+        ProvenanceItem(
+            label, _render(key, provenance[key]), code=key in ("command", "git_commit"), badge=key == "data_source"
+        )
+        for key, label in _LABELLED
+        if key in provenance
+    ]
+    known = {key for key, _ in _LABELLED} | _SHOWN_ELSEWHERE
+    items += [ProvenanceItem(key, _render(key, value)) for key, value in provenance.items() if key not in known]
+    return items
+
+
+def _render(key: str, value: Any) -> str:
+    if value is None or value == "" or value == [] or value == {}:
+        return NO_VALUE
+    if key == "data_roots" and isinstance(value, Mapping) and not any(value.values()):
+        return "none (built-in synthetic stand-ins)"
+    if key == "wall_seconds":
+        return fmt_seconds(value)
+    if key == "cache" and isinstance(value, Mapping):
+        text = f"{value.get('hits', NO_VALUE)} hits, {value.get('misses', NO_VALUE)} misses"
+        by_stage = value.get("hits_by_stage")
+        if by_stage:
+            text += " (hits by stage: " + ", ".join(f"{stage} {count}" for stage, count in by_stage.items()) + ")"
+        return text
+    if isinstance(value, Mapping):
+        return " · ".join(f"{name} {_render(name, item)}" for name, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_render(key, item) for item in value)
+    return str(value)

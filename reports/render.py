@@ -1,0 +1,30 @@
+"""Entry point of the reports package: a study's tidy tables in, one self-contained report.html out."""
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+from pathlib import Path
+
+from reports.context import ReportContext, build_context
+from reports.html import render_html
+from reports.loading import load_study
+
+logger = logging.getLogger(__name__)
+
+REPORT_FILE = "report.html"
+
+
+def render_report(out_dir: Path, study_name: str, benchmark_json: Path | None = None) -> Path:
+    """Render `<out_dir>/<study_name>/report.html` from the tables the harness wrote there (and a
+    pytest-benchmark JSON file when given) and return its path."""
+    study_dir = Path(out_dir) / study_name
+    context = build_context(load_study(study_dir), Path(benchmark_json) if benchmark_json else None)
+    path = study_dir / REPORT_FILE
+    path.write_text(render_html(context_mapping(context)), encoding="utf-8")
+    logger.info("wrote %s", path)
+    return path
+
+
+def context_mapping(context: ReportContext) -> dict[str, object]:
+    """Top-level template names; nested dataclasses stay objects (Jinja reads their attributes)."""
+    return {field.name: getattr(context, field.name) for field in fields(context)}

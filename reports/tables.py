@@ -1,0 +1,223 @@
+"""The report's result tables as display tables: mean ± sd per dataset, differences to the reference
+variant, our numbers beside published peers, and our ablation beside the paper's."""
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from reports.display import (
+    NO_VALUE,
+    Cell,
+    DisplayTable,
+    HeaderGroup,
+    delta_css,
+    fmt_delta,
+    fmt_integer,
+    fmt_mean_sd,
+    fmt_number,
+    fmt_params,
+    fmt_seconds,
+    fmt_significant,
+    fmt_text,
+    frame_display,
+    is_missing,
+)
+from reports.published import ABLATION_METRICS, PAPER_METHOD
+from reports.schema import (
+    DATASET_LABELS,
+    METRICS,
+    OBJECTIVE_METRIC,
+    OBJECTIVE_PROTOCOLS,
+    PROTOCOL_LABELS,
+    PROTOCOLS,
+    stage_order,
+)
+
+_PEER_METRICS = ("R1", "mAP", "mINP")
+_TRIAL_METRICS = ("R1", "mAP")
+
+
+def summary_display(summary: pd.DataFrame, dataset: str) -> DisplayTable:
+    """Variants down, protocol × metric across; each cell mean ± sd over seeds, the column's best marked,
+    and a cell resting on fewer seeds than the dataset's fullest one (a failed cell) says how many. With a
+    single seed throughout there is no spread to show, so cells hold the value alone."""
+    full_count = summary.loc[summary["dataset"] == dataset, "n"].max()
+
+    def cell(row: pd.Series) -> Cell:
+        if full_count == 1:
+            return Cell(fmt_number(row["mean"]), _best_css(row))
+        count = f" (n={row['n']})" if row["n"] < full_count else ""
+        return Cell(fmt_mean_sd(row["mean"], row["sd"]) + count, _best_css(row))
+
+    return _grid(summary, dataset, cell)
+
+
+def delta_display(deltas: pd.DataFrame, dataset: str, reference: str) -> DisplayTable:
+    """Same grid as the summary, holding differences of means to the reference variant, whose own row
+    shows its absolute means so the differences have a base to read against."""
+
+    def cell(row: pd.Series) -> Cell:
+        if row["variant"] == reference:
+            return Cell(fmt_number(row["mean"]), "num ref")
+        return Cell(fmt_delta(row["delta"]), delta_css(row["delta"]))
+
+    return _grid(deltas, dataset, cell)
+
+
+def peer_display(comparison: pd.DataFrame) -> DisplayTable:
+    """Our variants (mean ± sd, highlighted) above the published methods for one dataset × protocol."""
+    rows = []
+    for record in comparison.to_dict("records"):
+        ours = record["who"] == "ours"
+        css = "ours" if ours else ("paper" if record["name"] == PAPER_METHOD else "")
+        metrics = [
+            Cell(fmt_mean_sd(record[m], record[f"{m} sd"]) if ours else fmt_number(record[m]), f"num {css}")
+            for m in _PEER_METRICS
+        ]
+        rows.append(
+            [Cell(record["name"], css), Cell(fmt_text(record["venue"]), css), Cell(record["who"], css)]
+            + metrics
+            + [Cell(fmt_text(record["source"]), f"small {css}")]
+        )
+    return DisplayTable(columns=["method", "venue", "supervision", *_PEER_METRICS, "source"], rows=rows)
+
+
+def ablation_display(comparison: pd.DataFrame, as_deltas: bool) -> DisplayTable:
+    """Each mapped variant with its published row: paper and ours side by side per metric."""
+    fmt = fmt_delta if as_deltas else fmt_number
+    rows = []
+    for record in comparison.to_dict("records"):
+        setting = f"{DATASET_LABELS[record['dataset']]} {PROTOCOL_LABELS[record['protocol']]}"
+        cells = [Cell(setting), Cell(record["variant"]), Cell(record["paper row"])]
+        for metric in ABLATION_METRICS:
+            for side in ("paper", "ours"):
+                value = record[f"{side} {metric}"]
+                cells.append(Cell(fmt(value), delta_css(value) if as_deltas else "num"))
+        rows.append(cells)
+    prefix = "Δ" if as_deltas else ""
+    groups = [HeaderGroup("", 3)] + [HeaderGroup(f"{prefix}{metric}", 2) for metric in ABLATION_METRICS]
+    columns = ["setting", "our variant", "paper row"] + ["paper", "ours"] * len(ABLATION_METRICS)
+    return DisplayTable(columns=columns, rows=rows, groups=groups)
+
+
+def trials_display(trials: pd.DataFrame, dataset: str, limit: int) -> DisplayTable:
+    """The best `limit` search trials: objective, then R1 and mAP per protocol, then the parameters; the
+    best trial's row marked."""
+    protocols = [p for p in PROTOCOLS[dataset] if f"{p} mAP" in trials.columns or f"{p} R1" in trials.columns]
+    rows = []
+    for index, record in enumerate(trials.head(limit).to_dict("records")):
+        css = "num best" if index == 0 else "num"
+        cells = [Cell(fmt_text(record["trial"]), css), Cell(fmt_number(record["objective"]), css)]
+        for protocol in protocols:
+            cells += [Cell(fmt_number(record.get(f"{protocol} {metric}")), css) for metric in _TRIAL_METRICS]
+        rows.append(cells + [Cell(fmt_params(record["params_json"]), "small wrap")])
+    objective = f"{OBJECTIVE_METRIC} {PROTOCOL_LABELS[OBJECTIVE_PROTOCOLS[dataset]]}"
+    groups = (
+        [HeaderGroup("", 2)]
+        + [HeaderGroup(PROTOCOL_LABELS[p], len(_TRIAL_METRICS)) for p in protocols]
+        + [HeaderGroup("", 1)]
+    )
+    columns = ["trial", f"objective ({objective})"] + list(_TRIAL_METRICS) * len(protocols) + ["parameters"]
+    return DisplayTable(columns=columns, rows=rows, groups=groups)
+
+
+def stage_time_display(times: pd.DataFrame) -> DisplayTable:
+    """Variant × dataset rows, one column per stage: mean computed seconds × how many, and how many came
+    from the cache; then the total computed time of the row."""
+    stages = stage_order(times["stage"])
+    rows = []
+    for (variant, dataset), group in times.groupby(["variant", "dataset"], sort=False):
+        by_stage = group.set_index("stage")
+        cells = [Cell(str(variant)), Cell(DATASET_LABELS[dataset])]
+        for stage in stages:
+            cells.append(Cell(_stage_text(by_stage.loc[stage]) if stage in by_stage.index else NO_VALUE, "num"))
+        cells.append(Cell(fmt_seconds(group["total_seconds"].sum(min_count=1)), "num"))
+        rows.append(cells)
+    columns = ["variant", "dataset"] + stages + ["computed total"]
+    return DisplayTable(columns=columns, rows=rows)
+
+
+def _stage_text(row: pd.Series) -> str:
+    parts = []
+    if row["computed"]:
+        parts.append(f"{fmt_seconds(row['mean_seconds'])} × {row['computed']}")
+    if row["cached"]:
+        parts.append(f"cache × {row['cached']}")
+    return ", ".join(parts) or NO_VALUE
+
+
+def importance_display(importances: pd.DataFrame) -> DisplayTable:
+    """Per dataset (when the table has one), parameters by falling importance, each with a bar scaled to
+    the dataset's most important one; rows without a parameter carry the note saying why."""
+    frame = importances.assign(dataset=importances.get("dataset", ""), note=importances.get("note", ""))
+    by_dataset = "dataset" in importances.columns
+    with_notes = bool((frame["note"].fillna("") != "").any())
+    rows = []
+    for dataset, group in frame.groupby("dataset", sort=False):
+        ordered = group.sort_values("importance", ascending=False, na_position="last")
+        top = ordered["importance"].max()
+        for record in ordered.to_dict("records"):
+            value = record["importance"]
+            bar = None if is_missing(value) else (value / top if top > 0 else 0.0)
+            cells = [Cell(DATASET_LABELS.get(dataset, fmt_text(dataset)))] if by_dataset else []
+            cells += [
+                Cell(fmt_text(record["param"])),
+                Cell(fmt_number(value, 3), "num bar" if bar is not None else "num", bar=bar),
+            ]
+            rows.append(cells + ([Cell(fmt_text(record["note"]), "small")] if with_notes else []))
+    columns = (["dataset"] if by_dataset else []) + ["parameter", "importance"] + (["note"] if with_notes else [])
+    return DisplayTable(columns=columns, rows=rows)
+
+
+def failure_display(failures: pd.DataFrame) -> DisplayTable:
+    """Failed cells with their error text kept whole (wrapped, monospace): it is what a reader acts on."""
+    table = frame_display(
+        failures[["cell_id", "variant", "dataset", "seed", "state", "error"]], formats={"seed": fmt_integer}
+    )
+    rows = [row[:-1] + [Cell(row[-1].text, "wrap error")] for row in table.rows]
+    return DisplayTable(columns=table.columns, rows=rows)
+
+
+def missing_display(gaps: pd.DataFrame) -> DisplayTable:
+    return frame_display(gaps, formats={"seed": fmt_integer})
+
+
+def benchmark_display(timings: pd.DataFrame) -> DisplayTable:
+    """The benchmark timing table with counts as integers and timings to four significant digits."""
+    return frame_display(
+        timings,
+        formats={
+            "N": fmt_integer,
+            "D": fmt_integer,
+            "threads": fmt_integer,
+            "median s": fmt_significant,
+            "IQR s": fmt_significant,
+            "ratio to floor": lambda ratio: fmt_number(ratio, 2),
+            "peak MB": lambda peak: fmt_number(peak, 0),
+        },
+        numeric=("N", "D", "threads", "median s", "IQR s", "ratio to floor", "peak MB"),
+    )
+
+
+def _grid(frame: pd.DataFrame, dataset: str, make_cell: Callable[[pd.Series], Cell]) -> DisplayTable:
+    """Variant rows × (protocol, metric) columns of one dataset, in the paper's order."""
+    rows_of_dataset = frame[frame["dataset"] == dataset]
+    protocols = [p for p in PROTOCOLS[dataset] if p in set(rows_of_dataset["protocol"])]
+    metrics = [m for m in METRICS if m in set(rows_of_dataset["metric"])]
+    by_key = {(r["variant"], r["protocol"], r["metric"]): r for _, r in rows_of_dataset.iterrows()}
+    variants = list(dict.fromkeys(rows_of_dataset["variant"]))
+    rows = []
+    for variant in variants:
+        cells = [Cell(str(variant))]
+        for protocol in protocols:
+            for metric in metrics:
+                row = by_key.get((variant, protocol, metric))
+                cells.append(Cell(NO_VALUE, "num") if row is None else make_cell(row))
+        rows.append(cells)
+    groups = [HeaderGroup("", 1)] + [HeaderGroup(PROTOCOL_LABELS[p], len(metrics)) for p in protocols]
+    return DisplayTable(columns=["variant"] + metrics * len(protocols), rows=rows, groups=groups)
+
+
+def _best_css(row: pd.Series) -> str:
+    return "num best" if row["best"] else "num"

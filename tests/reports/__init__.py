@@ -1,0 +1,1 @@
+"""Tests of the HTML report: tidy tables in, one self-contained report.html out."""

@@ -1,0 +1,62 @@
+"""SCA's L_intra: confidence-weighted class prototypes per modality, and the pull of each feature to its own."""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+
+Distance = Literal["l2sq", "l1"]
+DISTANCES: tuple[str, ...] = ("l2sq", "l1")
+
+
+def weighted_prototypes(
+    features: torch.Tensor,
+    labels: torch.Tensor | np.ndarray,
+    weights: torch.Tensor | np.ndarray | None,
+    num_classes: int,
+) -> torch.Tensor:
+    """P_y = sum_{i: y_i = y} w_i f_i / N_y, detached: [num_classes, D].
+
+    N_y is the number of samples of class y (DESIGN's formula), not the sum of their weights, so low-confidence
+    samples shrink a prototype toward the origin rather than dropping out. Classes without samples get a zero
+    row; negative labels are ignored. weights None means all ones (plain class means).
+    """
+    features = features.detach()
+    labels = torch.as_tensor(labels, device=features.device).long()
+    if weights is None:
+        weights = torch.ones(len(labels), dtype=features.dtype, device=features.device)
+    weights = torch.as_tensor(weights, device=features.device).to(features.dtype)
+    kept = labels >= 0
+    sums = torch.zeros(num_classes, features.shape[1], dtype=features.dtype, device=features.device)
+    sums.index_add_(0, labels[kept], features[kept] * weights[kept].unsqueeze(1))
+    counts = torch.bincount(labels[kept], minlength=num_classes).to(features.dtype)
+    return sums / counts.clamp_min(1).unsqueeze(1)
+
+
+def intra_loss(
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    prototypes: torch.Tensor,
+    distance: Distance = "l2sq",
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Mean over the batch of each feature's distance to its class prototype.
+
+    l2sq (paper): |f - P_y|^2 summed over dimensions. l1 (authors' code, nn.L1Loss): |f - P_y| averaged over
+    dimensions. weights, when given, scale each sample's term (the code weights it by confidence; the sum is
+    still divided by the batch size).
+    """
+    if distance not in DISTANCES:
+        raise ValueError(f"unknown distance {distance!r}; valid: {', '.join(DISTANCES)}")
+    labels = labels.long()
+    if bool((labels < 0).any()):
+        raise ValueError("intra_loss needs labels >= 0 (outliers have no prototype)")
+    difference = features - prototypes[labels].detach()
+    if distance == "l2sq":
+        per_sample = difference.pow(2).sum(dim=1)
+    else:
+        per_sample = difference.abs().mean(dim=1)
+    if weights is not None:
+        per_sample = per_sample * weights.to(per_sample.dtype)
+    return per_sample.mean()

@@ -1,0 +1,164 @@
+"""SCA: GMM confidence, weighted prototypes and L_intra, multi-kernel MMD and L_inter, batch-hard triplet."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmm.alignment import (
+    SCAWeights,
+    batch_hard_triplet,
+    gmm_confidence,
+    inter_loss,
+    intra_loss,
+    mmd,
+    sca_losses,
+    weighted_prototypes,
+)
+
+
+def loop_mmd(source: torch.Tensor, target: torch.Tensor) -> float:
+    """Double loop over pairs: the same estimator written out, bandwidth from the pooled set."""
+    pooled = torch.cat([source, target]).double()
+    n = len(pooled)
+    squared = [[float(((pooled[i] - pooled[j]) ** 2).sum()) for j in range(n)] for i in range(n)]
+    b = sum(map(sum, squared)) / (n * n - n)
+
+    def kernel(i: int, j: int) -> float:
+        return sum(math.exp(-squared[i][j] / (b * 2.0**k)) for k in range(-2, 3))
+
+    def block_mean(rows: range, cols: range) -> float:
+        return sum(kernel(i, j) for i in rows for j in cols) / (len(rows) * len(cols))
+
+    xs, ys = range(len(source)), range(len(source), n)
+    return block_mean(xs, xs) + block_mean(ys, ys) - block_mean(xs, ys) - block_mean(ys, xs)
+
+
+@pytest.mark.parametrize(("n_x", "n_y"), [(5, 5), (3, 6)])
+def test_mmd_equals_the_double_loop_formula(n_x: int, n_y: int) -> None:
+    generator = torch.Generator().manual_seed(0)
+    source = torch.randn(n_x, 4, generator=generator, dtype=torch.float64)
+    target = torch.randn(n_y, 4, generator=generator, dtype=torch.float64) + 0.5
+    assert mmd(source, target).item() == pytest.approx(loop_mmd(source, target), rel=1e-9)
+
+
+def test_mmd_of_identical_sets_is_zero_and_grows_with_shift() -> None:
+    points = torch.randn(8, 6, generator=torch.Generator().manual_seed(1))
+    assert mmd(points, points.clone()).item() == pytest.approx(0.0, abs=1e-6)
+    values = [mmd(points, points + shift).item() for shift in (0.1, 0.5, 2.0)]
+    assert values[0] < values[1] < values[2]
+
+
+def test_mmd_of_coincident_points_is_zero_not_nan() -> None:
+    assert mmd(torch.ones(3, 2), torch.ones(2, 2)).item() == 0.0
+
+
+def test_mmd_bandwidth_detach_changes_only_the_gradient() -> None:
+    generator = torch.Generator().manual_seed(2)
+    source = torch.randn(4, 3, generator=generator, requires_grad=True)
+    target = torch.randn(4, 3, generator=generator)
+    detached = mmd(source, target)
+    attached = mmd(source, target, detach_bandwidth=False)
+    assert detached.item() == pytest.approx(attached.item())
+    grad_detached = torch.autograd.grad(detached, source)[0]
+    grad_attached = torch.autograd.grad(attached, source)[0]
+    assert not torch.allclose(grad_detached, grad_attached)
+
+
+def test_inter_loss_averages_shared_identities_and_stops_gradient_across() -> None:
+    generator = torch.Generator().manual_seed(3)
+    features_v = torch.randn(6, 4, generator=generator, requires_grad=True)
+    features_r = torch.randn(5, 4, generator=generator, requires_grad=True)
+    labels_v = torch.tensor([0, 0, 1, 1, 2, 2])
+    labels_r = torch.tensor([0, 0, 1, 1, 3])
+    loss = inter_loss(features_v, features_r, labels_v, labels_r)
+    expected = (mmd(features_v[:2], features_r[:2]) + mmd(features_v[2:4], features_r[2:4])) / 2
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+    loss.backward()
+    assert features_v.grad is not None and features_v.grad[4:].abs().sum() == 0
+    assert features_r.grad is not None and features_r.grad[4:].abs().sum() == 0
+    assert features_v.grad[:4].abs().sum() > 0 and features_r.grad[:4].abs().sum() > 0
+
+
+def test_inter_loss_is_an_attached_zero_without_shared_identities() -> None:
+    features = torch.ones(2, 3, requires_grad=True)
+    loss = inter_loss(features, features, torch.tensor([0, 0]), torch.tensor([1, 1]))
+    loss.backward()
+    assert loss.item() == 0.0
+
+
+def test_gmm_confidence_separates_a_bimodal_loss_sample() -> None:
+    rng = np.random.default_rng(0)
+    clean = rng.normal(0.3, 0.1, 300).clip(0)
+    noisy = rng.normal(3.0, 0.3, 100)
+    confidence = gmm_confidence(np.concatenate([clean, noisy]), seed=0)
+    assert confidence.shape == (400,)
+    assert confidence[:300].mean() > 0.95
+    assert confidence[300:].mean() < 0.05
+
+
+def test_gmm_confidence_of_equal_losses_is_all_ones() -> None:
+    assert gmm_confidence(torch.full((10,), 0.7)).tolist() == [1.0] * 10
+
+
+def test_weighted_prototypes_divide_by_the_class_count_not_the_weight_sum() -> None:
+    features = torch.tensor([[2.0, 0.0], [0.0, 4.0], [1.0, 1.0], [9.0, 9.0]])
+    prototypes = weighted_prototypes(features, np.array([0, 0, 2, -1]), np.array([0.5, 0.25, 1.0, 1.0]), 3)
+    assert torch.allclose(prototypes, torch.tensor([[0.5, 0.5], [0.0, 0.0], [1.0, 1.0]]))
+    assert not prototypes.requires_grad
+
+
+def test_intra_loss_uses_squared_l2_or_mean_absolute_distance() -> None:
+    features = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
+    prototypes = torch.tensor([[0.0, 0.0], [1.0, -1.0]])
+    labels = torch.tensor([0, 1])
+    assert intra_loss(features, labels, prototypes, "l2sq").item() == pytest.approx((5.0 + 2.0) / 2)
+    assert intra_loss(features, labels, prototypes, "l1").item() == pytest.approx((1.5 + 1.0) / 2)
+
+
+def test_batch_hard_triplet_equals_a_brute_force_loop() -> None:
+    generator = torch.Generator().manual_seed(4)
+    features = torch.randn(10, 5, generator=generator, dtype=torch.float64)
+    labels = torch.tensor([0, 0, 1, 1, 1, 2, 2, 3, 3, 3])
+    total = 0.0
+    for i in range(10):
+        positives = [float((features[i] - features[j]).norm()) for j in range(10) if labels[j] == labels[i]]
+        negatives = [float((features[i] - features[j]).norm()) for j in range(10) if labels[j] != labels[i]]
+        total += max(0.0, max(positives) - min(negatives) + 0.2)
+    assert batch_hard_triplet(features, labels, margin=0.2).item() == pytest.approx(total / 10, rel=1e-6)
+
+
+def test_sca_losses_omit_terms_whose_weight_is_zero() -> None:
+    generator = torch.Generator().manual_seed(5)
+    features = torch.randn(8, 4, generator=generator, requires_grad=True)
+    logits = torch.randn(8, 2, generator=generator, requires_grad=True)
+    labels = torch.tensor([0, 0, 1, 1, 0, 0, 1, 1])
+    modalities = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
+    prototypes = (torch.zeros(2, 4), torch.ones(2, 4))
+    full = sca_losses(logits, features, labels, modalities, SCAWeights(), prototypes=prototypes)
+    assert set(full) == {"ce", "triplet", "intra", "inter"}
+    sum(full.values()).backward()
+    plain = sca_losses(logits, features, labels, modalities, SCAWeights(intra=0.0, inter=0.0))
+    assert set(plain) == {"ce", "triplet"}
+
+
+def test_sca_confidence_weights_each_sample_cross_entropy() -> None:
+    logits = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
+    labels = torch.tensor([0, 0])
+    modalities = torch.tensor([0, 1])
+    weights = SCAWeights(triplet=0.0, intra=0.0, inter=0.0)
+    confidence = torch.tensor([1.0, 0.0])
+    losses = sca_losses(logits, torch.zeros(2, 3), labels, modalities, weights, confidence=confidence)
+    assert losses["ce"].item() == pytest.approx(math.log(1 + math.exp(-2)) / 2)
+
+
+def test_sca_intra_pulls_each_modality_to_its_own_prototypes() -> None:
+    features = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    prototypes = (torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 0.0]]))
+    weights = SCAWeights(ce=0.0, triplet=0.0, intra=1.0, inter=0.0)
+    losses = sca_losses(
+        torch.zeros(2, 1), features, torch.tensor([0, 0]), torch.tensor([0, 1]), weights, prototypes=prototypes
+    )
+    assert losses["intra"].item() == pytest.approx(0.5)

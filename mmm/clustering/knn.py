@@ -1,0 +1,92 @@
+"""Exact k-nearest neighbours by inner product through faiss; the one module of the project that imports faiss.
+
+Rows are L2-normalised first, so inner product is cosine similarity and the ranking equals the Euclidean one.
+The search is exact (brute force): on a GPU flat index when both torch and faiss see a GPU, else faiss's CPU
+kernel with the number of OpenMP threads faiss is configured for (all cores unless the caller set
+`faiss.omp_set_num_threads`).
+"""
+from __future__ import annotations
+
+import logging
+
+import faiss
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+
+def _float32_rows(features: np.ndarray | torch.Tensor, copy: bool) -> np.ndarray:
+    if isinstance(features, torch.Tensor):
+        features = features.detach().to("cpu", torch.float32).numpy()
+    x = np.array(features, dtype=np.float32, order="C") if copy else np.ascontiguousarray(features, np.float32)
+    if x.ndim != 2:
+        raise ValueError(f"features must be 2-D (N, D), got shape {x.shape}")
+    return x
+
+
+def unit_rows(features: np.ndarray | torch.Tensor) -> np.ndarray:
+    """A C-contiguous float32 copy of `features` (N, D) with every row scaled to unit L2 norm.
+
+    Zero rows stay zero rather than becoming NaN, so a degenerate feature cannot poison the whole search.
+    """
+    x = _float32_rows(features, copy=True)
+    # einsum forms the squared norms without an (N, D) temporary of squares.
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
+    np.divide(x, norms, out=x, where=norms > 0)
+    return x
+
+
+def _use_gpu() -> bool:
+    # A CPU-only faiss wheel has no GPU classes at all, and a GPU build may still see no device.
+    return torch.cuda.is_available() and hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+
+
+def _search(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    if _use_gpu():
+        resources = faiss.StandardGpuResources()
+        index = faiss.GpuIndexFlatIP(resources, x.shape[1])
+        index.add(x)
+        sims, idx = index.search(x, k)
+    else:
+        # The same blocked BLAS search as IndexFlatIP.search, without first copying the rows into an index.
+        sims, idx = faiss.knn(x, x, k, metric=faiss.METRIC_INNER_PRODUCT)
+    return sims.astype(np.float32, copy=False), idx.astype(np.int64, copy=False)
+
+
+def _put_self_first(sims: np.ndarray, idx: np.ndarray, x: np.ndarray) -> None:
+    """Move each row's own index to position 0 in place.
+
+    Duplicated or tied samples can outrank a row's own entry, or push it out of the list altogether; the
+    k-reciprocal algorithm relies on the sample being its own first neighbour.
+    """
+    rows = np.flatnonzero(idx[:, 0] != np.arange(idx.shape[0]))
+    for i in rows:
+        hits = np.flatnonzero(idx[i] == i)
+        # Absent self: it was tied out of the list, so the last entry makes room for it.
+        stop = hits[0] if hits.size else idx.shape[1] - 1
+        self_sim = sims[i, stop] if hits.size else np.float32(x[i] @ x[i])
+        idx[i, 1 : stop + 1] = idx[i, :stop].copy()
+        sims[i, 1 : stop + 1] = sims[i, :stop].copy()
+        idx[i, 0] = i
+        sims[i, 0] = self_sim
+    if rows.size:
+        log.debug("moved the sample itself to the front of %d kNN rows", rows.size)
+
+
+def exact_knn(
+    features: np.ndarray | torch.Tensor, k: int, *, normalize: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours of every row among all rows, by cosine similarity.
+
+    Returns (sims, idx), both (N, k): sims float32 in decreasing order, idx int64, with row i's own index
+    always at idx[i, 0]. `normalize=False` skips the L2 normalisation for callers that already hold
+    `unit_rows(features)`.
+    """
+    x = unit_rows(features) if normalize else _float32_rows(features, copy=False)
+    n = x.shape[0]
+    if not 1 <= k <= n:
+        raise ValueError(f"k must lie in [1, N={n}], got {k}")
+    sims, idx = _search(x, k)
+    _put_self_first(sims, idx, x)
+    return sims, idx

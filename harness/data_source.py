@@ -1,0 +1,79 @@
+"""Where a study's images come from: the real datasets under --data-root, or the synthetic stand-ins (generated
+on first use in the cache folder). Datasets are read once per process and handed out as pipeline tasks.
+
+The readers, task builders and generator are imported when first needed, so listing studies or a dry run does
+not import (or generate) anything heavy.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness.cells import Cell
+from mmm.pipeline.config import PipelineConfig
+
+FOLDERS = {"sysu": "SYSU-MM01", "regdb": "RegDB"}
+
+
+class DataSourceError(ValueError):
+    """--data-root holds none of the datasets; the message says what it should hold."""
+
+
+class DataSource:
+    def __init__(self, kind: str, cache_dir: Path, roots: dict[str, Path] | None) -> None:
+        self.kind = kind  # "synthetic" or "real"
+        self.cache_dir = cache_dir
+        self._roots = roots  # None until the synthetic pair is generated
+        self._datasets: dict[str, Any] = {}
+
+    @classmethod
+    def real(cls, data_root: Path, cache_dir: Path) -> "DataSource":
+        roots = {name: data_root / folder for name, folder in FOLDERS.items() if (data_root / folder).is_dir()}
+        if not roots:
+            expected = " and/or ".join(f"{folder}/" for folder in FOLDERS.values())
+            raise DataSourceError(f"--data-root {data_root} holds no dataset; expected {expected} below it")
+        return cls("real", cache_dir, roots)
+
+    @classmethod
+    def synthetic(cls, cache_dir: Path) -> "DataSource":
+        return cls("synthetic", cache_dir, None)
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        """Datasets this source provides (known without generating anything)."""
+        return tuple(FOLDERS) if self._roots is None else tuple(self._roots)
+
+    def known_roots(self) -> dict[str, str | None]:
+        """Roots for provenance; None for synthetic data not generated in this process."""
+        return {name: (str(self._roots[name]) if self._roots and name in self._roots else None) for name in FOLDERS}
+
+    def roots(self) -> dict[str, Path]:
+        if self._roots is None:
+            from mmm.data.synthetic import ensure_synthetic_pair
+
+            sysu_root, regdb_root = ensure_synthetic_pair(self.cache_dir)
+            self._roots = {"sysu": Path(sysu_root), "regdb": Path(regdb_root)}
+        return self._roots
+
+    def task(self, cell: Cell, config: PipelineConfig) -> Any:
+        """The pipeline Task of a cell: its dataset, on SYSU-MM01 with the config's gallery draws, on RegDB
+        its split."""
+        from mmm.pipeline.tasks import regdb_task, sysu_task
+
+        dataset = self._dataset(cell.dataset)
+        if cell.dataset == "sysu":
+            return sysu_task(dataset, eval_trials=config.eval_trials)
+        return regdb_task(dataset, cell.regdb_trial)
+
+    def _dataset(self, name: str) -> Any:
+        if name not in self._datasets:
+            root = self.roots()[name]
+            if name == "sysu":
+                from mmm.data.sysu import read_sysu
+
+                self._datasets[name] = read_sysu(root)
+            else:
+                from mmm.data.regdb import read_regdb
+
+                self._datasets[name] = read_regdb(root)
+        return self._datasets[name]

@@ -1,0 +1,54 @@
+"""The real CellEnvironment: configs from the pipeline's profiles, tasks from the data source, the methods a
+study uses, ground-truth diagnostics and the file stage cache."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from harness.cells import Cell
+from harness.data_source import DataSource
+from harness.methods import load_methods
+from harness.runner import CellEnvironment
+from harness.spec import StudySpec
+from harness.stage_cache import FileStageStore
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.hooks import Diagnose
+
+
+def build_environment(
+    spec: StudySpec,
+    profile: str,
+    cells: list[Cell],
+    data: DataSource,
+    *,
+    device: str,
+    store: FileStageStore,
+) -> CellEnvironment:
+    # Imported here, not at the top: the diagnostics pull in scikit-learn (a second to import), which --list,
+    # --dry-run and usage errors do not need.
+    from mmm.diagnostics.pseudo_labels import make_diagnose
+    from mmm.pipeline.profiles import profile_config
+
+    plan = spec.plan(profile)
+
+    def make_config(cell: Cell, params: Mapping[str, Any]) -> PipelineConfig:
+        overrides = {**plan.overrides, **cell.overrides, **params, "seed": cell.seed}
+        return profile_config(profile, cell.dataset, **overrides)
+
+    def diagnose_for(task: Any) -> Diagnose | None:
+        return make_diagnose(task.train)
+
+    return CellEnvironment(
+        methods=load_methods(cell.method for cell in cells),
+        make_config=make_config,
+        make_task=data.task,
+        make_diagnose=diagnose_for,
+        device=device,
+        cache_dir=data.cache_dir,
+        store=store,
+    )
+
+
+def stage_cache_dir(out_dir: Path) -> Path:
+    """One stage cache per output folder, shared by every study written there."""
+    return out_dir / "cache"

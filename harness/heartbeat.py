@@ -1,0 +1,50 @@
+"""The lease of a running claim: a background thread stamping the trial every few seconds and watching for a
+later claim of the same cell (which means this worker stalled past the grace and lost its lease)."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import TracebackType
+
+import optuna
+
+from harness.claims import LeasePolicy, superseded
+from harness.records import HEARTBEAT
+
+log = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    """Context manager: beats while the block runs; `lost` is set once another worker has taken the cell."""
+
+    def __init__(self, study: optuna.Study, trial: optuna.Trial, cell_id: str, policy: LeasePolicy) -> None:
+        self._study = study
+        self._trial = trial
+        self._cell_id = cell_id
+        self._policy = policy
+        self._stop = threading.Event()
+        self.lost = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat {cell_id}", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        # Stop before the caller finishes the trial: a finished trial rejects further attribute writes.
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._policy.heartbeat_seconds):
+            try:
+                self._trial.set_user_attr(HEARTBEAT, time.time())
+                if superseded(self._trial.number, self._cell_id, self._study.get_trials(deepcopy=False)):
+                    log.warning("cell %s was claimed by another worker after this one went silent", self._cell_id)
+                    self.lost.set()
+                    return
+            except Exception:  # a storage hiccup must not kill the run; the next beat retries
+                log.warning("heartbeat of cell %s failed", self._cell_id, exc_info=True)

@@ -1,0 +1,35 @@
+"""The methods a study can run, by name, imported only when a study needs them.
+
+Every method has the pipeline's signature:
+    method(config, task, *, device, cache_dir, store=None, on_progress=None, diagnose=None) -> RunResult
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Callable, Iterable
+
+from mmm.pipeline.result import RunResult
+
+Method = Callable[..., RunResult]
+
+# name -> "module:function"; imported lazily so a study that needs only MMM runs even while a baseline's module
+# is missing or broken.
+METHOD_PATHS: dict[str, str] = {
+    "mmm": "mmm.pipeline.run:run_pipeline",
+    "dcl": "baselines.dcl:run_dcl",
+    "pgm": "baselines.pgm:run_pgm",
+}
+METHOD_NAMES = tuple(METHOD_PATHS)
+
+
+def load_method(name: str) -> Method:
+    """Import and return the method called `name`; an unknown name is an error listing the valid ones."""
+    if name not in METHOD_PATHS:
+        raise KeyError(f"unknown method {name!r}; valid: {list(METHOD_NAMES)}")
+    module_name, function_name = METHOD_PATHS[name].split(":")
+    return getattr(importlib.import_module(module_name), function_name)
+
+
+def load_methods(names: Iterable[str]) -> dict[str, Method]:
+    """The methods a set of cells uses, by name."""
+    return {name: load_method(name) for name in sorted(set(names))}

@@ -1,0 +1,87 @@
+"""provenance.json: what produced a study's tables — command, code version, library versions, device, data,
+profile, wall time and the stage cache's hits — so a report can say where its numbers come from, plus what
+the report needs from the spec (description, reference variant, variants' published ablation rows).
+
+Keys are flat; reports/provenance.py and reports/context.py read them by these names."""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+
+from harness.atomic import atomic_write_text
+from harness.spec import StudySpec
+
+PROVENANCE_NAME = "provenance.json"
+
+
+def git_commit(folder: Path) -> str:
+    """HEAD of the repository holding `folder`, or "unknown" outside a repository (or without git)."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
+
+
+def package_version(name: str) -> str:
+    for distribution in (name, f"{name}-cpu", f"{name}-gpu-cu12"):
+        try:
+            return importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "absent"
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def collect_provenance(
+    *,
+    argv: Sequence[str],
+    spec: StudySpec,
+    profile: str,
+    device: str,
+    data_source: str,
+    data_roots: Mapping[str, str | None],
+    storage: str,
+    wall_seconds: float,
+    cache: Mapping[str, Any],
+    cells: Mapping[str, int],
+) -> dict[str, Any]:
+    return {
+        "command": " ".join(["python", "-m", "harness.study", *argv]),
+        "git_commit": git_commit(Path(__file__).resolve().parent),
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "faiss": package_version("faiss"),
+            "optuna": package_version("optuna"),
+        },
+        "device": f"{device} ({device_name(device)})",
+        "data_source": data_source,
+        "data_roots": dict(data_roots),
+        "profile": profile,
+        "wall_seconds": round(wall_seconds, 3),
+        "cache": dict(cache),
+        "study_description": spec.description,
+        "reference_variant": spec.reference,
+        "variant_rows": {v.name: v.paper_row for v in spec.variants if v.paper_row},
+        "storage": storage,
+        "cells": dict(cells),
+        "platform": platform.platform(),
+    }
+
+
+def write_provenance(study_dir: Path, provenance: Mapping[str, Any]) -> Path:
+    path = study_dir / PROVENANCE_NAME
+    atomic_write_text(path, json.dumps(provenance, indent=2, sort_keys=True) + "\n")
+    return path

@@ -1,0 +1,102 @@
+"""What the harness stores on each Optuna trial (user attributes, all JSON) and how it reads them back.
+
+Keys without a prefix describe the run (cell, params, config, metrics, epochs, stage times); keys prefixed
+"harness." are bookkeeping of claims and leases (see harness.claims).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from optuna.trial import FrozenTrial
+
+from mmm.pipeline.result import RunResult
+
+CELL = "cell"
+PARAMS = "params"
+CONFIG = "config"
+TASK = "task"
+METRICS = "metrics"
+EPOCHS = "epochs"
+STAGE_SECONDS = "stage_seconds"
+STAGES_CACHED = "stages_cached"
+MODEL_DIGEST = "model_digest"
+SECONDS = "seconds"
+CLAIM = "harness.claim"
+HEARTBEAT = "harness.heartbeat"
+WON = "harness.won"
+LOST = "harness.lost"
+ERROR = "harness.error"
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with numpy scalars and arrays, tuples and paths turned into plain JSON types."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def result_attrs(result: RunResult, seconds: float) -> dict[str, Any]:
+    """The user attributes recording a finished run."""
+    return {
+        METRICS: jsonable(result.metrics),
+        EPOCHS: jsonable(result.epochs),
+        STAGE_SECONDS: jsonable(result.stage_seconds),
+        STAGES_CACHED: sorted(result.cached_stages),
+        MODEL_DIGEST: result.model_digest,
+        SECONDS: seconds,
+    }
+
+
+def cell_id_of(trial: FrozenTrial) -> str | None:
+    """The cell a trial claimed, or None for a trial the harness did not make (or has not labelled yet)."""
+    claim = trial.user_attrs.get(CLAIM)
+    return claim.get("cell") if isinstance(claim, dict) else None
+
+
+def is_lost(trial: FrozenTrial) -> bool:
+    """A trial created to claim a cell that another worker held: not an attempt at the cell."""
+    return bool(trial.user_attrs.get(LOST))
+
+
+def primary_value(metrics: dict[str, dict[str, float]], protocol: str, metric: str) -> float:
+    """The value Optuna sees: one metric of one protocol; NaN when the run did not report it."""
+    value = metrics.get(protocol, {}).get(metric)
+    return float(value) if value is not None else math.nan
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A finished trial read back: what the run recorded."""
+
+    trial: FrozenTrial
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.trial.user_attrs.get(PARAMS, {})
+
+    @property
+    def metrics(self) -> dict[str, dict[str, float]]:
+        return self.trial.user_attrs.get(METRICS, {})
+
+    @property
+    def epochs(self) -> list[dict[str, Any]]:
+        return self.trial.user_attrs.get(EPOCHS, [])
+
+    @property
+    def stage_seconds(self) -> dict[str, float]:
+        return self.trial.user_attrs.get(STAGE_SECONDS, {})
+
+    @property
+    def stages_cached(self) -> set[str]:
+        return set(self.trial.user_attrs.get(STAGES_CACHED, []))

@@ -1,0 +1,131 @@
+"""Tidy tables from the stored trials, one CSV per kind of fact, under `<out>/<study>/`:
+
+results.csv     one row per run x protocol x metric (percentages)
+epochs.csv      one row per run x epoch x recorded value (losses, cluster counts, diagnostics)
+stages.csv      one row per run x stage: wall seconds and whether the stage came from the stage cache
+failures.csv    one row per cell not done: failed, stale, running elsewhere or never attempted
+importances.csv tuning studies only: parameter importances per dataset
+
+Files are replaced atomically: several workers may write them as they finish.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import optuna
+from optuna.trial import TrialState
+
+from harness.atomic import atomic_write_text
+from harness.cells import Cell
+from harness.claims import LeasePolicy, WorkerIdentity
+from harness.ledger import Ledger
+from harness.records import StoredRun
+from harness.status import CellState
+
+log = logging.getLogger(__name__)
+
+RESULT_COLUMNS = ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial", "metric", "value",
+                  "optuna_trial", "params_json")
+EPOCH_COLUMNS = ("study", "variant", "dataset", "seed", "regdb_trial", "stage", "epoch", "name", "value")
+STAGE_COLUMNS = ("study", "variant", "dataset", "seed", "regdb_trial", "stage", "seconds", "cached")
+FAILURE_COLUMNS = ("cell_id", "variant", "dataset", "seed", "state", "error")
+IMPORTANCE_COLUMNS = ("study", "dataset", "param", "importance", "note")
+MIN_TRIALS_FOR_IMPORTANCE = 2
+
+
+def write_results(
+    study_dir: Path, ledger: Ledger, cells: Sequence[Cell], policy: LeasePolicy, me: WorkerIdentity
+) -> int:
+    """Write the tables of `cells` from `ledger`; return how many finished runs they hold."""
+    statuses = ledger.statuses(cells, policy, me)
+    runs = [
+        (cell, StoredRun(statuses[cell.id].trial))
+        for cell in cells
+        if statuses[cell.id].state is CellState.DONE and statuses[cell.id].trial.state == TrialState.COMPLETE
+    ]
+    failures = [
+        {"cell_id": c.id, "variant": c.variant, "dataset": c.dataset, "seed": c.seed,
+         "state": statuses[c.id].state.value, "error": statuses[c.id].error}
+        for c in cells
+        if statuses[c.id].state is not CellState.DONE
+    ]
+    tables = {
+        "results.csv": (RESULT_COLUMNS, [row for cell, run in runs for row in _metric_rows(cell, run)]),
+        "epochs.csv": (EPOCH_COLUMNS, [row for cell, run in runs for row in _epoch_rows(cell, run)]),
+        "stages.csv": (STAGE_COLUMNS, [row for cell, run in runs for row in _stage_rows(cell, run)]),
+        "failures.csv": (FAILURE_COLUMNS, failures),
+    }
+    if ledger.spec.is_tuning:
+        datasets = sorted({c.dataset for c in cells})
+        tables["importances.csv"] = (IMPORTANCE_COLUMNS, list(_importance_rows(ledger, datasets)))
+    for name, (columns, rows) in tables.items():
+        atomic_write_text(study_dir / name, _csv(columns, rows))
+    return len(runs)
+
+
+def _keys(cell: Cell) -> dict[str, Any]:
+    return {"study": cell.study, "variant": cell.variant, "dataset": cell.dataset, "seed": cell.seed,
+            "regdb_trial": cell.regdb_trial}
+
+
+def _metric_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
+    params = json.dumps(run.params, sort_keys=True)
+    for protocol, metrics in sorted(run.metrics.items()):
+        for metric, value in metrics.items():
+            yield {**_keys(cell), "method": cell.method, "protocol": protocol, "metric": metric, "value": value,
+                   "optuna_trial": run.trial.number, "params_json": params}
+
+
+def _epoch_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
+    for record in run.epochs:
+        values = {k: v for k, v in record.items() if k not in ("stage", "epoch")}
+        for name, value in _flatten(values, ""):
+            yield {**_keys(cell), "stage": record.get("stage"), "epoch": record.get("epoch"),
+                   "name": name, "value": value}
+
+
+def _flatten(values: dict[str, Any], prefix: str) -> Iterator[tuple[str, float]]:
+    """Numeric leaves of nested dicts as ("outer.inner", value); text and lists are not tidy values."""
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{name}.")
+        elif isinstance(value, (int, float)):
+            yield name, float(value)
+
+
+def _stage_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
+    cached = {s.lower() for s in run.stages_cached}
+    for stage, seconds in run.stage_seconds.items():
+        yield {**_keys(cell), "stage": stage, "seconds": seconds, "cached": stage.lower() in cached}
+
+
+def _importance_rows(ledger: Ledger, datasets: Iterable[str]) -> Iterator[dict[str, Any]]:
+    for dataset in datasets:
+        keys = {"study": ledger.spec.name, "dataset": dataset}
+        complete = [t for t in ledger.trials(dataset) if t.state == TrialState.COMPLETE]
+        if len(complete) < MIN_TRIALS_FOR_IMPORTANCE:
+            note = f"{len(complete)} complete trial(s); importances need {MIN_TRIALS_FOR_IMPORTANCE}"
+            yield {**keys, "param": "", "importance": "", "note": note}
+            continue
+        try:
+            importances = optuna.importance.get_param_importances(ledger.study(dataset))
+        except (RuntimeError, ValueError) as error:  # e.g. every trial drew the same values
+            yield {**keys, "param": "", "importance": "", "note": f"not computable: {error}"}
+            continue
+        for param, importance in importances.items():
+            yield {**keys, "param": param, "importance": importance, "note": ""}
+
+
+def _csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if row.get(k) is None else row[k] for k in columns})
+    return buffer.getvalue()

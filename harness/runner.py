@@ -1,0 +1,199 @@
+"""The worker loop: for each cell not done and not held elsewhere, claim it, run its method under a heartbeat,
+and store everything the run produced on the claiming trial.
+
+A cell that fails is recorded (FAIL + error) and left for the next run; an interrupt (Ctrl-C, SIGTERM turned
+into KeyboardInterrupt by the CLI) records the cell as failed and stops the loop, so a re-run resumes it.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+import optuna
+import torch
+from optuna.trial import TrialState
+
+from harness.cells import Cell
+from harness.claims import LeasePolicy, WorkerIdentity, claim_cell
+from harness.heartbeat import Heartbeat
+from harness.ledger import Ledger
+from harness.methods import Method
+from harness.progress import Display
+from harness.records import CELL, CONFIG, ERROR, LOST, PARAMS, TASK, jsonable, primary_value, result_attrs
+from harness.spec import StudySpec
+from harness.status import CellState
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.hooks import Diagnose, ProgressEvent, StageStore
+from mmm.pipeline.result import RunResult
+
+log = logging.getLogger(__name__)
+
+OBJECTIVE_METRIC = "mAP"
+# The protocol whose mAP is the trial's value (and the tuning objective): SYSU all-search, RegDB visible->IR.
+PRIMARY_PROTOCOLS = {"sysu": "all", "regdb": "v2i"}
+
+
+class TaskLike(Protocol):
+    name: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class CellEnvironment:
+    """What running a cell needs besides the cell: built from the real pipeline by harness.environment, or
+    from small fakes by the harness's own tests."""
+
+    methods: Mapping[str, Method]
+    make_config: Callable[[Cell, Mapping[str, Any]], PipelineConfig]  # (cell, sampled params) -> config
+    make_task: Callable[[Cell, PipelineConfig], TaskLike]
+    make_diagnose: Callable[[TaskLike], Diagnose | None]
+    device: str
+    cache_dir: Path  # data and decoded-image cache handed to the method
+    store: StageStore | None = None
+
+
+@dataclass
+class RunSummary:
+    completed: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    held_elsewhere: list[str] = field(default_factory=list)
+    already_done: int = 0
+
+
+class CellSuperseded(Exception):
+    """Another worker took this cell over (this one stalled past its lease); the run stops."""
+
+
+class _Progress:
+    """The ProgressCallback of one cell: display, lease check, and (tuning) intermediate mAP for pruning."""
+
+    def __init__(self, trial: optuna.Trial, heartbeat: Heartbeat, display: Display, report: bool) -> None:
+        self._trial = trial
+        self._heartbeat = heartbeat
+        self._display = display
+        self._report = report
+        self._step = 0
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self._heartbeat.lost.is_set():
+            raise CellSuperseded(f"trial {self._trial.number} lost its lease")
+        self._display.event(event)
+        if self._report and OBJECTIVE_METRIC in event.values:
+            self._trial.report(float(event.values[OBJECTIVE_METRIC]), self._step)
+            self._step += 1
+            if self._trial.should_prune():
+                raise optuna.TrialPruned(f"intermediate {OBJECTIVE_METRIC} below the median at step {self._step}")
+
+
+def run_cells(
+    cells: Sequence[Cell],
+    ledger: Ledger,
+    env: CellEnvironment,
+    *,
+    policy: LeasePolicy,
+    me: WorkerIdentity,
+    bars: bool = False,
+) -> RunSummary:
+    """Run every cell that is neither done nor held by a live worker; return what happened."""
+    summary = RunSummary()
+    initially_done = sum(s.state is CellState.DONE for s in ledger.statuses(cells, policy, me).values())
+    with Display(len(cells), initially_done, bars=bars) as display:
+        for cell in cells:
+            state = ledger.statuses([cell], policy, me)[cell.id].state
+            if state is CellState.DONE:
+                summary.already_done += 1
+                continue
+            if state is CellState.RUNNING:
+                summary.held_elsewhere.append(cell.id)
+                continue
+            study = ledger.study(cell.dataset)
+            trial = claim_cell(study, cell.id, policy, me)
+            if trial is None:
+                summary.held_elsewhere.append(cell.id)
+                continue
+            display.cell_started(cell)
+            started = time.perf_counter()
+            outcome = _run_claimed(study, trial, cell, ledger.spec, env, policy, display)
+            display.cell_finished(cell, outcome.name.lower(), time.perf_counter() - started)
+            if outcome is TrialState.COMPLETE:
+                summary.completed.append(cell.id)
+            elif outcome is TrialState.PRUNED:
+                summary.pruned.append(cell.id)
+            else:
+                summary.failed.append(cell.id)
+    return summary
+
+
+def _run_claimed(
+    study: optuna.Study,
+    trial: optuna.Trial,
+    cell: Cell,
+    spec: StudySpec,
+    env: CellEnvironment,
+    policy: LeasePolicy,
+    display: Display,
+) -> TrialState:
+    started = time.perf_counter()
+    try:
+        with Heartbeat(study, trial, cell.id, policy) as heartbeat:
+            result = _execute(trial, cell, spec, env, _Progress(trial, heartbeat, display, spec.is_tuning))
+    except optuna.TrialPruned:
+        study.tell(trial, state=TrialState.PRUNED)
+        return TrialState.PRUNED
+    except CellSuperseded:
+        trial.set_user_attr(LOST, True)
+        study.tell(trial, state=TrialState.FAIL)
+        return TrialState.FAIL
+    except Exception as error:
+        log.error("cell %s failed: %s", cell.id, error, exc_info=log.isEnabledFor(logging.DEBUG))
+        trial.set_user_attr(ERROR, "".join(traceback.format_exception_only(error)).strip())
+        study.tell(trial, state=TrialState.FAIL)
+        return TrialState.FAIL
+    except BaseException as interrupt:
+        # Ctrl-C or SIGTERM: record the attempt as failed so the next run retries it at once, then stop.
+        trial.set_user_attr(ERROR, f"interrupted ({type(interrupt).__name__})")
+        study.tell(trial, state=TrialState.FAIL)
+        raise
+    for key, value in result_attrs(result, time.perf_counter() - started).items():
+        trial.set_user_attr(key, value)
+    protocol = PRIMARY_PROTOCOLS[cell.dataset]
+    value = primary_value(result.metrics, protocol, OBJECTIVE_METRIC)
+    if math.isnan(value):
+        # Optuna would fail a NaN trial on its own; say why, so failures.csv shows it.
+        log.error("cell %s returned no %s for protocol %s", cell.id, OBJECTIVE_METRIC, protocol)
+        trial.set_user_attr(ERROR, f"the run returned no {OBJECTIVE_METRIC} for protocol {protocol!r}")
+        study.tell(trial, state=TrialState.FAIL)
+        return TrialState.FAIL
+    study.tell(trial, value)
+    return TrialState.COMPLETE
+
+
+def _execute(
+    trial: optuna.Trial,
+    cell: Cell,
+    spec: StudySpec,
+    env: CellEnvironment,
+    progress: _Progress,
+) -> RunResult:
+    params = {name: param.suggest(trial, name) for name, param in spec.search_space.items()}
+    config = env.make_config(cell, params)
+    task = env.make_task(cell, config)
+    trial.set_user_attr(CELL, cell.describe())
+    trial.set_user_attr(PARAMS, jsonable({**cell.overrides, **params}))
+    trial.set_user_attr(CONFIG, jsonable(config.to_dict()))
+    trial.set_user_attr(TASK, {"name": task.name, "fingerprint": task.fingerprint})
+    return env.methods[cell.method](
+        config,
+        task,
+        device=torch.device(env.device),
+        cache_dir=env.cache_dir,
+        store=env.store,
+        on_progress=progress,
+        diagnose=env.make_diagnose(task),
+    )

@@ -1,0 +1,300 @@
+"""Command line: `python -m harness.study STUDY [options]` runs a study's missing cells, writes its tables and
+renders its report. Start the same command on several machines or terminals with one --storage to share the
+cells; re-run it to resume after an interruption.
+
+Exit codes: 0 all went well, 1 a cell or the report failed, 2 a usage error, 130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, Iterator, NoReturn, Sequence
+
+import optuna
+import torch
+from tqdm import tqdm
+
+from harness.cells import Cell, plan_cells
+from harness.claims import LeasePolicy, WorkerIdentity
+from harness.data_source import DataSource, DataSourceError
+from harness.environment import build_environment, stage_cache_dir
+from harness.ledger import Ledger
+from harness.provenance import PROVENANCE_NAME, collect_provenance, write_provenance
+from harness.registry import list_studies, load_study
+from harness.results import write_results
+from harness.runner import RunSummary, run_cells
+from harness.spec import PROFILES, StudyError, StudySpec
+from harness.stage_cache import FileStageStore
+from harness.status import CellState, CellStatus
+from harness.storage import StorageSpec, StorageURLError, parse_storage
+from mmm.paths import default_cache_dir
+
+log = logging.getLogger("harness.study")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEVICES = ("cpu", "cuda")
+
+
+class UsageError(Exception):
+    """A command-line mistake: reported with the valid values, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m harness.study", description=__doc__.split("\n\n")[0])
+    parser.add_argument("study", nargs="?", help="study name (see --list)")
+    parser.add_argument("--profile", choices=PROFILES, default="quick", help="run sizes (default: quick)")
+    parser.add_argument("--data-root", type=Path, help="folder holding SYSU-MM01/ and/or RegDB/ (default: synthetic)")
+    parser.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: runs/)")
+    parser.add_argument("--storage", help="Optuna storage shared by workers (default: <out>/<study>/optuna.journal)")
+    parser.add_argument("--device", choices=DEVICES, default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument(
+        "--seeds", type=_positive, help="run seeds 0..N-1 instead of the profile's seeds (tuning uses the first)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--list", action="store_true", help="list the studies and exit")
+    mode.add_argument("--dry-run", action="store_true", help="show the cells and which are done; run nothing")
+    mode.add_argument("--report-only", action="store_true", help="rewrite tables and report from stored trials")
+    return parser
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything the command resolved from its arguments."""
+
+    spec: StudySpec
+    cells: list[Cell]
+    data: DataSource
+    storage: StorageSpec
+    ledger: Ledger
+    study_dir: Path
+    policy: LeasePolicy
+    me: WorkerIdentity
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help
+        return int(done.code or 0)
+    except UsageError as error:
+        return _usage_error(parser, error)
+    if args.list:
+        sys.stdout.write("".join(f"{n:<22} {load_study(n).description}\n" for n in list_studies()))
+        return EXIT_OK
+    bars = sys.stderr.isatty()
+    _configure_logging(bars, args.verbose)
+    try:
+        setup = _resolve(args)
+    except (UsageError, StudyError, StorageURLError, DataSourceError) as error:
+        return _usage_error(parser, error)
+    if args.dry_run:
+        return _dry_run(setup)
+    if args.report_only:
+        return _report_only(args, argv, setup)
+    return _run(args, argv, setup, bars)
+
+
+def _usage_error(parser: argparse.ArgumentParser, error: Exception) -> int:
+    sys.stderr.write(f"{parser.prog}: error: {error}\n")
+    return EXIT_USAGE
+
+
+def _resolve(args: argparse.Namespace) -> Setup:
+    if args.study is None:
+        raise UsageError(f"name a study (valid: {', '.join(list_studies())}) or pass --list")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available here; valid here: cpu")
+    spec = load_study(args.study)
+    cache_dir = default_cache_dir()
+    data = DataSource.real(args.data_root, cache_dir) if args.data_root else DataSource.synthetic(cache_dir)
+    datasets = [d for d in spec.datasets if d in data.datasets]
+    if not datasets:
+        raise UsageError(f"study {spec.name} uses {list(spec.datasets)}; --data-root has only {list(data.datasets)}")
+    missing = sorted(set(spec.datasets) - set(datasets))
+    if missing:
+        log.warning("skipping %s: not found under --data-root", missing)
+    if args.profile == "paper" and data.kind == "synthetic":
+        log.warning("the paper profile is meant for the real datasets (--data-root); running it on synthetic data")
+    seeds = range(args.seeds) if args.seeds else None
+    cells = plan_cells(spec, args.profile, datasets=datasets, seeds=seeds)
+    study_dir = args.out / spec.name
+    storage = parse_storage(args.storage, study_dir)
+    return Setup(
+        spec=spec,
+        cells=cells,
+        data=data,
+        storage=storage,
+        ledger=Ledger(storage, spec, args.profile, data.kind),
+        study_dir=study_dir,
+        policy=LeasePolicy(settle_seconds=storage.settle_seconds),
+        me=WorkerIdentity.current(),
+    )
+
+
+def _configure_logging(bars: bool, verbose: bool) -> None:
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _TqdmHandler)]:
+        root.removeHandler(handler)  # main() may run more than once in a process (tests)
+    handler = _TqdmHandler()
+    handler.setFormatter(logging.Formatter("%(message)s" if bars else "%(asctime)s %(levelname)s %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("harness").setLevel(logging.DEBUG if verbose else logging.INFO)
+    optuna.logging.set_verbosity(logging.WARNING)
+
+
+class _TqdmHandler(logging.Handler):
+    """Writes log lines above the progress bars instead of through them."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        tqdm.write(self.format(record), file=sys.stderr)
+
+
+def _dry_run(setup: Setup) -> int:
+    statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
+    lines = [f"{statuses[c.id].state.value:<8} {c.id}\n" for c in setup.cells]
+    counts = {state: sum(s.state is state for s in statuses.values()) for state in CellState}
+    summary = ", ".join(f"{n} {state.value}" for state, n in counts.items() if n)
+    where = f"{setup.ledger.profile}, {setup.data.kind} data"
+    header = f"{setup.spec.name} ({where}): {len(setup.cells)} cells — {summary}\n"
+    sys.stdout.write(header + "".join(lines) + _nothing_stored_hint(setup, statuses))
+    return EXIT_OK
+
+
+def _nothing_stored_hint(setup: Setup, statuses: dict[str, CellStatus]) -> str:
+    """When nothing is stored for this profile and data source, the Optuna studies that are (a likely typo)."""
+    if any(s.state is not CellState.PENDING for s in statuses.values()):
+        return ""
+    others = [n for n in setup.ledger.stored_study_names() if n.startswith(f"{setup.spec.name}:")]
+    return f"(stored runs of this study under other profiles/data: {', '.join(others)})\n" if others else ""
+
+
+def _report_only(args: argparse.Namespace, argv: list[str], setup: Setup) -> int:
+    hint = _nothing_stored_hint(setup, setup.ledger.statuses(setup.cells, setup.policy, setup.me))
+    if hint:
+        log.warning("nothing stored for profile %s on %s data %s", args.profile, setup.data.kind, hint.strip())
+    runs = _write_tables(setup)
+    if not (setup.study_dir / PROVENANCE_NAME).exists():
+        write_provenance(setup.study_dir, _provenance(args, argv, setup, 0.0, {}))
+    return _render(args.out, setup, runs)
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job) ends the run like Ctrl-C: the running cell is recorded as failed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) -> int:
+    started = time.perf_counter()
+    store = FileStageStore(stage_cache_dir(args.out))
+    try:
+        env = build_environment(setup.spec, args.profile, setup.cells, setup.data, device=args.device, store=store)
+    except ImportError as error:
+        log.error("the method is not available (%s); nothing was run", error)
+        return EXIT_FAILED
+    interrupted = False
+    summary = RunSummary()
+    try:
+        with _sigterm_as_interrupt():
+            summary = run_cells(setup.cells, setup.ledger, env, policy=setup.policy, me=setup.me, bars=bars)
+    except KeyboardInterrupt:
+        interrupted = True
+        log.warning("interrupted: finished cells are stored; re-run the same command to resume")
+    runs = _write_tables(setup)
+    seconds = time.perf_counter() - started
+    write_provenance(setup.study_dir, _provenance(args, argv, setup, seconds, store.stats.as_dict()))
+    code = _render(args.out, setup, runs)
+    _closing_note(setup, summary, store)
+    if interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_FAILED if summary.failed else code
+
+
+def _write_tables(setup: Setup) -> int:
+    setup.study_dir.mkdir(parents=True, exist_ok=True)
+    return write_results(setup.study_dir, setup.ledger, setup.cells, setup.policy, setup.me)
+
+
+def _provenance(
+    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float, cache: dict[str, Any]
+) -> dict[str, Any]:
+    statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
+    counts = {state.value: sum(s.state is state for s in statuses.values()) for state in CellState}
+    return collect_provenance(
+        argv=argv,
+        spec=setup.spec,
+        profile=args.profile,
+        device=args.device,
+        data_source=setup.data.kind,
+        data_roots=setup.data.known_roots(),
+        storage=setup.storage.display,
+        wall_seconds=seconds,
+        cache=cache,
+        cells={"planned": len(setup.cells), **counts},
+    )
+
+
+def _render(out_dir: Path, setup: Setup, runs: int) -> int:
+    if not runs:
+        log.warning("no finished runs yet, so no report; the tables are in %s", setup.study_dir)
+        return EXIT_OK
+    try:
+        # Imported here: plotting libraries take a while to import and --list or --dry-run never need them.
+        from reports.render import render_report
+
+        path = render_report(out_dir, setup.spec.name)
+    except Exception:  # the tables are written already; a broken report must not hide them
+        log.exception("rendering the report of %s failed; the tables are in %s", setup.spec.name, setup.study_dir)
+        return EXIT_FAILED
+    log.info("report: %s", path)
+    return EXIT_OK
+
+
+def _closing_note(setup: Setup, summary: RunSummary, store: FileStageStore) -> None:
+    stats = store.stats
+    hits = ", ".join(f"{stage} {n}" for stage, n in sorted(stats.hits.items())) or "none"
+    log.info(
+        "%s: %d cells — %d run now, %d pruned, %d done earlier, %d failed, %d held by other workers; "
+        "stage cache: %d hits (%s), %d misses",
+        setup.spec.name, len(setup.cells), len(summary.completed), len(summary.pruned), summary.already_done,
+        len(summary.failed), len(summary.held_elsewhere), sum(stats.hits.values()), hits, sum(stats.misses.values()),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Cheap stand-ins for the pipeline, for tests of the harness's own cell logic (claims, resume, workers).
+
+A fake method logs "start CELL PID" / "done CELL PID" lines to a file opened with O_APPEND (one write per line, so
+lines from several processes never interleave) and returns made-up metrics. Run as a module it is a worker
+process: `python -m tests.harness.fakes --storage URL --log FILE [...]`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Collection, Mapping
+
+from harness.cells import Cell, plan_cells
+from harness.claims import LeasePolicy, WorkerIdentity
+from harness.ledger import Ledger
+from harness.methods import METHOD_NAMES, Method
+from harness.registry import load_study
+from harness.runner import CellEnvironment, RunSummary, run_cells
+from harness.stage_cache import FileStageStore
+from harness.storage import parse_storage
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.hooks import ProgressEvent
+from mmm.pipeline.result import METRICS, RunResult
+
+PROTOCOLS = {"sysu": ("all", "indoor"), "regdb": ("v2i", "i2v")}
+FAST_LEASES = LeasePolicy(heartbeat_seconds=0.2, grace_seconds=30.0, poll_seconds=0.05)
+
+
+@dataclass(frozen=True)
+class FakeTask:
+    name: str
+    fingerprint: str
+
+
+def append_line(path: Path, line: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(descriptor, f"{line}\n".encode())
+    finally:
+        os.close(descriptor)
+
+
+def log_lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def logged(path: Path, event: str) -> list[tuple[str, int]]:
+    """(cell id, pid) of every `event` ("start" or "done") line, in order."""
+    return [(cell, int(pid)) for kind, cell, pid in (line.split(" ") for line in log_lines(path)) if kind == event]
+
+
+def recording_method(
+    log_path: Path,
+    *,
+    sleep: float = 0.0,
+    fail: Collection[str] = (),
+    interrupt: Collection[str] = (),
+    block: Collection[str] = (),
+    map_values: Callable[[int], float] | None = None,
+) -> Method:
+    """A method that logs each run; raises for cells in `fail`, KeyboardInterrupt for `interrupt`, and sleeps
+    for ten minutes in `block` cells (to be killed). `map_values(call)` gives the intermediate mAP it reports."""
+    calls = 0
+
+    def method(config: PipelineConfig, task: FakeTask, *, device: str, cache_dir: Path, store: Any = None,
+               on_progress: Callable[[ProgressEvent], None] | None = None, diagnose: Any = None) -> RunResult:
+        nonlocal calls
+        calls += 1
+        append_line(log_path, f"start {task.name} {os.getpid()}")
+        if task.name in interrupt:
+            raise KeyboardInterrupt
+        if task.name in fail:
+            raise RuntimeError(f"planned failure of {task.name}")
+        if task.name in block:
+            time.sleep(600)
+        cached = []
+        if store is not None and store.load("A", f"k{config.seed}") is not None:
+            cached.append("A")
+        elif store is not None:
+            store.save("A", f"k{config.seed}", {"seed": config.seed})
+        for epoch in range(2):
+            values = {"loss": 1.0 / (epoch + 1)}
+            if map_values is not None:
+                values["mAP"] = map_values(calls)
+            if on_progress is not None:
+                on_progress(ProgressEvent("C", epoch, 2, values))
+        time.sleep(sleep)
+        append_line(log_path, f"done {task.name} {os.getpid()}")
+        score = 40.0 + config.memories + config.seed
+        return RunResult(
+            metrics={p: {m: score for m in METRICS} for p in PROTOCOLS[config.dataset]},
+            epochs=[{"stage": "C", "epoch": e, "loss": 1.0 / (e + 1), "diag": {"ari": 0.5}} for e in range(2)],
+            stage_seconds={"A": 0.01, "C": 0.02},
+            cached_stages=cached,
+            config=config.to_dict(),
+        )
+
+    return method
+
+
+def fake_environment(method: Method, cache_dir: Path, store: FileStageStore | None = None) -> CellEnvironment:
+    def make_config(cell: Cell, params: Mapping[str, Any]) -> PipelineConfig:
+        return PipelineConfig(dataset=cell.dataset, seed=cell.seed).with_overrides(**cell.overrides, **params)
+
+    return CellEnvironment(
+        methods={name: method for name in METHOD_NAMES},
+        make_config=make_config,
+        make_task=lambda cell, config: FakeTask(cell.id, f"fingerprint-{cell.dataset}"),
+        make_diagnose=lambda task: None,
+        device="cpu",
+        cache_dir=cache_dir,
+        store=store,
+    )
+
+
+def fake_ledger(storage_url: str | None, out: Path, study: str, profile: str = "smoke") -> Ledger:
+    spec = load_study(study)
+    return Ledger(parse_storage(storage_url, out / study), spec, profile, "synthetic")
+
+
+def run_fake(
+    ledger: Ledger,
+    method: Method,
+    out: Path,
+    *,
+    seeds: int | None = None,
+    policy: LeasePolicy = FAST_LEASES,
+) -> RunSummary:
+    cells = planned(ledger, seeds)
+    env = fake_environment(method, out / "data", FileStageStore(out / "cache"))
+    return run_cells(cells, ledger, env, policy=policy, me=WorkerIdentity.current())
+
+
+def planned(ledger: Ledger, seeds: int | None = None) -> list[Cell]:
+    spec = ledger.spec
+    return plan_cells(spec, ledger.profile, datasets=spec.datasets, seeds=range(seeds) if seeds else None)
+
+
+def _worker(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--storage", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--log", type=Path, required=True)
+    parser.add_argument("--study", default="memories")
+    parser.add_argument("--seeds", type=int)
+    parser.add_argument("--sleep", type=float, default=0.0)
+    parser.add_argument("--block", nargs="*", default=())
+    args = parser.parse_args(argv)
+    ledger = fake_ledger(args.storage, args.out, args.study)
+    run_fake(ledger, recording_method(args.log, sleep=args.sleep, block=args.block), args.out, seeds=args.seeds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_worker(sys.argv[1:]))

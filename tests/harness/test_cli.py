@@ -1,0 +1,107 @@
+"""The command line: listing, dry runs, report-only, and usage errors that name the valid values (exit 2)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from harness.registry import list_studies
+from harness.study import main
+from tests.harness.fakes import fake_ledger, recording_method, run_fake
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """main() configures logging for a process; put the test process's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    harness_level = logging.getLogger("harness").level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("harness").setLevel(harness_level)
+
+
+def test_list_names_every_study_with_its_description(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list_studies()
+    assert any(line.startswith("ablation_sca") and "SCA" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["no_such_study"], "unknown study 'no_such_study'; valid: ablation_components, ablation_sca"),
+        (["smoke", "--profile", "huge"], "invalid choice: 'huge' (choose from 'smoke', 'quick', 'paper')"),
+        (["smoke", "--device", "tpu"], "invalid choice: 'tpu' (choose from 'cpu', 'cuda')"),
+        (["smoke", "--storage", "redis://localhost"], "sqlite:///PATH"),
+        (["smoke", "--seeds", "0"], "expected a positive integer"),
+        (["smoke", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+        ([], "name a study (valid: ablation_components"),
+        (["smoke", "--dry-run", "--report-only"], "not allowed with argument"),
+    ],
+)
+def test_usage_errors_exit_2_and_name_the_valid_values(
+    argv: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_a_data_root_without_datasets_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["smoke", "--data-root", str(tmp_path), "--dry-run"]) == 2
+    assert "expected SYSU-MM01/ and/or RegDB/" in capsys.readouterr().err
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "--report-only" in capsys.readouterr().out
+
+
+def test_dry_run_lists_pending_cells_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "runs"
+    assert main(["ablation_sca", "--out", str(out), "--dry-run", "--seeds", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("ablation_sca (quick, synthetic data): 16 cells — 16 pending")
+    assert "pending  full/regdb/seed1/trial1" in lines
+    assert not out.exists()
+
+
+def test_dry_run_marks_finished_and_failed_cells(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ledger = fake_ledger(None, tmp_path, "smoke")
+    run_fake(ledger, recording_method(tmp_path / "log", fail={"sca_off/sysu/seed0"}), tmp_path)
+    assert main(["smoke", "--profile", "smoke", "--out", str(tmp_path), "--dry-run"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "3 done, 1 failed" in lines[0]
+    assert "failed   sca_off/sysu/seed0" in lines and "done     full/sysu/seed0" in lines
+
+
+def test_dry_run_on_a_data_root_plans_only_the_datasets_present(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "RegDB").mkdir()
+    assert main(["smoke", "--data-root", str(tmp_path), "--out", str(tmp_path / "runs"), "--dry-run"]) == 0
+    cells = capsys.readouterr().out.splitlines()[1:]
+    assert cells == ["pending  full/regdb/seed0/trial1", "pending  sca_off/regdb/seed0/trial1"]
+
+
+def test_report_only_rewrites_tables_and_report_from_stored_trials(tmp_path: Path) -> None:
+    run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log"), tmp_path)
+    assert main(["smoke", "--profile", "smoke", "--out", str(tmp_path), "--report-only"]) == 0
+    study_dir = tmp_path / "smoke"
+    assert len((study_dir / "results.csv").read_text().splitlines()) == 1 + 4 * 2 * 5
+    assert (study_dir / "provenance.json").is_file()
+    assert (study_dir / "report.html").is_file()
+
+
+def test_report_only_without_stored_runs_points_at_what_is_stored(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log"), tmp_path)
+    assert main(["smoke", "--out", str(tmp_path), "--report-only"]) == 0  # default profile: quick
+    assert "smoke:smoke:synthetic:sysu" in caplog.text
+    assert "no finished runs yet" in caplog.text
+    assert not (tmp_path / "smoke" / "report.html").exists()

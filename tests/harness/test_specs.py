@@ -1,0 +1,100 @@
+"""Study specs load, validate, and expand into the right cells; malformed specs are rejected with reasons."""
+from __future__ import annotations
+
+import pytest
+
+from harness.cells import plan_cells
+from harness.registry import list_studies, load_study
+from harness.spec import (
+    PROFILES, ChoiceParam, FloatParam, ProfilePlan, StudyError, StudySpec, Variant, validate_spec,
+)
+
+EXPECTED_STUDIES = {"smoke", "ablation_sca", "ablation_components", "memories", "baselines", "matching", "tune"}
+
+
+def test_every_study_module_loads_and_validates() -> None:
+    assert set(list_studies()) == EXPECTED_STUDIES
+    for name in list_studies():
+        spec = load_study(name)
+        assert spec.name == name
+        assert spec.reference in {v.name for v in spec.variants}
+
+
+def test_unknown_study_error_lists_the_valid_names() -> None:
+    with pytest.raises(StudyError, match="unknown study 'nope'.*ablation_sca.*tune"):
+        load_study("nope")
+
+
+def test_harness_profiles_match_the_pipelines() -> None:
+    from mmm.pipeline.profiles import PROFILES as PIPELINE_PROFILES
+
+    assert tuple(PIPELINE_PROFILES) == PROFILES
+
+
+def test_ablation_sca_cells_cover_variants_datasets_and_regdb_splits() -> None:
+    spec = load_study("ablation_sca")
+    quick = plan_cells(spec, "quick", datasets=("sysu", "regdb"))
+    assert len(quick) == 4 * 2
+    paper = plan_cells(spec, "paper", datasets=("sysu", "regdb"))
+    assert len(paper) == 4 * (1 + 10)
+    assert len({c.id for c in paper}) == len(paper)
+    assert {c.variant for c in paper} == {"sca_off", "intra", "inter", "full"}
+
+
+def test_seeds_override_and_dataset_subset() -> None:
+    cells = plan_cells(load_study("memories"), "quick", datasets=("sysu",), seeds=range(3))
+    assert [c.seed for c in cells] == [0] * 4 + [1] * 4 + [2] * 4
+    assert {c.dataset for c in cells} == {"sysu"}
+
+
+def test_cells_sharing_stages_a_and_b_are_adjacent() -> None:
+    cells = plan_cells(load_study("ablation_sca"), "quick", datasets=("sysu", "regdb"))
+    keys = [(c.dataset, c.seed, c.regdb_trial) for c in cells]
+    runs_of_equal_keys = [k for i, k in enumerate(keys) if i == 0 or keys[i - 1] != k]
+    assert len(runs_of_equal_keys) == len(set(keys))
+
+
+def test_tuning_study_has_one_cell_per_trial_slot_and_dataset() -> None:
+    spec = load_study("tune")
+    cells = plan_cells(spec, "smoke", datasets=spec.datasets)
+    assert spec.is_tuning
+    assert [c.slot for c in cells] == [0, 1, 2, 0, 1, 2]
+    assert cells[-1].id == "mmm/regdb/seed0/trial1/slot002"
+
+
+def test_baselines_study_runs_three_methods() -> None:
+    assert {v.method for v in load_study("baselines").variants} == {"dcl", "pgm", "mmm"}
+
+
+def _spec(**changes: object) -> StudySpec:
+    fields = dict(name="demo", description="demo study", variants=(Variant("a"), Variant("b", {"intra": False})),
+                  reference="a")
+    fields.update(changes)
+    return StudySpec(**fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"variants": (Variant("a", {"no_such_field": 1}),)}, "unknown PipelineConfig field"),
+        ({"variants": (Variant("a", {"seed": 3}),)}, "set per cell by the harness"),
+        ({"variants": (Variant("a", {"memories": 0}),)}, "memories"),
+        ({"variants": (Variant("a", method="nope"),)}, "unknown method 'nope'"),
+        ({"variants": (Variant("a"), Variant("a"))}, "duplicate variant"),
+        ({"variants": (Variant("a/b"),), "reference": "a/b"}, "letters, digits"),
+        ({"reference": "zzz"}, "reference 'zzz' is not a variant"),
+        ({"datasets": ("market",)}, "datasets"),
+        ({"profiles": {"quick": ProfilePlan()}}, "profiles"),
+        ({"profiles": {p: ProfilePlan(regdb_trials=(11,)) for p in PROFILES}}, "regdb_trials"),
+        ({"search_space": {"eps": FloatParam(0.5, 0.1)}}, "low 0.5 must be below"),
+        ({"search_space": {"memories": ChoiceParam((4,))}, "variants": (Variant("a"),)}, "n_trials"),
+        ({"search_space": {"dataset": ChoiceParam(("sysu", "regdb"))}}, "not a searchable"),
+    ],
+)
+def test_malformed_specs_are_rejected_with_the_reason(changes: dict, message: str) -> None:
+    with pytest.raises(StudyError, match=message):
+        validate_spec(_spec(**changes))
+
+
+def test_a_well_formed_spec_passes() -> None:
+    validate_spec(_spec())

@@ -1,7 +1,6 @@
 """Two-stream AGW backbone: shapes, stem separation, modality routing, pretrained loading, presets and layers."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -31,19 +30,14 @@ def test_agw_resnet50_trains_on_cpu_at_paper_size() -> None:
     assert all(block.theta.weight.grad is not None for stage in model.non_local.values() for block in stage.values())
 
 
-def test_small_backbone_trains_at_synthetic_size_well_under_a_second() -> None:
+def test_small_backbone_trains_at_synthetic_size() -> None:
     torch.manual_seed(0)
     model = create_backbone("resnet18_small").train()
     x_visible, x_infrared = torch.randn(16, 3, 64, 32), torch.randn(16, 3, 64, 32)
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        pooled, normed = model.forward_visible_infrared(x_visible, x_infrared)
-        (pooled.square().mean() + normed.square().mean()).backward()
-        timings.append(time.perf_counter() - start)
+    pooled, normed = model.forward_visible_infrared(x_visible, x_infrared)
+    (pooled.square().mean() + normed.square().mean()).backward()
     assert pooled.shape == normed.shape == (32, model.feature_dim) == (32, 128)
-    # Measured about 0.02-0.03 s on 2 cores; the bound leaves room for a loaded machine.
-    assert min(timings) < 0.5
+    assert all(p.grad is not None for p in model.layer1.parameters())
 
 
 def test_infrared_input_sends_no_gradient_to_the_visible_stem() -> None:

@@ -20,10 +20,11 @@ class DataSourceError(ValueError):
 
 
 class DataSource:
-    def __init__(self, kind: str, cache_dir: Path, roots: dict[str, Path] | None) -> None:
+    def __init__(self, kind: str, cache_dir: Path, roots: dict[str, Path] | None, small: bool = False) -> None:
         self.kind = kind  # "synthetic" or "real"
         self.cache_dir = cache_dir
         self._roots = roots  # None until the synthetic pair is generated
+        self.small = small  # synthetic only: the tiny smoke pair instead of the default one
         self._datasets: dict[str, Any] = {}
 
     @classmethod
@@ -35,8 +36,9 @@ class DataSource:
         return cls("real", cache_dir, roots)
 
     @classmethod
-    def synthetic(cls, cache_dir: Path) -> "DataSource":
-        return cls("synthetic", cache_dir, None)
+    def synthetic(cls, cache_dir: Path, small: bool = False) -> "DataSource":
+        """The built-in stand-ins; `small` picks the tiny pair the smoke profile runs on in seconds."""
+        return cls("synthetic", cache_dir, None, small)
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -49,9 +51,10 @@ class DataSource:
 
     def roots(self) -> dict[str, Path]:
         if self._roots is None:
-            from mmm.data.synthetic import ensure_synthetic_pair
+            from mmm.data.synthetic import DEFAULT_SPEC, ensure_synthetic_pair, smoke_spec
 
-            sysu_root, regdb_root = ensure_synthetic_pair(self.cache_dir)
+            spec = smoke_spec() if self.small else DEFAULT_SPEC
+            sysu_root, regdb_root = ensure_synthetic_pair(self.cache_dir, spec)
             self._roots = {"sysu": Path(sysu_root), "regdb": Path(regdb_root)}
         return self._roots
 

@@ -129,7 +129,11 @@ def _resolve(args: argparse.Namespace) -> Setup:
         raise UsageError("--device cuda: no CUDA device is available here; valid here: cpu")
     spec = load_study(args.study)
     cache_dir = default_cache_dir()
-    data = DataSource.real(args.data_root, cache_dir) if args.data_root else DataSource.synthetic(cache_dir)
+    data = (
+        DataSource.real(args.data_root, cache_dir)
+        if args.data_root
+        else DataSource.synthetic(cache_dir, small=args.profile == "smoke")
+    )
     datasets = [d for d in spec.datasets if d in data.datasets]
     if not datasets:
         raise UsageError(f"study {spec.name} uses {list(spec.datasets)}; --data-root has only {list(data.datasets)}")

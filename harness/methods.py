@@ -18,6 +18,7 @@ METHOD_PATHS: dict[str, str] = {
     "mmm": "mmm.pipeline.run:run_pipeline",
     "dcl": "baselines.dcl:run_dcl",
     "pgm": "baselines.pgm:run_pgm",
+    "untrained": "baselines.untrained:run_untrained",
 }
 METHOD_NAMES = tuple(METHOD_PATHS)
 

@@ -62,8 +62,8 @@ def test_tuning_study_has_one_cell_per_trial_slot_and_dataset() -> None:
     assert cells[-1].id == "mmm/regdb/seed0/trial1/slot002"
 
 
-def test_baselines_study_runs_three_methods() -> None:
-    assert {v.method for v in load_study("baselines").variants} == {"dcl", "pgm", "mmm"}
+def test_baselines_study_runs_the_floor_two_baselines_and_mmm() -> None:
+    assert {v.method for v in load_study("baselines").variants} == {"untrained", "dcl", "pgm", "mmm"}
 
 
 def _spec(**changes: object) -> StudySpec:

@@ -7,6 +7,7 @@ import torch
 
 from baselines.dcl import run_dcl
 from baselines.pgm import run_pgm
+from baselines.untrained import run_untrained
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.tasks import Task
 
@@ -37,3 +38,14 @@ def test_pgm_matches_centroids_each_epoch_and_shares_stage_a_with_mmm(
     assert result.cached_stages == ["A"]
     assert [e["stage"] for e in result.epochs] == ["A", "PGM"]
     assert "matched_visible" in seen[-1]
+
+
+def test_untrained_floor_evaluates_the_initial_weights_of_every_method(sysu_smoke_task: Task, session_cache: Path) -> None:
+    config = profile_config("smoke", "sysu")
+    floor = run_untrained(config, sysu_smoke_task, device=CPU, cache_dir=session_cache)
+    again = run_untrained(config, sysu_smoke_task, device=CPU, cache_dir=session_cache)
+    assert floor.epochs == []
+    assert set(floor.metrics) == {"all", "indoor"}
+    assert floor.model_digest == again.model_digest
+    trained = run_dcl(config, sysu_smoke_task, device=CPU, cache_dir=session_cache)
+    assert trained.model_digest != floor.model_digest

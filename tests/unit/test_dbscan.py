@@ -114,3 +114,12 @@ def test_no_core_point_leaves_everything_an_outlier() -> None:
 def test_eps_outside_zero_to_one_is_rejected(eps: float) -> None:
     with pytest.raises(ValueError, match="eps"):
         dbscan_labels(sparse.identity(3, format="csr"), eps=eps)
+
+
+def test_distances_capped_above_eps_give_the_same_clusters() -> None:
+    rng = np.random.default_rng(10)
+    x = (rng.standard_normal((15, 24))[rng.integers(0, 15, 300)] + 0.9 * rng.standard_normal((300, 24)))
+    full = jaccard_distance(x.astype(np.float32), k1=20, k2=6)
+    capped = jaccard_distance(x.astype(np.float32), k1=20, k2=6, max_distance=0.65)
+    assert capped.nnz < full.nnz
+    np.testing.assert_array_equal(dbscan_labels(capped, 0.6, 4), dbscan_labels(full, 0.6, 4))

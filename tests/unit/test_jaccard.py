@@ -52,7 +52,11 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module", params=CASES, ids=lambda case: "seed{}-n{}-d{}-c{}-k1_{}-k2_{}-mod{}".format(*case))
+def _case_id(case: tuple) -> str:
+    return "seed{}-n{}-d{}-c{}-k1_{}-k2_{}-mod{}".format(*case)
+
+
+@pytest.fixture(scope="module", params=CASES, ids=_case_id)
 def sparse_and_oracle(request: pytest.FixtureRequest) -> tuple[sparse.csr_matrix, np.ndarray]:
     """One case's sparse result and the dense oracle on the same kNN lists (computed once for both tests)."""
     seed, n, d, clusters, k1, k2, with_modality = request.param
@@ -164,3 +168,19 @@ def test_never_allocates_an_n_by_n_array() -> None:
         tracemalloc.stop()
     # A dense float64 N x N is 72 MB here and a float32 one 36 MB; the sparse pipeline needs about 17 MB.
     assert peak < n * n * 8 / 3
+
+
+def test_max_distance_keeps_exactly_the_closer_pairs() -> None:
+    x = _clustered(22, 300, 16, 12)
+    full = jaccard_distance(x, k1=20, k2=6)
+    capped = jaccard_distance(x, k1=20, k2=6, max_distance=0.7)
+    expected = _stored(full) & (_dense(full) < 0.7)
+    np.testing.assert_array_equal(_stored(capped), expected)
+    np.testing.assert_array_equal(_dense(capped)[expected], _dense(full)[expected])
+    assert capped.has_canonical_format and _stored(capped).diagonal().all()
+
+
+@pytest.mark.parametrize("max_distance", [0.0, 1.5])
+def test_max_distance_outside_zero_to_one_is_rejected(max_distance: float) -> None:
+    with pytest.raises(ValueError, match="max_distance"):
+        jaccard_distance(_clustered(23, 50, 8, 3), k1=10, k2=3, max_distance=max_distance)

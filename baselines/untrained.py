@@ -1,0 +1,37 @@
+"""The floor: the backbone as every method starts it (same seed, no training), evaluated as is."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mmm.models.agw import create_backbone
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.hooks import ProgressCallback, ProgressEvent
+from mmm.pipeline.result import RunResult
+from mmm.pipeline.run import make_featurize, state_digest
+from mmm.pipeline.tasks import Task
+
+
+def run_untrained(
+    config: PipelineConfig,
+    task: Task,
+    *,
+    device: torch.device,
+    cache_dir: Path,
+    on_progress: ProgressCallback | None = None,
+    **_unused_hooks: Any,
+) -> RunResult:
+    """Evaluate the initial weights; the stage store and diagnose hooks have nothing to act on here."""
+    torch.manual_seed(config.seed)
+    model = create_backbone(config.backbone, pretrained=config.pretrained).to(device)
+    start = time.perf_counter()
+    metrics = task.evaluate(make_featurize(model, config, cache_dir, device))
+    seconds = time.perf_counter() - start
+    if on_progress is not None:
+        primary = next(iter(metrics.values()))
+        on_progress(ProgressEvent("eval", 0, 1, {"mAP": primary["mAP"], "R1": primary["R1"]}))
+    return RunResult(metrics=metrics, stage_seconds={"eval": seconds}, config=config.to_dict(),
+                     model_digest=state_digest(model))

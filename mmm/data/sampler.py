@@ -60,7 +60,15 @@ class _LabelGroups:
 class _BatchSampler(ABC):
     """What both samplers share: arguments, the seeded pass, and the per-batch identity count."""
 
-    def __init__(self, num_identities: int, num_instances: int, iterations: int, seed: int | Sequence[int]) -> None:
+    def __init__(
+        self,
+        labels_visible: np.ndarray,
+        labels_infrared: np.ndarray,
+        num_identities: int,
+        num_instances: int,
+        iterations: int,
+        seed: int | Sequence[int],
+    ) -> None:
         counts = {"num_identities": num_identities, "num_instances": num_instances, "iterations": iterations}
         for name, value in counts.items():
             if value < 1:
@@ -69,6 +77,13 @@ class _BatchSampler(ABC):
         self.iterations = iterations
         self._requested = num_identities
         self._seed = seed
+        self._visible = _LabelGroups(labels_visible, "visible")
+        self._infrared = _LabelGroups(labels_infrared, "infrared")
+        self._setup()
+
+    @abstractmethod
+    def _setup(self) -> None:
+        """Checks and per-batch counts of the concrete sampler, once the label groups exist."""
 
     def __len__(self) -> int:
         return self.iterations
@@ -95,18 +110,7 @@ class _BatchSampler(ABC):
 class ModalityBatchSampler(_BatchSampler):
     """Stages A and B: P identities × K instances drawn independently from each modality's own label space."""
 
-    def __init__(
-        self,
-        labels_visible: np.ndarray,
-        labels_infrared: np.ndarray,
-        num_identities: int,
-        num_instances: int,
-        iterations: int,
-        seed: int | Sequence[int],
-    ) -> None:
-        super().__init__(num_identities, num_instances, iterations, seed)
-        self._visible = _LabelGroups(labels_visible, "visible")
-        self._infrared = _LabelGroups(labels_infrared, "infrared")
+    def _setup(self) -> None:
         for groups, name in ((self._visible, "visible"), (self._infrared, "infrared")):
             if len(groups.ids) == 0:
                 raise ValueError(f"no {name} identity to sample: every {name} label is an outlier ({OUTLIER})")
@@ -126,18 +130,7 @@ class IdentityBalancedSampler(_BatchSampler):
     """Stage C: P identities of a label space shared by both modalities, each with K visible and K infrared
     positions. Only identities with members in both modalities are drawn."""
 
-    def __init__(
-        self,
-        labels_visible: np.ndarray,
-        labels_infrared: np.ndarray,
-        num_identities: int,
-        num_instances: int,
-        iterations: int,
-        seed: int | Sequence[int],
-    ) -> None:
-        super().__init__(num_identities, num_instances, iterations, seed)
-        self._visible = _LabelGroups(labels_visible, "visible")
-        self._infrared = _LabelGroups(labels_infrared, "infrared")
+    def _setup(self) -> None:
         self.shared_ids = np.intersect1d(self._visible.ids, self._infrared.ids)
         if len(self.shared_ids) == 0:
             raise ValueError(

@@ -2,8 +2,9 @@
 modality-balanced query expansion of CMC (DESIGN §1, Stage A "Jaccard details" and Stage B).
 
 Pipeline: exact kNN → expanded k-reciprocal sets (reciprocal.py) → sparse softmax encodings V → query
-expansion as a sparse averaging matrix times V → pairwise min-overlap (overlap.py) → distance. Every
-intermediate is sparse with O(N·k1·k2) entries at most; no N x N dense array is ever built.
+expansion as a sparse averaging matrix times V → pairwise min-overlap (overlap.py) → distance, mirrored
+into a symmetric CSR. The encodings hold O(N·k1·k2) entries at most and the result one entry per pair with
+overlapping encodings; no N x N dense array is ever built.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from mmm.clustering.reciprocal import expanded_sets
 
 log = logging.getLogger(__name__)
 
-# Pairs whose cosine is not already known from the kNN search are dotted in chunks of this many pairs.
-DOT_CHUNK = 4096
+# Pairs whose cosine is not already known from the kNN search are dotted in chunks of this many pairs: small
+# enough for the gathered rows to stay in cache between the gather and the product (twice as fast as 4096).
+DOT_CHUNK = 256
 
 
 def _pair_cosines(
@@ -50,7 +52,7 @@ def _pair_cosines(
 def _encodings(
     x: np.ndarray, support: sparse.csr_matrix, sims: np.ndarray, idx: np.ndarray
 ) -> sparse.csr_matrix:
-    """V: row i = softmax(−d_ij) over j in i's expanded set, d = 2 − 2 cos (squared distance of unit rows)."""
+    """V: row i = softmax(−d_ij) over j in i's expanded set. d = 2 − 2 cos (squared unit-row distance)."""
     cos = _pair_cosines(x, support, sims, idx)
     starts = support.indptr[:-1]
     counts = np.diff(support.indptr)
@@ -149,6 +151,8 @@ def jaccard_distance(
     k1: int = 30,
     k2: int = 6,
     modality: np.ndarray | torch.Tensor | None = None,
+    *,
+    max_distance: float = 1.0,
 ) -> sparse.csr_matrix:
     """k-reciprocal Jaccard distance between all rows of `features` (N, D), as a sparse N x N float32 CSR.
 
@@ -165,13 +169,21 @@ def jaccard_distance(
       (0 visible / 1 infrared per row) the mean is taken per modality first and the two means averaged;
     - m_ij = Σ_k min(V_ik, V_jk), distance = max(0, 1 − m/(2 − m)).
     With fewer than k1 samples the list holds all N; k2 is capped at the list length likewise.
+
+    `max_distance` < 1 also leaves out the pairs at distance >= max_distance (absent then means "at least
+    max_distance"). Most overlapping pairs overlap very little, so this shrinks the result many times over;
+    DBSCAN with eps < max_distance finds exactly the same neighbours.
     """
     n = features.shape[0]
     labels = _checked_modality(modality, n)
     if k1 < 1 or k2 < 1:
         raise ValueError(f"k1 and k2 must be positive, got k1={k1}, k2={k2}")
+    if not 0 < max_distance <= 1:
+        raise ValueError(f"max_distance must lie in (0, 1], got {max_distance}")
     v = _expanded_encodings(features, k1, k2, labels)
-    upper = pairwise_min_overlap(v, transform=_distances)
+    # At the default every overlapping pair stays, even one whose tiny overlap rounds to exactly 1 in float32.
+    keep_below = max_distance if max_distance < 1 else None
+    upper = pairwise_min_overlap(v, transform=_distances, keep_below=keep_below)
     # m_ii = Σ_k V_ik = 1 makes the diagonal 0 up to rounding; it is stored as exactly 0.
     upper.data[upper.indptr[:-1]] = 0.0
     log.debug("jaccard: N=%d, encoding entries %d, pairs %d", n, v.nnz, upper.nnz)

@@ -1,4 +1,4 @@
-"""Exact k-nearest neighbours by inner product through faiss; the one module of the project that imports faiss.
+"""Exact k-nearest neighbours by inner product through faiss: the one module of the project importing faiss.
 
 Rows are L2-normalised first, so inner product is cosine similarity and the ranking equals the Euclidean one.
 The search is exact (brute force): on a GPU flat index when both torch and faiss see a GPU, else faiss's CPU
@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 def _float32_rows(features: np.ndarray | torch.Tensor, copy: bool) -> np.ndarray:
     if isinstance(features, torch.Tensor):
         features = features.detach().to("cpu", torch.float32).numpy()
-    x = np.array(features, dtype=np.float32, order="C") if copy else np.ascontiguousarray(features, np.float32)
+    if copy:
+        x = np.array(features, dtype=np.float32, order="C")
+    else:
+        x = np.ascontiguousarray(features, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f"features must be 2-D (N, D), got shape {x.shape}")
     return x

@@ -18,7 +18,11 @@ def cluster_features(
 ) -> np.ndarray:
     """DBSCAN labels (0..C-1, -1 = outlier) of L2-normalised features; modality-balanced when `modality` given."""
     k1 = min(k1, len(features) - 1)
-    distance = jaccard_distance(features.numpy(), k1=k1, k2=min(k2, k1), modality=modality)
+    # DBSCAN never reads a pair beyond eps; dropping them keeps the sparse matrix small when clusters are
+    # smaller than k1 (otherwise nearly every pair overlaps a little and the matrix turns dense).
+    distance = jaccard_distance(
+        features.numpy(), k1=k1, k2=min(k2, k1), modality=modality, max_distance=min(1.0, eps + 0.05)
+    )
     return dbscan_labels(distance, eps=eps, min_samples=min_samples)
 
 

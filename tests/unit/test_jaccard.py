@@ -8,6 +8,7 @@ import pytest
 import torch
 from scipy import sparse
 
+from mmm.clustering import overlap
 from mmm.clustering.jaccard import jaccard_distance
 from mmm.clustering.knn import exact_knn
 from tests.unit.jaccard_oracle import dense_ranking, oracle_jaccard
@@ -184,3 +185,24 @@ def test_max_distance_keeps_exactly_the_closer_pairs() -> None:
 def test_max_distance_outside_zero_to_one_is_rejected(max_distance: float) -> None:
     with pytest.raises(ValueError, match="max_distance"):
         jaccard_distance(_clustered(23, 50, 8, 3), k1=10, k2=3, max_distance=max_distance)
+
+
+@pytest.mark.parametrize(
+    "block_contributions, block_cells", [(1 << 17, 1 << 19), (50, 1 << 19), (1 << 17, 120)]
+)
+def test_min_overlap_matches_brute_force_across_block_sizes(
+    monkeypatch: pytest.MonkeyPatch, block_contributions: int, block_cells: int
+) -> None:
+    # Tiny budgets force many blocks, single over-budget rows and one-row accumulators.
+    monkeypatch.setattr(overlap, "BLOCK_CONTRIBUTIONS", block_contributions)
+    monkeypatch.setattr(overlap, "BLOCK_CELLS", block_cells)
+    rng = np.random.default_rng(24)
+    v = sparse.random(60, 60, density=0.15, random_state=rng, format="csr")
+    v = v + sparse.identity(60, format="csr")
+    dense = v.toarray()
+    expected = np.triu(np.minimum(dense[:, None, :], dense[None, :, :]).sum(axis=2))
+    result = overlap.pairwise_min_overlap(sparse.csr_matrix(v))
+    assert result.has_canonical_format
+    np.testing.assert_array_equal(result.toarray() > 0, expected > 0)
+    np.testing.assert_allclose(result.toarray(), expected, rtol=1e-12)
+    np.testing.assert_array_equal(result.indices[result.indptr[:-1]], np.arange(60))

@@ -9,9 +9,9 @@ import torch
 
 from mmm.models.agw import create_backbone
 from mmm.pipeline.config import PipelineConfig
-from mmm.pipeline.hooks import ProgressCallback, ProgressEvent
+from mmm.pipeline.hooks import ProgressCallback
 from mmm.pipeline.result import RunResult
-from mmm.pipeline.run import make_featurize, state_digest
+from mmm.pipeline.run import make_featurize, report_evaluation, state_digest
 from mmm.pipeline.tasks import Task
 
 
@@ -30,8 +30,6 @@ def run_untrained(
     start = time.perf_counter()
     metrics = task.evaluate(make_featurize(model, config, cache_dir, device))
     seconds = time.perf_counter() - start
-    if on_progress is not None:
-        primary = next(iter(metrics.values()))
-        on_progress(ProgressEvent("eval", 0, 1, {"mAP": primary["mAP"], "R1": primary["R1"]}))
+    report_evaluation(metrics, on_progress)
     return RunResult(metrics=metrics, stage_seconds={"eval": seconds}, config=config.to_dict(),
                      model_digest=state_digest(model))

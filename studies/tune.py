@@ -5,7 +5,7 @@ from harness.spec import ChoiceParam, FloatParam, StudySpec, Variant, tuning_pro
 SPEC = StudySpec(
     name="tune",
     description="TPE search over lambda_intra, lambda_inter, temperature, eps, memories (median pruning on mAP)",
-    variants=(Variant("mmm"),),
+    variants=(Variant("mmm", {"intermediate_eval": True}),),
     reference="mmm",
     profiles=tuning_profiles(smoke=3, quick=12, paper=40),
     search_space={

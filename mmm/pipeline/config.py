@@ -71,6 +71,7 @@ class PipelineConfig:
     triplet_margin: float = 0.2  # batch-hard triplet margin (code)
     # --- evaluation ---
     eval_trials: int = 10  # SYSU gallery draws to average over
+    intermediate_eval: bool = False  # also evaluate after stage A and B, reporting mAP (tuning prunes on it)
 
     def __post_init__(self) -> None:
         if self.dataset not in ("sysu", "regdb"):

@@ -145,6 +145,13 @@ def _match_stage(
     return MatchedLabels(pseudo["matched_visible"].astype(np.int64), pseudo["infrared"].astype(np.int64))
 
 
+def report_evaluation(metrics: dict[str, dict[str, float]], on_progress: ProgressCallback | None) -> None:
+    """Report the first protocol's mAP and R1 (SYSU all-search, RegDB visible->infrared) as an "eval" event."""
+    if on_progress is not None:
+        primary = next(iter(metrics.values()))
+        on_progress(ProgressEvent("eval", 0, 1, {"mAP": primary["mAP"], "R1": primary["R1"]}))
+
+
 def run_stages(
     config: PipelineConfig,
     task: Task,
@@ -167,12 +174,17 @@ def run_stages(
 
     torch.manual_seed(config.seed)
     model = create_backbone(config.backbone, pretrained=config.pretrained).to(device)
+    featurize = make_featurize(model, config, cache_dir, device)
     _contrast_stage("A", model, images, config, stage_key("A", task.fingerprint, config), store, recorder, device)
     upstream = "A"
     if second is not None:
+        if config.intermediate_eval:
+            report_evaluation(task.evaluate(featurize), on_progress)
         key = stage_key("B", task.fingerprint, config, second.key_extra)
         _contrast_stage(second.name, model, images, config, key, store, recorder, device, second.link)
         upstream = second.name
+    if align and config.intermediate_eval:
+        report_evaluation(task.evaluate(featurize), on_progress)
     if align:
         key = stage_key("MMLM", task.fingerprint, config, {"after": upstream})
         labels = _match_stage(model, images, config, key, store, recorder, device)
@@ -184,11 +196,9 @@ def run_stages(
         recorder.stage_seconds["C"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    metrics = task.evaluate(make_featurize(model, config, cache_dir, device))
+    metrics = task.evaluate(featurize)
     recorder.stage_seconds["eval"] = time.perf_counter() - start
-    if on_progress is not None:
-        primary = next(iter(metrics.values()))
-        on_progress(ProgressEvent("eval", 0, 1, {"mAP": primary["mAP"], "R1": primary["R1"]}))
+    report_evaluation(metrics, on_progress)
     return RunResult(
         metrics=metrics,
         epochs=recorder.epochs,

@@ -132,3 +132,14 @@ def test_progress_callback_sees_every_epoch_and_may_stop_the_run(sysu_smoke_task
 def test_config_for_another_dataset_is_rejected(sysu_smoke_task: Task, session_cache: Path) -> None:
     with pytest.raises(ValueError, match="regdb"):
         run_pipeline(profile_config("smoke", "regdb"), sysu_smoke_task, device=CPU, cache_dir=session_cache)
+
+
+def test_intermediate_eval_reports_map_after_each_contrastive_stage(sysu_smoke_task: Task, session_cache: Path) -> None:
+    events: list[ProgressEvent] = []
+    run_pipeline(profile_config("smoke", "sysu", intermediate_eval=True), sysu_smoke_task, device=CPU,
+                 cache_dir=session_cache, on_progress=events.append)
+    evaluations = [i for i, e in enumerate(events) if e.stage == "eval"]
+    stages = [e.stage for e in events]
+    assert len(evaluations) == 3
+    assert stages.index("B") < evaluations[1] < stages.index("MMLM")
+    assert all("mAP" in events[i].values for i in evaluations)

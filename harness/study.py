@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seeds", type=_positive, help="run seeds 0..N-1 instead of the profile's seeds (tuning uses the first)"
     )
+    parser.add_argument(
+        "--benchmark-json", type=Path,
+        help="pytest-benchmark JSON (pytest tests/bench --benchmark-json=F) to add as a timing table to the report",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--list", action="store_true", help="list the studies and exit")
@@ -203,7 +207,7 @@ def _report_only(args: argparse.Namespace, argv: list[str], setup: Setup) -> int
     runs = _write_tables(setup)
     if not (setup.study_dir / PROVENANCE_NAME).exists():
         write_provenance(setup.study_dir, _provenance(args, argv, setup, 0.0, {}))
-    return _render(args.out, setup, runs)
+    return _render(args.out, setup, runs, args.benchmark_json)
 
 
 @contextmanager
@@ -242,7 +246,7 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
     runs = _write_tables(setup)
     seconds = time.perf_counter() - started
     write_provenance(setup.study_dir, _provenance(args, argv, setup, seconds, store.stats.as_dict()))
-    code = _render(args.out, setup, runs)
+    code = _render(args.out, setup, runs, args.benchmark_json)
     _closing_note(setup, summary, store)
     if interrupted:
         return EXIT_INTERRUPTED
@@ -273,7 +277,7 @@ def _provenance(
     )
 
 
-def _render(out_dir: Path, setup: Setup, runs: int) -> int:
+def _render(out_dir: Path, setup: Setup, runs: int, benchmark_json: Path | None = None) -> int:
     if not runs:
         log.warning("no finished runs yet, so no report; the tables are in %s", setup.study_dir)
         return EXIT_OK
@@ -281,7 +285,7 @@ def _render(out_dir: Path, setup: Setup, runs: int) -> int:
         # Imported here: plotting libraries take a while to import and --list or --dry-run never need them.
         from reports.render import render_report
 
-        path = render_report(out_dir, setup.spec.name)
+        path = render_report(out_dir, setup.spec.name, benchmark_json=benchmark_json)
     except Exception:  # the tables are written already; a broken report must not hide them
         log.exception("rendering the report of %s failed; the tables are in %s", setup.spec.name, setup.study_dir)
         return EXIT_FAILED

@@ -11,6 +11,7 @@ from typing import Iterator
 import pytest
 
 from harness.study import main
+from tests.reports.study_fixture import write_benchmark_json
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +58,8 @@ def test_smoke_study_end_to_end(
     capsys.readouterr()
     assert main([*argv, "--dry-run"]) == 0
     assert "4 cells — 4 done" in capsys.readouterr().out
+
+    timings = write_benchmark_json(tmp_path / "timings.json")
+    assert main([*argv, "--report-only", "--benchmark-json", str(timings)]) == 0
+    html = (study_dir / "report.html").read_text()
+    assert 'id="benchmarks"' in html and "ratio to floor" in html

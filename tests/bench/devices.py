@@ -6,7 +6,7 @@ search on a GPU (mmm.clustering.knn uses a GPU index exactly when both torch and
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 from unittest import mock
 
 import faiss
@@ -29,7 +29,7 @@ def faiss_gpu_available() -> bool:
     return cuda_available() and hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
 
 
-def device_params() -> list:
+def device_params() -> list[Any]:
     """pytest params for the device axis: cpu always, cuda skipped with the reason on CPU-only machines."""
     return [pytest.param(CPU, id=CPU), pytest.param(CUDA, id=CUDA, marks=pytest.mark.skipif(
         not cuda_available(), reason=NO_CUDA

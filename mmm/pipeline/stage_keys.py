@@ -25,9 +25,14 @@ UPSTREAM_FIELDS = {"A": STAGE_A_FIELDS, "B": STAGE_B_FIELDS, "MMLM": MMLM_FIELDS
 def stage_key(stage: str, fingerprint: str, config: PipelineConfig, extra: dict | None = None) -> str:
     """The hex key of `stage` for this task fingerprint and config (plus `extra` for method-specific stages)."""
     fields = UPSTREAM_FIELDS[stage]
+    if stage == "MMLM" and not config.cmc:
+        # stage B did not run, so its fields are not upstream of MMLM
+        fields = STAGE_A_FIELDS + tuple(name for name in fields if name not in STAGE_B_FIELDS)
     values = {name: getattr(config, name) for name in fields}
     # eps and the cross k's resolve per dataset; hash what is actually used
-    values.update(eps=config.resolved_eps, k1_cross=config.resolved_k1_cross, k2_cross=config.resolved_k2_cross)
+    values["eps"] = config.resolved_eps
+    if "k1_cross" in values:
+        values.update(k1_cross=config.resolved_k1_cross, k2_cross=config.resolved_k2_cross)
     payload = json.dumps(
         {"stage": stage, "task": fingerprint, "version": STAGE_CODE_VERSION, "config": values, "extra": extra or {}},
         sort_keys=True,

@@ -14,6 +14,7 @@ from mmm.pipeline.hooks import ProgressEvent
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.result import METRICS, RunResult
 from mmm.pipeline.run import run_pipeline
+from mmm.pipeline.stage_keys import stage_key
 from mmm.pipeline.tasks import Task
 
 from tests.pipeline.conftest import DictStageStore
@@ -143,3 +144,10 @@ def test_intermediate_eval_reports_map_after_each_contrastive_stage(sysu_smoke_t
     assert len(evaluations) == 3
     assert stages.index("B") < evaluations[1] < stages.index("MMLM")
     assert all("mAP" in events[i].values for i in evaluations)
+
+
+def test_mmlm_key_ignores_stage_b_fields_when_cmc_is_off() -> None:
+    off = profile_config("smoke", "sysu", cmc=False)
+    assert stage_key("MMLM", "t", off) == stage_key("MMLM", "t", off.with_overrides(epochs_b=7, k1_cross=12))
+    on = profile_config("smoke", "sysu")
+    assert stage_key("MMLM", "t", on) != stage_key("MMLM", "t", on.with_overrides(epochs_b=7))

@@ -146,12 +146,13 @@ def test_visible_files_are_in_colour(pair: tuple[Path, Path]) -> None:
 Capture = tuple[RenderSpec, Identity, Pose, tuple[VisibleCamera, InfraredCamera]]
 
 
-def _capture(view: str, seed: int = 0) -> Capture:
+def _capture(view: str, seed: int = 0, dye_absorption: float = 0.8) -> Capture:
     """One noise-free, unoccluded capture of a person with a shirt, backpack and logo (and no jacket)."""
-    spec = RenderSpec(height=32, width=16, visible_noise=0.0, infrared_noise=0.0, occlusion_prob=0.0)
+    spec = RenderSpec(height=32, width=16, visible_noise=0.0, infrared_noise=0.0, occlusion_prob=0.0,
+                      dye_absorption=dye_absorption)
     rng = np.random.default_rng(seed)
     person = sample_population(rng, [1], AppearanceSpec(jacket_prob=0.0, backpack_prob=1.0, logo_prob=1.0))[1]
-    scene = sample_scene(rng, spec.clutter)
+    scene = sample_scene(rng, spec)
     cameras = visible_camera(rng, scene, spec), infrared_camera(rng, scene, spec)
     pose = geometry.sample_pose(rng, view, spec)
     return spec, person, pose, cameras
@@ -166,15 +167,51 @@ def _render_both(
     return visible, infrared
 
 
-def test_recolouring_a_garment_changes_visible_but_not_infrared() -> None:
+def _with_shirt(person: Identity, **changes: object) -> Identity:
+    return dataclasses.replace(person, shirt=dataclasses.replace(person.shirt, **changes))
+
+
+def _shirt_infrared_mean(spec: RenderSpec, person: Identity, pose: Pose,
+                         cameras: tuple[VisibleCamera, InfraredCamera]) -> float:
+    """Mean infrared value over the output pixels covered by the shirt alone."""
+    labels = geometry.paint_parts(person, pose, spec.height, spec.width).labels
+    blocks = labels.reshape(spec.height, geometry.SUPERSAMPLE, spec.width, geometry.SUPERSAMPLE)
+    shirt = (blocks == geometry.SHIRT).all(axis=(1, 3))
+    _, infrared = _render_both(spec, person, pose, cameras, seed=1)
+    return float(infrared[..., 0][shirt].mean())
+
+
+def test_a_change_of_hue_at_equal_darkness_changes_visible_but_not_infrared() -> None:
     spec, person, pose, cameras = _capture("front")
-    recoloured = dataclasses.replace(
-        person, shirt=dataclasses.replace(person.shirt, colour=(0.9, 0.1, 0.1), accent=(0.1, 0.9, 0.1))
-    )
-    visible_a, infrared_a = _render_both(spec, person, pose, cameras, seed=1)
-    visible_b, infrared_b = _render_both(spec, recoloured, pose, cameras, seed=1)
+    # Red and green of (nearly) equal luminance: the dye absorbs the same near-infrared light.
+    red = (0.9, 0.1, 0.1)
+    green = (0.0, (0.299 * 0.9 + 0.587 * 0.1) / 0.587, 0.1)  # same Rec. 601 luminance as red
+    visible_a, infrared_a = _render_both(spec, _with_shirt(person, colour=red, accent=red), pose, cameras, seed=1)
+    visible_b, infrared_b = _render_both(spec, _with_shirt(person, colour=green, accent=green), pose, cameras, seed=1)
     assert not np.array_equal(visible_a, visible_b)
-    assert np.array_equal(infrared_a, infrared_b)
+    assert np.abs(infrared_a.astype(int) - infrared_b.astype(int)).max() <= 1
+
+
+def test_darker_dye_looks_darker_in_infrared_only_when_dyes_absorb() -> None:
+    for absorption, darker in ((0.8, True), (0.0, False)):
+        spec, person, pose, cameras = _capture("front", dye_absorption=absorption)
+        light = _shirt_infrared_mean(spec, _with_shirt(person, colour=(0.9, 0.9, 0.9), accent=(0.9, 0.9, 0.9)),
+                                     pose, cameras)
+        dark = _shirt_infrared_mean(spec, _with_shirt(person, colour=(0.1, 0.1, 0.1), accent=(0.1, 0.1, 0.1)),
+                                    pose, cameras)
+        assert (dark < light - 10) if darker else dark == pytest.approx(light, abs=0.5)
+
+
+def test_a_printed_pattern_shows_in_infrared_and_a_woven_one_does_not() -> None:
+    spec, person, pose, cameras = _capture("front", dye_absorption=0.0)
+    striped = _with_shirt(person, pattern="hstripes", period=0.05, colour=(0.8, 0.2, 0.2), accent=(0.2, 0.2, 0.8))
+    printed = _with_shirt(striped, accent_material=(person.shirt.material + 3) % len(MATERIAL_IR))
+    woven = _with_shirt(striped, accent_material=person.shirt.material)
+    _, plain_ir = _render_both(spec, _with_shirt(striped, pattern="plain"), pose, cameras, seed=1)
+    _, woven_ir = _render_both(spec, woven, pose, cameras, seed=1)
+    _, printed_ir = _render_both(spec, printed, pose, cameras, seed=1)
+    assert np.array_equal(plain_ir, woven_ir)
+    assert not np.array_equal(plain_ir, printed_ir)
 
 
 def test_changing_a_garment_material_changes_infrared_but_not_visible() -> None:
@@ -214,7 +251,7 @@ def test_smaller_wardrobe_makes_more_identities_share_a_top() -> None:
 def test_illumination_knob_at_zero_makes_cameras_respond_alike() -> None:
     spec = RenderSpec(illumination=0.0)
     rng = np.random.default_rng(0)
-    cameras = [visible_camera(rng, sample_scene(rng, 2), spec) for _ in range(3)]
+    cameras = [visible_camera(rng, sample_scene(rng, spec), spec) for _ in range(3)]
     assert all(np.allclose(c.gain, 1.0) and c.gamma == pytest.approx(1.0) for c in cameras)
 
 

@@ -1,8 +1,10 @@
 """What synthetic people wear and look like: materials, colours, garments, a shared wardrobe, identities.
 
 Colour and material are drawn independently, so two garments of different colours can share a material (and look
-alike in infrared) while two garments of one colour can differ in infrared. Garments come from a small shared
-wardrobe drawn with popularity weights, so some identities share a top or trousers: the hard negatives.
+alike in infrared) while two garments of one colour can differ in infrared. A woven pattern keeps one material (in
+infrared only a difference in how dark its dyes are shows); a printed one lays a second material over the first.
+Garments come from a small shared wardrobe drawn with popularity weights, so some identities share a top or
+trousers: the hard negatives.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from mmm.data.synthetic.spec import AppearanceSpec
 RGB = tuple[float, float, float]
 
 # Infrared level of each material at body temperature, on [0, 1]; close values make materials confusable.
-MATERIAL_IR = (0.62, 0.40, 0.50, 0.74, 0.28, 0.46)  # cotton, wool, denim, nylon, leather, fleece
+# Cotton, wool, denim, nylon, leather, fleece, polyester, linen.
+MATERIAL_IR = (0.62, 0.38, 0.50, 0.76, 0.26, 0.44, 0.86, 0.56)
 PATTERNS = ("plain", "hstripes", "vstripes", "checks")
 LOWER_CUTS = ("long", "shorts", "skirt")
 
@@ -50,10 +53,11 @@ class Garment:
     """A piece of clothing (or a bag or a logo): colours and pattern for the visible camera, material for IR."""
 
     colour: RGB
-    accent: RGB  # second colour of the pattern; same material, so patterns vanish in infrared
+    accent: RGB  # second colour of the pattern
     pattern: str  # one of PATTERNS
     period: float  # pattern period in body-height units
     material: int  # index into MATERIAL_IR
+    accent_material: int  # material of the pattern's accent: `material` when woven, another one when printed
     ir_offset: float  # thickness/fit: small per-garment shift of the infrared level
 
 
@@ -92,16 +96,22 @@ def _colour(rng: np.random.Generator, palette: tuple[RGB, ...]) -> RGB:
     return (float(jittered[0]), float(jittered[1]), float(jittered[2]))
 
 
-def sample_garment(rng: np.random.Generator, pattern_prob: float) -> Garment:
-    """A garment with an independent colour and material; patterned with probability pattern_prob."""
+def sample_garment(rng: np.random.Generator, pattern_prob: float, print_prob: float = 0.0) -> Garment:
+    """A garment with an independent colour and material; patterned with probability pattern_prob, and a
+    pattern is printed in a second material (seen in infrared) with probability print_prob."""
     pattern = PATTERNS[1 + rng.integers(len(PATTERNS) - 1)] if rng.random() < pattern_prob else "plain"
+    material = int(rng.integers(len(MATERIAL_IR)))
+    printed = pattern != "plain" and rng.random() < print_prob
+    # A print differs from its base by at least two material steps, or the infrared pattern would be invisible.
+    accent_material = (material + int(rng.integers(2, len(MATERIAL_IR) - 1))) % len(MATERIAL_IR) if printed else material
     return Garment(
         colour=_colour(rng, _BASE_COLOURS),
         accent=_colour(rng, _BASE_COLOURS),
         pattern=pattern,
         period=float(rng.uniform(0.03, 0.07)),
-        material=int(rng.integers(len(MATERIAL_IR))),
-        ir_offset=float(rng.normal(0.0, 0.03)),
+        material=material,
+        accent_material=accent_material,
+        ir_offset=float(rng.normal(0.0, 0.05)),
     )
 
 
@@ -109,10 +119,10 @@ def sample_wardrobe(rng: np.random.Generator, spec: AppearanceSpec) -> Wardrobe:
     """The shared wardrobe of one population."""
     cut_weights = np.array([0.6, 0.25, 0.15])
     return Wardrobe(
-        uppers=tuple(sample_garment(rng, pattern_prob=0.55) for _ in range(spec.upper_wardrobe)),
-        jackets=tuple(sample_garment(rng, pattern_prob=0.2) for _ in range(spec.jacket_wardrobe)),
+        uppers=tuple(sample_garment(rng, 0.55, spec.print_prob) for _ in range(spec.upper_wardrobe)),
+        jackets=tuple(sample_garment(rng, 0.2, spec.print_prob) for _ in range(spec.jacket_wardrobe)),
         lowers=tuple(
-            (sample_garment(rng, pattern_prob=0.15), LOWER_CUTS[rng.choice(len(LOWER_CUTS), p=cut_weights)])
+            (sample_garment(rng, 0.15, spec.print_prob), LOWER_CUTS[rng.choice(len(LOWER_CUTS), p=cut_weights)])
             for _ in range(spec.lower_wardrobe)
         ),
     )

@@ -65,10 +65,15 @@ def _muted(rng: np.random.Generator, low: float, high: float, saturation: float)
     return np.clip(grey + saturation * (rng.random(3) - 0.5), 0.0, 1.0)
 
 
-def sample_scene(rng: np.random.Generator, clutter: int) -> Scene:
-    """A wall, a floor and `clutter` objects of random size, colour and temperature."""
+def _toward(value: np.ndarray | float, anchor: float, contrast: float) -> np.ndarray | float:
+    return anchor + contrast * (value - anchor)
+
+
+def sample_scene(rng: np.random.Generator, spec: RenderSpec) -> Scene:
+    """A wall, a floor and spec.clutter objects of random size, colour and temperature; spec.scene_contrast
+    pulls every colour toward mid grey and every object's temperature toward the wall's."""
     objects = []
-    for _ in range(clutter):
+    for _ in range(spec.clutter):
         top = rng.uniform(0.0, 0.8)
         left = rng.uniform(0.0, 0.9)
         objects.append(
@@ -80,14 +85,17 @@ def sample_scene(rng: np.random.Generator, clutter: int) -> Scene:
                 striped=bool(rng.random() < 0.4),
             )
         )
-    return Scene(
-        horizon=float(rng.uniform(0.55, 0.8)),
-        wall_rgb=_muted(rng, 0.35, 0.85, 0.3),
-        floor_rgb=_muted(rng, 0.2, 0.6, 0.25),
-        wall_ir=float(rng.uniform(0.12, 0.3)),
-        floor_ir=float(rng.uniform(0.18, 0.35)),
-        objects=tuple(objects),
-    )
+    contrast = spec.scene_contrast
+    horizon = float(rng.uniform(0.55, 0.8))
+    wall_rgb = _toward(_muted(rng, 0.35, 0.85, 0.3), 0.5, contrast)
+    floor_rgb = _toward(_muted(rng, 0.2, 0.6, 0.25), 0.5, contrast)
+    wall_ir = float(rng.uniform(0.12, 0.3))
+    floor_ir = float(rng.uniform(0.18, 0.35))
+    objects = [
+        SceneObject(o.box, _toward(o.rgb, 0.5, contrast), float(_toward(o.ir, wall_ir, contrast)), o.striped)
+        for o in objects
+    ]
+    return Scene(horizon, wall_rgb, floor_rgb, wall_ir, floor_ir, tuple(objects))
 
 
 def _paint(scene: Scene, rows: int, cols: int, channels: int, wall: np.ndarray, floor: np.ndarray,

@@ -50,7 +50,7 @@ def write_regdb_tree(root: Path, spec: SyntheticSpec, rng: np.random.Generator) 
     regdb, render = spec.regdb, spec.render
     pids = list(range(1, regdb.ids + 1))
     people = sample_population(rng, pids, spec.appearance)
-    scene = sample_scene(rng, render.clutter)
+    scene = sample_scene(rng, render)
     visible, thermal = visible_camera(rng, scene, render), infrared_camera(rng, scene, render)
     rows: list[GroundTruthRow] = []
     for pid in pids:

@@ -1,9 +1,10 @@
 """Colour a capture's part labels into an image: RGB for visible cameras, intensity for infrared ones.
 
 Visible pixels take the garment colour and pattern; infrared pixels take the garment *material* level plus body
-heat and ignore colour and pattern entirely, which is what makes cross-modality matching hard. Both paths add a
-backdrop window, shading, the camera response, anti-aliasing and noise, and return uint8 (H, W, 3) arrays;
-infrared images have R = G = B like the real SYSU-MM01 and RegDB infrared files.
+heat, and of the colour only how dark the dye is (RenderSpec.dye_absorption; hue never shows), which is what
+makes cross-modality matching hard. Both paths add a backdrop window, shading, the camera response,
+anti-aliasing and noise, and return uint8 (H, W, 3) arrays; infrared images have R = G = B like the real
+SYSU-MM01 and RegDB infrared files.
 """
 from __future__ import annotations
 
@@ -86,12 +87,40 @@ def render_visible(
     return _finish(image, spec.visible_noise * camera.noise_scale, rng)
 
 
-def infrared_levels(person: Identity) -> dict[int, float]:
-    """Infrared level of every person part: material and body heat only, never colour."""
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+
+
+def _garment_level(garment: Garment, label: int, material: int, colour: tuple[float, float, float],
+                   absorption: float) -> float:
+    """Infrared level of one fabric: its material (warmed or cooled by the layer) blended with how much of
+    the near-infrared light its dye absorbs (dark dyes absorb more)."""
+    fabric = MATERIAL_IR[material] + garment.ir_offset + _LAYER_HEAT[label]
+    return (1.0 - absorption) * fabric + absorption * (0.15 + 0.8 * _luminance(colour))
+
+
+def infrared_levels(person: Identity, absorption: float) -> dict[int, float]:
+    """Infrared level of every person part (a garment's base fabric): material, dye absorption and body heat."""
     levels = {geometry.SKIN: person.skin_ir, geometry.HAIR: _HAIR_IR, geometry.SHOES: _SHOES_IR}
     for label, garment in _garments(person).items():
-        levels[label] = MATERIAL_IR[garment.material] + garment.ir_offset + _LAYER_HEAT[label]
+        levels[label] = _garment_level(garment, label, garment.material, garment.colour, absorption)
     return levels
+
+
+def _accent_shifts(person: Identity, maps: PartMaps, absorption: float) -> list[tuple[np.ndarray, float]]:
+    """(pixel mask, level shift) of every pattern accent that differs from its base in infrared: a print in a
+    second material, or a dye that absorbs differently."""
+    shifts = []
+    for label, garment in _garments(person).items():
+        base = _garment_level(garment, label, garment.material, garment.colour, absorption)
+        shift = _garment_level(garment, label, garment.accent_material, garment.accent, absorption) - base
+        if garment.pattern == "plain" or abs(shift) < 1e-6:
+            continue
+        mask = maps.labels == label
+        accent = np.zeros_like(mask)
+        accent[mask] = _pattern(garment, maps.u[mask], maps.v[mask])
+        shifts.append((accent, shift))
+    return shifts
 
 
 def render_infrared(
@@ -101,9 +130,11 @@ def render_infrared(
     labels = maps.labels
     level = _window(camera.backdrop, pose, labels.shape[1])
     # How warm the person is today (walked in from outside, ran for a bus) shifts every body part together.
-    heat = rng.normal(0.0, 0.03)
-    for label, value in infrared_levels(person).items():
+    heat = rng.normal(0.0, 0.02)
+    for label, value in infrared_levels(person, spec.dye_absorption).items():
         level[labels == label] = value + heat
+    for mask, shift in _accent_shifts(person, maps, spec.dye_absorption):
+        level[mask] += shift
     person_mask = np.isin(labels, geometry.PERSON_PARTS)
     level[person_mask] *= _shading(maps, 0.15)[person_mask]
     level[labels == geometry.OCCLUDER] = rng.uniform(0.1, 0.5)

@@ -11,20 +11,21 @@ import json
 from dataclasses import asdict, dataclass, field
 
 # Bump whenever a change to the generator alters its output, so that stale caches are not reused.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
 class AppearanceSpec:
     """How identities are dressed; smaller wardrobes mean more identities sharing clothes (hard negatives)."""
 
-    upper_wardrobe: int = 18  # distinct shirts/tops to draw from
-    jacket_wardrobe: int = 10  # distinct open jackets (change the front/back look)
-    lower_wardrobe: int = 12  # distinct trousers/shorts/skirts
+    upper_wardrobe: int = 40  # distinct shirts/tops to draw from
+    jacket_wardrobe: int = 20  # distinct open jackets (change the front/back look)
+    lower_wardrobe: int = 20  # distinct trousers/shorts/skirts
     jacket_prob: float = 0.5  # share of identities wearing an open jacket
     backpack_prob: float = 0.45  # share carrying a backpack (seen from the back and side only)
     logo_prob: float = 0.5  # share with a chest logo (seen from the front only)
     long_hair_prob: float = 0.35  # share with long hair (covers the upper back in the back view)
+    print_prob: float = 0.5  # share of patterns printed in a second material, so they show in infrared too
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,17 @@ class RenderSpec:
 
     height: int = 64  # pixels (the real data use 288)
     width: int = 32  # pixels (the real data use 144)
-    visible_noise: float = 0.03  # std of additive Gaussian noise on [0, 1] visible intensities
-    infrared_noise: float = 0.04  # std of additive Gaussian noise on [0, 1] infrared intensities
-    illumination: float = 1.0  # strength of per-camera colour cast, gain and gamma (0 = identical cameras)
+    visible_noise: float = 0.02  # std of additive Gaussian noise on [0, 1] visible intensities
+    infrared_noise: float = 0.02  # std of additive Gaussian noise on [0, 1] infrared intensities
+    illumination: float = 0.3  # strength of per-camera colour cast, gain and gamma (0 = identical cameras)
     scale_jitter: float = 0.12  # relative person-height variation between images
     shift_jitter: float = 0.08  # horizontal/vertical person offset, as a fraction of the image size
-    occlusion_prob: float = 0.2  # chance that an image has an occluder over part of the person
-    clutter: int = 6  # background objects per camera scene
+    occlusion_prob: float = 0.1  # chance that an image has an occluder over part of the person
+    clutter: int = 2  # background objects per camera scene
+    scene_contrast: float = 0.2  # how far scene colours stray from mid grey (0 = every camera sees a grey room)
+    # Share of a garment's infrared level set by how dark its dye is rather than by its material: dark dyes
+    # absorb near-infrared light, so black clothes look dark in both modalities (0 = material only).
+    dye_absorption: float = 0.8
     jpeg_quality: int = 90  # quality of the SYSU-shaped JPEG files
 
     def __post_init__(self) -> None:
@@ -49,13 +54,18 @@ class RenderSpec:
 
 @dataclass(frozen=True)
 class SysuSpec:
-    """The SYSU-shaped tree: six cameras (1, 2, 4, 5 visible; 3, 6 infrared) and exp/ id lists."""
+    """The SYSU-shaped tree: six cameras (1, 2, 4, 5 visible; 3, 6 infrared) and exp/ id lists.
 
-    train_ids: int = 56  # ids in exp/train_id.txt
+    Fewer identities than the real 395 but about as many images per identity (real: ~56 visible, ~30 infrared),
+    because the paper's clustering constants (k1 = 30, eps = 0.6) assume clusters larger than k1; with a handful
+    of images per identity every k-reciprocal set spills into other identities and DBSCAN merges them.
+    """
+
+    train_ids: int = 32  # ids in exp/train_id.txt
     val_ids: int = 8  # ids in exp/val_id.txt (trained on too, like the real protocol)
     test_ids: int = 32  # ids in exp/test_id.txt
-    visible_per_camera: tuple[int, int] = (4, 6)  # inclusive range of images per (id, visible camera)
-    infrared_per_camera: tuple[int, int] = (6, 8)  # inclusive range of images per (id, infrared camera)
+    visible_per_camera: tuple[int, int] = (10, 14)  # inclusive range of images per (id, visible camera)
+    infrared_per_camera: tuple[int, int] = (12, 18)  # inclusive range of images per (id, infrared camera)
     missing_pair_rate: float = 0.06  # chance that an (id, camera) pair has no images, as in real SYSU
     dominant_view_prob: float = 0.7  # chance an image shows the view the person mostly shows that camera
 

@@ -54,7 +54,7 @@ def _views(rng: np.random.Generator, count: int, dominant_prob: float) -> list[s
 
 def _camera(rng: np.random.Generator, cam: int, spec: RenderSpec) -> VisibleCamera | InfraredCamera:
     """Each camera films its own scene, so backgrounds never tie two cameras together."""
-    scene = sample_scene(rng, spec.clutter)
+    scene = sample_scene(rng, spec)
     if cam in SYSU_INFRARED_CAMS:
         return infrared_camera(rng, scene, spec)
     return visible_camera(rng, scene, spec)

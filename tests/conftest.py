@@ -1,4 +1,7 @@
-"""Shared pytest fixtures: the device to test on (MMM_TEST_DEVICE, default cpu) and a session cache folder."""
+"""Shared pytest fixtures: the device to test on (MMM_TEST_DEVICE, default cpu) and a session cache folder.
+
+The benchmarks' --bench-scale option is registered here, at the root, so that it is accepted whichever test
+paths the command line names."""
 from __future__ import annotations
 
 import os
@@ -6,6 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
+
+from tests.bench.options import add_bench_options
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_bench_options(parser)
 
 
 @pytest.fixture(scope="session")

@@ -28,14 +28,9 @@ from tests.bench.data import MatchingProblem, SyntheticFeatures, matching_proble
 from tests.bench.devices import CPU, CUDA, NO_CUDA, cuda_available, device_params
 from tests.bench.floor import FloorTimes
 from tests.bench.memory import InputFiles, memory_measurable
-from tests.bench.options import add_bench_options
 
 # Runs of the floor search when a clustering benchmark has to time its floor itself.
 FLOOR_RUNS = 3
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    add_bench_options(parser)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -1,4 +1,4 @@
-"""The command-line options of the benchmarks (registered by tests/bench/conftest.py)."""
+"""The command-line options of the benchmarks (registered by the root tests/conftest.py)."""
 from __future__ import annotations
 
 import pytest

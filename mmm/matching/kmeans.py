@@ -36,7 +36,8 @@ def kmeans_plus_plus(
     """
     batch, width, _ = points.shape
     sizes = mask.sum(dim=1)
-    norms = (points * points).sum(dim=2)
+    # The Gram diagonal holds the squared norms already; without it, vector_norm avoids a [B, M, D] temporary.
+    norms = gram.diagonal(dim1=1, dim2=2) if gram is not None else torch.linalg.vector_norm(points, dim=2).square()
     rows = torch.arange(batch, device=points.device)
     # Uniforms are drawn on the CPU from the seeded generator, so the choice does not depend on the device.
     uniforms = torch.rand(n, batch, generator=generator, dtype=torch.float64).to(points.device)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -326,6 +328,18 @@ def test_failed_generation_leaves_nothing_that_looks_complete(tmp_path: Path, mo
 def test_cache_leaves_no_staging_folders(tmp_path: Path) -> None:
     ensure_synthetic_pair(tmp_path, smoke_spec())
     assert [p.name for p in tmp_path.iterdir()] == [synthetic_pair_dir(tmp_path, smoke_spec()).name]
+
+
+def test_cache_removes_old_staging_folders_of_killed_runs_but_not_recent_ones(tmp_path: Path) -> None:
+    final = synthetic_pair_dir(tmp_path, smoke_spec())
+    stale, recent = tmp_path / f".{final.name}-killed", tmp_path / f".{final.name}-running"
+    for folder in (stale, recent):
+        (folder / "SYSU-MM01").mkdir(parents=True)
+    hours_ago = time.time() - 2 * cache_module.STALE_STAGING_SECONDS
+    os.utime(stale, (hours_ago, hours_ago))
+    ensure_synthetic_pair(tmp_path, smoke_spec())
+    assert not stale.exists()
+    assert recent.is_dir()
 
 
 def test_cache_defaults_to_the_project_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

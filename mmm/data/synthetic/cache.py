@@ -2,7 +2,8 @@
 
 A pair is written into a temporary folder beside its final place, the completion marker is written last, and the
 folder is then renamed into place, so a killed run never leaves a tree that looks complete. A final folder
-without the marker (left by hand or by an older tool) is regenerated.
+without the marker (left by hand or by an older tool) is regenerated, and temporary folders a killed run left
+behind are removed once they are old enough that no live generation can own them.
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 SYSU_DIRNAME = "SYSU-MM01"
 REGDB_DIRNAME = "RegDB"
 MARKER_FILE = "COMPLETE"
+# A generation takes seconds; a temporary folder untouched for this long belongs to a killed run.
+STALE_STAGING_SECONDS = 3600.0
 
 
 def synthetic_pair_dir(cache_dir: Path, spec: SyntheticSpec) -> Path:
@@ -49,6 +52,18 @@ def generate_pair(destination: Path, spec: SyntheticSpec) -> tuple[Path, Path]:
     return sysu_root, regdb_root
 
 
+def remove_stale_staging(cache_dir: Path, final: Path, max_age: float = STALE_STAGING_SECONDS) -> list[Path]:
+    """Delete the temporary folders of `final` not modified for max_age seconds; returns what was removed."""
+    removed = []
+    now = time.time()
+    for folder in cache_dir.glob(f".{final.name}-*"):
+        if folder.is_dir() and now - folder.stat().st_mtime > max_age:
+            logger.info("removing %s, left behind by an interrupted generation", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def ensure_synthetic_pair(cache_dir: Path | None = None, spec: SyntheticSpec = DEFAULT_SPEC) -> tuple[Path, Path]:
     """Return (sysu_root, regdb_root) of the pair for spec, generating it first unless a complete one is cached."""
     cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
@@ -57,6 +72,7 @@ def ensure_synthetic_pair(cache_dir: Path | None = None, spec: SyntheticSpec = D
         return final / SYSU_DIRNAME, final / REGDB_DIRNAME
 
     cache_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(cache_dir, final)
     started = time.perf_counter()
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=cache_dir))
     try:

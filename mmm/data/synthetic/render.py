@@ -96,6 +96,7 @@ def _garment_level(garment: Garment, label: int, material: int, colour: tuple[fl
     """Infrared level of one fabric: its material (warmed or cooled by the layer) blended with how much of
     the near-infrared light its dye absorbs (dark dyes absorb more)."""
     fabric = MATERIAL_IR[material] + garment.ir_offset + _LAYER_HEAT[label]
+    # The dye term spans about the materials' range (0.2-0.9), so the blend keeps the levels' spread.
     return (1.0 - absorption) * fabric + absorption * (0.15 + 0.8 * _luminance(colour))
 
 

@@ -55,6 +55,20 @@ def _cost(case: MatchingCase, problem: MatchingProblem, cache: SessionCache) -> 
     return cache.get(("cost", case.name), lambda: steps.chamfer(*_centres(case, problem, cache), CPU).numpy())
 
 
+def _record_features_step_peak(
+    benchmark: BenchmarkFixture, step: Callable[..., object], case: MatchingCase, problem: MatchingProblem,
+    input_files: InputFiles, device: str,
+) -> None:
+    """Peak memory of `step` on the case's visible and infrared features and labels, in a fresh process."""
+    peak = step_peak(
+        step,
+        input_files.path(f"{case.name}-features-v", problem.features_v), problem.labels_v,
+        input_files.path(f"{case.name}-features-r", problem.features_r), problem.labels_r,
+        case.n_memories, device,
+    )
+    benchmark.extra_info.update(peak.as_extra_info())
+
+
 def test_subcentres_reach_kmeans_optimum(
     benchmark: BenchmarkFixture, matching_case: MatchingCase, bench_device: str, problem_of: ProblemOf,
     cache: SessionCache, rounds_for: RoundsFor, input_files: InputFiles, measure_memory: bool,
@@ -71,13 +85,7 @@ def test_subcentres_reach_kmeans_optimum(
         cache.put(("centres", case.name), (centres_v, centres_r))
     benchmark.extra_info.update(_describe(case, case.n, bench_device))
     if measure_memory:
-        peak = step_peak(
-            steps.both_subcentres,
-            input_files.path(f"{case.name}-features-v", problem.features_v), problem.labels_v,
-            input_files.path(f"{case.name}-features-r", problem.features_r), problem.labels_r,
-            case.n_memories, bench_device,
-        )
-        benchmark.extra_info.update(peak.as_extra_info())
+        _record_features_step_peak(benchmark, steps.both_subcentres, case, problem, input_files, bench_device)
 
 
 def test_chamfer_cost_matches_direct_formula(
@@ -139,10 +147,4 @@ def test_mmlm_step_recovers_planted_pairs(
     assert (result.labels_v[kept] == result.matching[problem.labels_v[kept]]).all(), "labels not transferred"
     benchmark.extra_info.update(_describe(case, case.n, bench_device), solver="hungarian", accuracy=accuracy)
     if measure_memory:
-        peak = step_peak(
-            steps.mmlm,
-            input_files.path(f"{case.name}-features-v", problem.features_v), problem.labels_v,
-            input_files.path(f"{case.name}-features-r", problem.features_r), problem.labels_r,
-            case.n_memories, bench_device,
-        )
-        benchmark.extra_info.update(peak.as_extra_info())
+        _record_features_step_peak(benchmark, steps.mmlm, case, problem, input_files, bench_device)

@@ -197,10 +197,10 @@ def test_a_change_of_hue_at_equal_darkness_changes_visible_but_not_infrared() ->
 def test_darker_dye_looks_darker_in_infrared_only_when_dyes_absorb() -> None:
     for absorption, darker in ((0.8, True), (0.0, False)):
         spec, person, pose, cameras = _capture("front", dye_absorption=absorption)
-        light = _shirt_infrared_mean(spec, _with_shirt(person, colour=(0.9, 0.9, 0.9), accent=(0.9, 0.9, 0.9)),
-                                     pose, cameras)
-        dark = _shirt_infrared_mean(spec, _with_shirt(person, colour=(0.1, 0.1, 0.1), accent=(0.1, 0.1, 0.1)),
-                                    pose, cameras)
+        light, dark = (
+            _shirt_infrared_mean(spec, _with_shirt(person, colour=(grey,) * 3, accent=(grey,) * 3), pose, cameras)
+            for grey in (0.9, 0.1)
+        )
         assert (dark < light - 10) if darker else dark == pytest.approx(light, abs=0.5)
 
 
@@ -219,7 +219,7 @@ def test_a_printed_pattern_shows_in_infrared_and_a_woven_one_does_not() -> None:
 def test_changing_a_garment_material_changes_infrared_but_not_visible() -> None:
     spec, person, pose, cameras = _capture("front")
     other_material = (person.shirt.material + 1) % len(MATERIAL_IR)
-    refabricated = dataclasses.replace(person, shirt=dataclasses.replace(person.shirt, material=other_material))
+    refabricated = _with_shirt(person, material=other_material)
     visible_a, infrared_a = _render_both(spec, person, pose, cameras, seed=1)
     visible_b, infrared_b = _render_both(spec, refabricated, pose, cameras, seed=1)
     assert np.array_equal(visible_a, visible_b)

@@ -108,13 +108,13 @@ def infrared_levels(person: Identity, absorption: float) -> dict[int, float]:
     return levels
 
 
-def _accent_shifts(person: Identity, maps: PartMaps, absorption: float) -> list[tuple[np.ndarray, float]]:
-    """(pixel mask, level shift) of every pattern accent that differs from its base in infrared: a print in a
-    second material, or a dye that absorbs differently."""
+def _accent_shifts(person: Identity, maps: PartMaps, levels: dict[int, float],
+                   absorption: float) -> list[tuple[np.ndarray, float]]:
+    """(pixel mask, level shift from the base in `levels`) of every pattern accent that differs from its base
+    in infrared: a print in a second material, or a dye that absorbs differently."""
     shifts = []
     for label, garment in _garments(person).items():
-        base = _garment_level(garment, label, garment.material, garment.colour, absorption)
-        shift = _garment_level(garment, label, garment.accent_material, garment.accent, absorption) - base
+        shift = _garment_level(garment, label, garment.accent_material, garment.accent, absorption) - levels[label]
         if garment.pattern == "plain" or abs(shift) < 1e-6:
             continue
         mask = maps.labels == label
@@ -132,9 +132,10 @@ def render_infrared(
     level = _window(camera.backdrop, pose, labels.shape[1])
     # How warm the person is today (walked in from outside, ran for a bus) shifts every body part together.
     heat = rng.normal(0.0, 0.02)
-    for label, value in infrared_levels(person, spec.dye_absorption).items():
+    levels = infrared_levels(person, spec.dye_absorption)
+    for label, value in levels.items():
         level[labels == label] = value + heat
-    for mask, shift in _accent_shifts(person, maps, spec.dye_absorption):
+    for mask, shift in _accent_shifts(person, maps, levels, spec.dye_absorption):
         level[mask] += shift
     person_mask = np.isin(labels, geometry.PERSON_PARTS)
     level[person_mask] *= _shading(maps, 0.15)[person_mask]

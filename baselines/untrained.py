@@ -1,4 +1,5 @@
-"""The floor: the backbone as every method starts it (same seed, no training), evaluated as is."""
+"""The floor: the backbone as every method starts it (same seed and weights, frozen stems given their
+per-modality statistics, no training), evaluated as is."""
 from __future__ import annotations
 
 import time
@@ -7,12 +8,12 @@ from typing import Any
 
 import torch
 
-from mmm.models.agw import create_backbone
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import ProgressCallback
 from mmm.pipeline.result import RunResult
-from mmm.pipeline.run import make_featurize, report_evaluation, state_digest
+from mmm.pipeline.run import make_featurize, report_evaluation, start_network, state_digest
 from mmm.pipeline.tasks import Task
+from mmm.pipeline.training_images import TrainingImages
 
 
 def run_untrained(
@@ -25,11 +26,13 @@ def run_untrained(
     **_unused_hooks: Any,
 ) -> RunResult:
     """Evaluate the initial weights; the stage store and diagnose hooks have nothing to act on here."""
-    torch.manual_seed(config.seed)
-    model = create_backbone(config.backbone, pretrained=config.pretrained).to(device)
+    start = time.perf_counter()
+    images = TrainingImages.load(task.train, config.height, config.width, cache_dir)
+    model, weights = start_network(config, images, device)
+    stems = time.perf_counter() - start
     start = time.perf_counter()
     metrics = task.evaluate(make_featurize(model, config, cache_dir, device))
     seconds = time.perf_counter() - start
     report_evaluation(metrics, on_progress)
-    return RunResult(metrics=metrics, stage_seconds={"eval": seconds}, config=config.to_dict(),
-                     model_digest=state_digest(model))
+    return RunResult(metrics=metrics, stage_seconds={"stems": stems, "eval": seconds}, config=config.to_dict(),
+                     model_digest=state_digest(model), weights=None if weights is None else weights.as_dict())

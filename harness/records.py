@@ -23,6 +23,7 @@ EPOCHS = "epochs"
 STAGE_SECONDS = "stage_seconds"
 STAGES_CACHED = "stages_cached"
 MODEL_DIGEST = "model_digest"
+WEIGHTS = "weights"
 SECONDS = "seconds"
 CLAIM = "harness.claim"
 HEARTBEAT = "harness.heartbeat"
@@ -54,6 +55,7 @@ def result_attrs(result: RunResult, seconds: float) -> dict[str, Any]:
         STAGE_SECONDS: jsonable(result.stage_seconds),
         STAGES_CACHED: sorted(result.cached_stages),
         MODEL_DIGEST: result.model_digest,
+        WEIGHTS: jsonable(result.weights),
         SECONDS: seconds,
     }
 

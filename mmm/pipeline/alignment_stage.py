@@ -16,12 +16,11 @@ from mmm.alignment.inter import inter_loss
 from mmm.alignment.triplet import batch_hard_triplet
 from mmm.data.records import Modality
 from mmm.data.sampler import IdentityBalancedSampler
-from mmm.data.transforms import eval_transform
-from mmm.pipeline.augment import Augmenter
+from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.network_inputs import NetworkInputs, TrainingData
 from mmm.pipeline.schedules import warmup_multistep
 from mmm.pipeline.seeds import stage_seed, torch_seed
-from mmm.pipeline.training_images import TrainingImages, batch_tensor
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,8 @@ class _SampleState:
 
 
 def train_alignment_stage(
-    model: torch.nn.Module,
-    images: TrainingImages,
+    model: TwoStreamNetwork,
+    data: TrainingData,
     labels: MatchedLabels,
     config: PipelineConfig,
     device: torch.device,
@@ -71,7 +70,7 @@ def train_alignment_stage(
         weight_decay=5e-4,
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_multistep(config.warmup_epochs, config.milestones))
-    augment = Augmenter(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, "C")))
+    inputs = data.inputs(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, "C")), device)
     targets_v = torch.from_numpy(labels.visible)
     targets_r = torch.from_numpy(labels.infrared)
     for epoch in range(config.epochs_c):
@@ -86,8 +85,8 @@ def train_alignment_stage(
         if use_confidence or use_intra:
             for modality, targets in ((Modality.VISIBLE, targets_v), (Modality.INFRARED, targets_r)):
                 states[modality] = _sample_state(
-                    model, classifier, images.of(modality), modality, targets, num_classes,
-                    use_confidence, use_intra, config.seed + epoch, device,
+                    model, classifier, inputs, modality, targets, num_classes, use_confidence, use_intra,
+                    config.seed + epoch,
                 )
         sampler = IdentityBalancedSampler(
             labels.visible, labels.infrared, config.batch_p_c, config.batch_k_c, config.iters_c,
@@ -96,9 +95,7 @@ def train_alignment_stage(
         model.train()
         sums: dict[str, float] = {}
         for index_v, index_r in sampler:
-            view1, view2 = augment.visible(batch_tensor(images.visible, index_v))
-            infrared = augment.infrared(batch_tensor(images.infrared, index_r))
-            _, bn = model.forward_visible_infrared(torch.cat([view1, view2]).to(device), infrared.to(device))
+            _, bn = inputs.forward_batch(model, index_v, index_r)
             y_v = targets_v[index_v].repeat(2).to(device)
             y_r = targets_r[index_r].to(device)
             y = torch.cat([y_v, y_r])
@@ -133,34 +130,25 @@ def train_alignment_stage(
 
 @torch.no_grad()
 def _sample_state(
-    model: torch.nn.Module,
+    model: TwoStreamNetwork,
     classifier: torch.nn.Linear,
-    images: np.ndarray,
+    inputs: NetworkInputs,
     modality: Modality,
     targets: torch.Tensor,
     num_classes: int,
     use_confidence: bool,
     use_prototypes: bool,
     seed: int,
-    device: torch.device,
-    batch_size: int = 256,
 ) -> _SampleState:
     """Per-sample CE of the un-augmented images -> GMM confidence; confidence-weighted class prototypes."""
-    was_training = model.training
-    model.eval()
-    features, losses = [], []
-    for start in range(0, len(images), batch_size):
-        index = np.arange(start, min(start + batch_size, len(images)))
-        batch = eval_transform(batch_tensor(images, index)).to(device)
-        bn = model(batch, modality)
-        features.append(F.normalize(bn, dim=1).cpu())
-        losses.append(F.cross_entropy(classifier(bn), targets[index].clamp(min=0).to(device), reduction="none").cpu())
-    model.train(was_training)
-    features_all = torch.cat(features)
+    bn = inputs.plain_features(model, modality)
+    weight = classifier.weight.detach().cpu()
+    losses = F.cross_entropy(bn @ weight.T, targets.clamp(min=0), reduction="none")
+    features_all = F.normalize(bn, dim=1)
     valid = targets >= 0
     weights = torch.ones(len(targets))
     if use_confidence:
-        weights[valid] = torch.as_tensor(gmm_confidence(torch.cat(losses)[valid].numpy(), seed=seed), dtype=torch.float32)
+        weights[valid] = torch.as_tensor(gmm_confidence(losses[valid].numpy(), seed=seed), dtype=torch.float32)
     weights[~valid] = 0.0
     prototypes = None
     if use_prototypes:

@@ -17,8 +17,8 @@ IntraDistance = Literal["l2sq", "l1"]
 class PipelineConfig:
     # --- data and model ---
     dataset: DatasetName = "sysu"  # which dataset's constants apply (eps, CMC k1/k2)
-    backbone: str = "agw_resnet50"  # preset name from mmm.models.agw.create_backbone
-    pretrained: str | None = None  # local torchvision-format ResNet state dict, or None for random init
+    backbone: str = "agw_resnet50"  # preset name from mmm.models.factory.create_backbone
+    pretrained: str = "imagenet"  # "imagenet" (the backbone's ImageNet file), "none" (random init) or a file path
     height: int = 288  # input height in pixels
     width: int = 144  # input width in pixels
     pad: int = 10  # zero padding before the random crop
@@ -74,6 +74,10 @@ class PipelineConfig:
     intermediate_eval: bool = False  # also evaluate after stage A and B, reporting mAP (tuning prunes on it)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.pretrained, str) or not self.pretrained:
+            raise ValueError(
+                f"PipelineConfig.pretrained: expected 'imagenet', 'none' or a file path, got {self.pretrained!r}"
+            )
         if self.dataset not in ("sysu", "regdb"):
             raise ValueError(f"PipelineConfig.dataset: expected 'sysu' or 'regdb', got {self.dataset!r}")
         if self.memories < 1:

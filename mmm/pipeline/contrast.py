@@ -15,14 +15,13 @@ import torch
 
 from mmm.data.records import Modality
 from mmm.data.sampler import ModalityBatchSampler
-from mmm.features.extract import extract_features
 from mmm.memory.cluster_memory import ClusterMemory, cluster_centroids
-from mmm.pipeline.augment import Augmenter
+from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.network_inputs import NetworkInputs, TrainingData
 from mmm.pipeline.pseudo_labels import cluster_count, cluster_features
 from mmm.pipeline.schedules import step_decay
 from mmm.pipeline.seeds import stage_seed, torch_seed
-from mmm.pipeline.training_images import TrainingImages, batch_tensor
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +63,8 @@ class CrossModalityLink(Protocol):
 LinkFactory = Callable[[EpochClusters, PipelineConfig], CrossModalityLink]
 
 
-def extract_both(model: torch.nn.Module, images: TrainingImages, device: torch.device) -> ModalityFeatures:
-    return ModalityFeatures(
-        extract_features(model, images.visible, Modality.VISIBLE, device=device),
-        extract_features(model, images.infrared, Modality.INFRARED, device=device),
-    )
+def extract_both(model: TwoStreamNetwork, inputs: NetworkInputs) -> ModalityFeatures:
+    return ModalityFeatures(inputs.features(model, Modality.VISIBLE), inputs.features(model, Modality.INFRARED))
 
 
 def per_modality_labels(features: ModalityFeatures, config: PipelineConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -86,8 +82,8 @@ def cluster_memory(features: torch.Tensor, labels: np.ndarray, config: PipelineC
 
 
 def train_contrast_stage(
-    model: torch.nn.Module,
-    images: TrainingImages,
+    model: TwoStreamNetwork,
+    data: TrainingData,
     config: PipelineConfig,
     stage: str,
     epochs: int,
@@ -101,9 +97,9 @@ def train_contrast_stage(
         [p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=config.weight_decay
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, step_decay(config.step_size))
-    augment = Augmenter(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, stage)))
+    inputs = data.inputs(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, stage)), device)
     for epoch in range(epochs):
-        features = extract_both(model, images, device)
+        features = extract_both(model, inputs)
         labels_v, labels_r = per_modality_labels(features, config)
         clusters = EpochClusters(
             features, labels_v, labels_r,
@@ -117,12 +113,9 @@ def train_contrast_stage(
         total = 0.0
         for index_v, index_r in sampler:
             rows_v = np.r_[index_v, index_v]
-            view1, view2 = augment.visible(batch_tensor(images.visible, index_v))
-            infrared = augment.infrared(batch_tensor(images.infrared, index_r))
-            batch = (torch.cat([view1, view2]), infrared)
             targets_v = torch.from_numpy(labels_v[rows_v]).to(device)
             targets_r = torch.from_numpy(labels_r[index_r]).to(device)
-            feats_v, feats_r = _forward(model, batch, device)
+            feats_v, feats_r = _forward(model, inputs, index_v, index_r)
             loss = clusters.memory_v.loss(feats_v, targets_v) + clusters.memory_r.loss(feats_r, targets_r)
             if link is not None and not link.separate_step:
                 loss = loss + link.loss(feats_v, feats_r, rows_v, index_r)
@@ -131,7 +124,7 @@ def train_contrast_stage(
             clusters.memory_r.update(feats_r.detach(), targets_r)
             if link is not None:
                 if link.separate_step:
-                    feats_v, feats_r = _forward(model, batch, device)
+                    feats_v, feats_r = _forward(model, inputs, index_v, index_r)
                     _step(optimizer, link.loss(feats_v, feats_r, rows_v, index_r))
                 link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
             total += float(loss.detach()) / iters
@@ -143,12 +136,11 @@ def train_contrast_stage(
 
 
 def _forward(
-    model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device
+    model: TwoStreamNetwork, inputs: NetworkInputs, index_v: np.ndarray, index_r: np.ndarray
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """BN-neck features of the visible rows and of the infrared rows of a batch."""
-    visible, infrared = batch
-    _, bn = model.forward_visible_infrared(visible.to(device), infrared.to(device))
-    return bn[: len(visible)], bn[len(visible):]
+    """BN-neck features of the visible rows (two views) and of the infrared rows of a batch."""
+    _, bn = inputs.forward_batch(model, index_v, index_r)
+    return bn[: 2 * len(index_v)], bn[2 * len(index_v):]
 
 
 def _step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:

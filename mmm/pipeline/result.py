@@ -20,3 +20,4 @@ class RunResult:
     cached_stages: list[str] = field(default_factory=list)
     model_digest: str = ""  # sha256 of the final weights: same seed and machine must give the same digest
     config: dict[str, Any] = field(default_factory=dict)
+    weights: dict[str, Any] | None = None  # the starting weight file (name, path, sha256); None for a random start

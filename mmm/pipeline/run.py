@@ -16,14 +16,18 @@ from mmm.data.image_store import load_images
 from mmm.data.records import ImageRecord, Modality
 from mmm.features.extract import extract_features
 from mmm.matching.mmlm import multi_memory_match
-from mmm.models.agw import create_backbone
+from mmm.models.factory import build_backbone
+from mmm.models.pretrained import WeightFile
+from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.alignment_stage import MatchedLabels, train_alignment_stage
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.cmc_link import cmc_link
 from mmm.pipeline.contrast import LinkFactory, extract_both, per_modality_labels, train_contrast_stage
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, ProgressEvent, StageStore
+from mmm.pipeline.network_inputs import TrainingData, prepare_training_data, stemmed_features
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.stage_keys import stage_key
+from mmm.pipeline.stem_encoding import adapt_stems, encode_images
 from mmm.pipeline.tasks import Featurize, Task
 from mmm.pipeline.training_images import TrainingImages
 
@@ -59,14 +63,31 @@ def state_digest(model: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
-def make_featurize(model: torch.nn.Module, config: PipelineConfig, cache_dir: Path, device: torch.device) -> Featurize:
-    """Test-time features of records (through the stem of their modality), L2-normalised, as numpy."""
+def make_featurize(model: TwoStreamNetwork, config: PipelineConfig, cache_dir: Path, device: torch.device) -> Featurize:
+    """Test-time features of records (through the stem of their modality), flip-averaged and L2-normalised, as
+    numpy. Frozen stems encode each test image once; later evaluations read their stored outputs."""
 
     def featurize(records: list[ImageRecord], modality: Modality) -> np.ndarray:
         images = load_images([r.path for r in records], config.height, config.width, cache_dir)
+        if model.frozen_stems:
+            views = encode_images(model, images, modality, ("plain", "flip"), cache_dir, device)
+            return stemmed_features(model, views["plain"], views["flip"], device).numpy()
         return extract_features(model, images, modality, device=device).numpy()
 
     return featurize
+
+
+def start_network(
+    config: PipelineConfig, images: TrainingImages, device: torch.device
+) -> tuple[TwoStreamNetwork, WeightFile | None]:
+    """The network every method starts from: the config's backbone and starting weights (seeded), its frozen
+    stems, if any, given each modality's BatchNorm statistics from the training images (no labels read)."""
+    torch.manual_seed(config.seed)
+    model, weights = build_backbone(config.backbone, config.pretrained)
+    model = model.to(device)
+    if model.frozen_stems:
+        adapt_stems(model, images.visible, images.infrared, device)
+    return model, weights
 
 
 def _cached(
@@ -101,7 +122,7 @@ CMC_STAGE = SecondStage("B", cmc_link, {"link": "cmc"})
 
 
 def _contrast_stage(
-    stage: str, model: torch.nn.Module, images: TrainingImages, config: PipelineConfig, key: str,
+    stage: str, model: TwoStreamNetwork, data: TrainingData, config: PipelineConfig, key: str,
     store: StageStore | None, recorder: RunRecorder, device: torch.device, link: LinkFactory | None = None,
 ) -> None:
     epochs, iters = (config.epochs_a, config.iters_a) if link is None else (config.epochs_b, config.iters_b)
@@ -113,7 +134,7 @@ def _contrast_stage(
             history.append({"values": values, "pseudo": {k: v.astype(np.int32) for k, v in pseudo.items()}})
             recorder.epoch(stage, epoch, epochs, values, pseudo)
 
-        train_contrast_stage(model, images, config, stage, epochs, iters, device, on_epoch, link)
+        train_contrast_stage(model, data, config, stage, epochs, iters, device, on_epoch, link)
         return {"model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}, "history": history}
 
     def replay(value: dict[str, Any]) -> None:
@@ -125,11 +146,11 @@ def _contrast_stage(
 
 
 def _match_stage(
-    model: torch.nn.Module, images: TrainingImages, config: PipelineConfig, key: str,
+    model: TwoStreamNetwork, data: TrainingData, config: PipelineConfig, key: str,
     store: StageStore | None, recorder: RunRecorder, device: torch.device,
 ) -> MatchedLabels:
     def compute() -> dict[str, Any]:
-        features = extract_both(model, images, device)
+        features = extract_both(model, data.inputs(config.pad, torch.Generator(), device))
         labels_v, labels_r = per_modality_labels(features, config)
         match = multi_memory_match(
             features.visible, labels_v, features.infrared, labels_r, n=config.memories, solver=config.solver,
@@ -172,25 +193,29 @@ def run_stages(
     images = TrainingImages.load(task.train, config.height, config.width, cache_dir)
     recorder.stage_seconds["images"] = time.perf_counter() - start
 
-    torch.manual_seed(config.seed)
-    model = create_backbone(config.backbone, pretrained=config.pretrained).to(device)
+    start = time.perf_counter()
+    model, weights = start_network(config, images, device)
+    start_weights = "none" if weights is None else weights.sha256
+    data = prepare_training_data(model, images, cache_dir, device)
+    recorder.stage_seconds["stems"] = time.perf_counter() - start
     featurize = make_featurize(model, config, cache_dir, device)
-    _contrast_stage("A", model, images, config, stage_key("A", task.fingerprint, config), store, recorder, device)
+    key = stage_key("A", task.fingerprint, config, weights=start_weights)
+    _contrast_stage("A", model, data, config, key, store, recorder, device)
     upstream = "A"
     if second is not None:
         if config.intermediate_eval:
             report_evaluation(task.evaluate(featurize), on_progress)
-        key = stage_key("B", task.fingerprint, config, second.key_extra)
-        _contrast_stage(second.name, model, images, config, key, store, recorder, device, second.link)
+        key = stage_key("B", task.fingerprint, config, second.key_extra, weights=start_weights)
+        _contrast_stage(second.name, model, data, config, key, store, recorder, device, second.link)
         upstream = second.name
     if align and config.intermediate_eval:
         report_evaluation(task.evaluate(featurize), on_progress)
     if align:
-        key = stage_key("MMLM", task.fingerprint, config, {"after": upstream})
-        labels = _match_stage(model, images, config, key, store, recorder, device)
+        key = stage_key("MMLM", task.fingerprint, config, {"after": upstream}, weights=start_weights)
+        labels = _match_stage(model, data, config, key, store, recorder, device)
         start = time.perf_counter()
         train_alignment_stage(
-            model, images, labels, config, device,
+            model, data, labels, config, device,
             lambda epoch, values: recorder.epoch("C", epoch, config.epochs_c, values),
         )
         recorder.stage_seconds["C"] = time.perf_counter() - start
@@ -206,6 +231,7 @@ def run_stages(
         cached_stages=recorder.cached_stages,
         config=config.to_dict(),
         model_digest=state_digest(model),
+        weights=None if weights is None else weights.as_dict(),
     )
 
 

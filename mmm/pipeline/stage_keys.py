@@ -1,4 +1,5 @@
-"""Cache keys of the stage outputs: a hash of everything upstream of a stage (task, config fields, code version).
+"""Cache keys of the stage outputs: a hash of everything upstream of a stage (task, starting weights, config fields,
+code version).
 
 Variants that differ only downstream of a stage share its key, so the SCA ablation trains stages A and B once.
 """
@@ -10,7 +11,7 @@ import json
 from mmm.pipeline.config import PipelineConfig
 
 # Bump when a stage's computation changes, so entries made by older code are not reused.
-STAGE_CODE_VERSION = 1
+STAGE_CODE_VERSION = 2
 
 STAGE_A_FIELDS = (
     "dataset", "backbone", "pretrained", "height", "width", "pad", "seed", "epochs_a", "iters_a", "batch_p",
@@ -22,8 +23,11 @@ MMLM_FIELDS = STAGE_B_FIELDS + ("memories", "solver", "cost_direction", "kmeans_
 UPSTREAM_FIELDS = {"A": STAGE_A_FIELDS, "B": STAGE_B_FIELDS, "MMLM": MMLM_FIELDS}
 
 
-def stage_key(stage: str, fingerprint: str, config: PipelineConfig, extra: dict | None = None) -> str:
-    """The hex key of `stage` for this task fingerprint and config (plus `extra` for method-specific stages)."""
+def stage_key(
+    stage: str, fingerprint: str, config: PipelineConfig, extra: dict | None = None, weights: str = "none"
+) -> str:
+    """The hex key of `stage` for this task fingerprint, config and starting weights (the sha256 of the weight
+    file, "none" for a random start), plus `extra` for method-specific stages."""
     fields = UPSTREAM_FIELDS[stage]
     if stage == "MMLM" and not config.cmc:
         # stage B did not run, so its fields are not upstream of MMLM
@@ -34,7 +38,10 @@ def stage_key(stage: str, fingerprint: str, config: PipelineConfig, extra: dict 
     if "k1_cross" in values:
         values.update(k1_cross=config.resolved_k1_cross, k2_cross=config.resolved_k2_cross)
     payload = json.dumps(
-        {"stage": stage, "task": fingerprint, "version": STAGE_CODE_VERSION, "config": values, "extra": extra or {}},
+        {
+            "stage": stage, "task": fingerprint, "version": STAGE_CODE_VERSION, "config": values,
+            "extra": extra or {}, "weights": weights,
+        },
         sort_keys=True,
         default=str,
     )

@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmm.models.agw import TwoStreamAGW, create_backbone
+from mmm.models.agw import TwoStreamAGW
+from mmm.models.factory import create_backbone
 from mmm.pipeline.config import PipelineConfig
 from tests.bench.cases import TRAINING_CASES, TrainingCase
 from tests.bench.devices import CUDA, synchronize

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from mmm.data.records import Modality
-from mmm.models.agw import TwoStreamAGW, create_backbone, list_backbones
+from mmm.models.agw import TwoStreamAGW
+from mmm.models.factory import create_backbone, list_backbones
 from mmm.models.layers import GeM, NonLocalBlock
 from mmm.models.resnet import build_resnet
 

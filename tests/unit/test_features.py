@@ -9,7 +9,8 @@ import torch
 
 from mmm.data.records import Modality
 from mmm.features.extract import extract_features
-from mmm.models.agw import TwoStreamAGW, create_backbone
+from mmm.models.agw import TwoStreamAGW
+from mmm.models.factory import create_backbone
 
 
 @pytest.fixture(scope="module")

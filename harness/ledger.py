@@ -38,6 +38,10 @@ class Ledger:
     def name(self, dataset: str) -> str:
         return self.key.study_name(self.spec.name, dataset)
 
+    def open(self) -> None:
+        """Open the storage now, so that a storage problem shows before any work starts."""
+        _ = self.storage
+
     @property
     def storage(self) -> BaseStorage | None:
         """The opened storage; None for a read-only ledger on a storage that holds nothing yet."""

@@ -256,6 +256,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) -> int:
     started = time.perf_counter()
+    setup.ledger.open()
     store = FileStageStore(stage_cache_dir(args.out))
     try:
         env = build_environment(setup.spec, args.profile, setup.cells, setup.data, device=args.device, store=store)

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
+
+import psutil
 
 from harness.cells import Cell, plan_cells
 from harness.claims import LeasePolicy, WorkerIdentity
@@ -45,6 +48,14 @@ def append_line(path: Path, line: str) -> None:
         os.write(descriptor, f"{line}\n".encode())
     finally:
         os.close(descriptor)
+
+
+def dead_process_identity() -> WorkerIdentity:
+    """An identity on this host whose process has exited (and been reaped): a killed worker."""
+    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    started = psutil.Process(process.pid).create_time()
+    process.communicate()  # lets it exit, then reaps it
+    return WorkerIdentity(WorkerIdentity.current().host, process.pid, started)
 
 
 def log_lines(path: Path) -> list[str]:

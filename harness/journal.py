@@ -157,7 +157,7 @@ class RepairingJournalBackend(JournalFileBackend):
 
     def __init__(self, journal: Path) -> None:
         self._journal = Path(journal)
-        super().__init__(str(journal), lock_obj=JournalFileSymlinkLock(str(journal)))
+        super().__init__(str(journal))
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         payload = "".join(json.dumps(entry, separators=(",", ":")) + "\n" for entry in logs).encode("utf-8")

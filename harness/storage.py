@@ -78,7 +78,8 @@ class StorageSpec:
             return _open_database(self.url, read_only)
         except ImportError as error:
             hint = _DRIVER_HINTS.get(self.dialect, "install the database driver the URL names")
-            raise StorageError(f"--storage {self.display}: no {self.dialect} driver is installed ({error}); "
+            missing = error.__cause__ or error  # optuna wraps the driver's own ImportError in a generic one
+            raise StorageError(f"--storage {self.display}: no {self.dialect} driver is installed ({missing}); "
                                f"{hint}") from None
         except SQLAlchemyError as error:
             raise StorageError(f"--storage {self.display}: cannot open the database: {_first_line(error)}; "

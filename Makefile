@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 FAISS_EXTRA ?= cpu
+# postgres: the driver for PostgreSQL storage, so the tests of that engine run wherever a server is offered
+EXTRAS ?= $(FAISS_EXTRA),test,postgres
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(FAISS_EXTRA)
 
@@ -14,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install -q -e ".[$(FAISS_EXTRA),test]"
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 setup: $(STAMP)

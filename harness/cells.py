@@ -82,8 +82,3 @@ def _tuning_cells(spec: StudySpec, datasets: Sequence[str], seed: int, split: in
         for slot in range(n_trials)
     ]
 
-
-def optuna_study_name(study: str, profile: str, source: str, dataset: str) -> str:
-    """One Optuna study per (study, profile, data source, dataset): cells of a smoke run never count as done
-    for a quick run, nor synthetic ones for real data."""
-    return f"{study}:{profile}:{source}:{dataset}"

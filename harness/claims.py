@@ -44,6 +44,7 @@ class LeasePolicy:
     grace_seconds: float = 120.0  # silence after which a claim is dead
     settle_seconds: float = 0.0  # wait and re-check after winning (storages whose trial order can lag commits)
     poll_seconds: float = 0.2  # re-read interval while an earlier claim is still unlabelled
+    recheck_seconds: float = 10.0  # re-read interval of a worker waiting for cells other workers hold
 
 
 @dataclass(frozen=True)

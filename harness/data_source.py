@@ -2,20 +2,24 @@
 on first use in the cache folder). Datasets are read once per process and handed out as pipeline tasks.
 
 The readers, task builders and generator are imported when first needed, so listing studies or a dry run does
-not import (or generate) anything heavy.
+not import (or generate) anything heavy. `identity` names exactly which data a cell reads (see harness.run_key):
+a hash of each dataset tree under --data-root, or of the synthetic spec and generator version.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from harness.cells import Cell
+from harness.errors import SetupError
+from harness.fingerprint import FINGERPRINT_CHARS, tree_fingerprint
+from mmm.data.errors import DatasetError
 from mmm.pipeline.config import PipelineConfig
 
 FOLDERS = {"sysu": "SYSU-MM01", "regdb": "RegDB"}
 
 
-class DataSourceError(ValueError):
+class DataSourceError(SetupError, ValueError):
     """--data-root holds none of the datasets; the message says what it should hold."""
 
 
@@ -51,12 +55,34 @@ class DataSource:
 
     def roots(self) -> dict[str, Path]:
         if self._roots is None:
-            from mmm.data.synthetic import DEFAULT_SPEC, ensure_synthetic_pair, smoke_spec
+            from mmm.data.synthetic import ensure_synthetic_pair
 
-            spec = smoke_spec() if self.small else DEFAULT_SPEC
-            sysu_root, regdb_root = ensure_synthetic_pair(self.cache_dir, spec)
+            sysu_root, regdb_root = ensure_synthetic_pair(self.cache_dir, self._synthetic_spec())
             self._roots = {"sysu": Path(sysu_root), "regdb": Path(regdb_root)}
         return self._roots
+
+    def _synthetic_spec(self) -> Any:
+        from mmm.data.synthetic import DEFAULT_SPEC, smoke_spec
+
+        return smoke_spec() if self.small else DEFAULT_SPEC
+
+    def identity(self, datasets: Iterable[str]) -> dict[str, str]:
+        """"<kind>@<fingerprint>" of each of `datasets`: what a stored run must match to count as done."""
+        if self.kind == "synthetic":
+            from mmm.data.synthetic import spec_fingerprint
+
+            tag = f"synthetic@{spec_fingerprint(self._synthetic_spec())[:FINGERPRINT_CHARS]}"
+            return {name: tag for name in datasets}
+        return {name: f"real@{tree_fingerprint(self.roots()[name])}" for name in datasets}
+
+    def explain(self, error: BaseException) -> str | None:
+        """A hint for a cell's failure: a damaged file in the generated synthetic data is fixed by regenerating it."""
+        if self.kind != "synthetic" or self._roots is None or not isinstance(error, DatasetError):
+            return None
+        pair = next(iter(self._roots.values())).parent
+        if pair not in error.path.parents:
+            return None
+        return f"the file is part of the generated synthetic data: delete {pair} and re-run to regenerate it"
 
     def task(self, cell: Cell, config: PipelineConfig) -> Any:
         """The pipeline Task of a cell: its dataset, on SYSU-MM01 with the config's gallery draws, on RegDB

@@ -46,6 +46,7 @@ def build_environment(
         device=device,
         cache_dir=data.cache_dir,
         store=store,
+        explain=data.explain,
     )
 
 

@@ -46,5 +46,6 @@ class Heartbeat:
                     log.warning("cell %s was claimed by another worker after this one went silent", self._cell_id)
                     self.lost.set()
                     return
-            except Exception:  # a storage hiccup must not kill the run; the next beat retries
-                log.warning("heartbeat of cell %s failed", self._cell_id, exc_info=True)
+            except Exception as error:  # a storage hiccup must not kill the run; the next beat retries
+                log.warning("heartbeat of cell %s failed (%s); the next beat retries", self._cell_id, error,
+                            exc_info=log.isEnabledFor(logging.DEBUG))

@@ -1,5 +1,9 @@
-"""The Optuna studies behind one harness study: one per dataset (for a given profile and data source), all
-protocols' metrics of a run stored on its trial."""
+"""The Optuna studies behind one harness study: one per dataset and run key (profile and data, see
+harness.run_key), all protocols' metrics of a run stored on its trial.
+
+A read-only ledger (dry run, report) reads the stored trials without creating or writing anything; only a ledger
+that runs cells creates studies.
+"""
 from __future__ import annotations
 
 import time
@@ -9,33 +13,47 @@ import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
-from harness.cells import Cell, optuna_study_name
+from harness.cells import Cell
 from harness.claims import LeasePolicy, WorkerIdentity
+from harness.run_key import RunKey
 from harness.spec import StudySpec
 from harness.status import CellStatus, cell_statuses
 from harness.storage import StorageSpec
 
 
 class Ledger:
-    def __init__(self, storage: StorageSpec, spec: StudySpec, profile: str, source: str) -> None:
+    def __init__(self, storage: StorageSpec, spec: StudySpec, key: RunKey, *, read_only: bool = False) -> None:
         self.storage_spec = storage
         self.spec = spec
-        self.profile = profile
-        self.source = source
+        self.key = key
+        self.read_only = read_only
         self._storage: BaseStorage | None = None
+        self._opened = False
         self._studies: dict[str, optuna.Study] = {}
 
+    @property
+    def profile(self) -> str:
+        return self.key.profile
+
     def name(self, dataset: str) -> str:
-        return optuna_study_name(self.spec.name, self.profile, self.source, dataset)
+        return self.key.study_name(self.spec.name, dataset)
+
+    def open(self) -> None:
+        """Open the storage now, so that a storage problem shows before any work starts."""
+        _ = self.storage
 
     @property
-    def storage(self) -> BaseStorage:
-        if self._storage is None:
-            self._storage = self.storage_spec.open()
+    def storage(self) -> BaseStorage | None:
+        """The opened storage; None for a read-only ledger on a storage that holds nothing yet."""
+        if not self._opened:
+            self._storage = self.storage_spec.open(read_only=self.read_only)
+            self._opened = True
         return self._storage
 
     def study(self, dataset: str) -> optuna.Study:
         """The Optuna study of `dataset`, created on first use (several workers may race to create it)."""
+        if self.read_only:
+            raise PermissionError(f"ledger of {self.spec.name} is read-only; it creates no study")
         if dataset not in self._studies:
             self._studies[dataset] = optuna.create_study(
                 storage=self.storage,
@@ -45,6 +63,17 @@ class Ledger:
                 pruner=self._pruner(),
                 load_if_exists=True,
             )
+        return self._studies[dataset]
+
+    def stored_study(self, dataset: str) -> optuna.Study | None:
+        """The stored Optuna study of `dataset`, loaded without creating or writing anything; None if absent."""
+        if dataset in self._studies:
+            return self._studies[dataset]
+        if self.storage is None or self.name(dataset) not in self.stored_study_names():
+            return None
+        self._studies[dataset] = optuna.load_study(
+            study_name=self.name(dataset), storage=self.storage, sampler=self._sampler(), pruner=self._pruner()
+        )
         return self._studies[dataset]
 
     def _sampler(self) -> optuna.samplers.BaseSampler:
@@ -59,17 +88,14 @@ class Ledger:
         return optuna.pruners.NopPruner()
 
     def stored_study_names(self) -> list[str]:
-        if not self.storage_spec.exists():
+        if self.storage is None:
             return []
         return sorted(s.study_name for s in self.storage.get_all_studies())
 
     def trials(self, dataset: str) -> list[FrozenTrial]:
         """Every trial stored for `dataset`, without creating anything (empty when nothing is stored)."""
-        if dataset in self._studies:
-            return self._studies[dataset].get_trials(deepcopy=False)
-        if self.name(dataset) not in self.stored_study_names():
-            return []
-        return self.study(dataset).get_trials(deepcopy=False)
+        study = self.stored_study(dataset)
+        return [] if study is None else study.get_trials(deepcopy=False)
 
     def statuses(self, cells: Iterable[Cell], policy: LeasePolicy, me: WorkerIdentity) -> dict[str, CellStatus]:
         """The status of each cell, by cell id."""

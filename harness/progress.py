@@ -49,3 +49,8 @@ class Display:
     def cell_finished(self, cell: Cell, outcome: str, seconds: float) -> None:
         self._cells.update(1)
         log.info("cell %s: %s in %.1f s", cell.id, outcome, seconds)
+
+    def cell_settled_elsewhere(self, cell: Cell, outcome: str) -> None:
+        """A cell this worker waited for was finished (or failed) by another worker."""
+        self._cells.update(1)
+        log.info("cell %s: %s by another worker", cell.id, outcome)

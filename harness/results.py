@@ -114,7 +114,7 @@ def _importance_rows(ledger: Ledger, datasets: Iterable[str]) -> Iterator[dict[s
             yield {**keys, "param": "", "importance": "", "note": note}
             continue
         try:
-            importances = optuna.importance.get_param_importances(ledger.study(dataset))
+            importances = optuna.importance.get_param_importances(ledger.stored_study(dataset))
         except (RuntimeError, ValueError) as error:  # e.g. every trial drew the same values
             yield {**keys, "param": "", "importance": "", "note": f"not computable: {error}"}
             continue

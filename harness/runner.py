@@ -3,6 +3,10 @@ and store everything the run produced on the claiming trial.
 
 A cell that fails is recorded (FAIL + error) and left for the next run; an interrupt (Ctrl-C, SIGTERM turned
 into KeyboardInterrupt by the CLI) records the cell as failed and stops the loop, so a re-run resumes it.
+
+A worker returns only when every cell is settled: once nothing is left to claim it waits for the cells other
+workers hold, and takes over any whose worker stops (dead on this host, or silent past the lease's grace on
+another), so a worker on one machine never reports success while a dead peer's cell is missing.
 """
 from __future__ import annotations
 
@@ -55,6 +59,7 @@ class CellEnvironment:
     device: str
     cache_dir: Path  # data and decoded-image cache handed to the method
     store: StageStore | None = None
+    explain: Callable[[BaseException], str | None] = lambda error: None  # a hint appended to a failure's message
 
 
 @dataclass
@@ -62,8 +67,25 @@ class RunSummary:
     completed: list[str] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-    held_elsewhere: list[str] = field(default_factory=list)
-    already_done: int = 0
+    already_done: int = 0  # done before this worker started
+    done_elsewhere: list[str] = field(default_factory=list)  # finished by other workers while this one worked
+    failed_elsewhere: list[str] = field(default_factory=list)  # another worker's attempt failed meanwhile
+    held_elsewhere: list[str] = field(default_factory=list)  # still held by other workers when this one stopped
+    interrupted: str | None = None  # the cell that was running when the run was interrupted
+
+    @property
+    def unfinished(self) -> list[str]:
+        """Cells this run leaves without a result."""
+        own = self.failed + ([self.interrupted] if self.interrupted else [])
+        return own + self.failed_elsewhere + self.held_elsewhere
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped the run; `summary` says what it had done by then."""
+
+    def __init__(self, summary: RunSummary) -> None:
+        super().__init__("run interrupted")
+        self.summary = summary
 
 
 class CellSuperseded(Exception):
@@ -100,34 +122,79 @@ def run_cells(
     me: WorkerIdentity,
     bars: bool = False,
 ) -> RunSummary:
-    """Run every cell that is neither done nor held by a live worker; return what happened."""
+    """Run every cell that is not done, waiting for those other workers hold; return what happened. An interrupt
+    raises RunInterrupted (a KeyboardInterrupt) carrying the summary so far."""
     summary = RunSummary()
     initially_done = sum(s.state is CellState.DONE for s in ledger.statuses(cells, policy, me).values())
-    with Display(len(cells), initially_done, bars=bars) as display:
-        for cell in cells:
-            state = ledger.statuses([cell], policy, me)[cell.id].state
-            if state is CellState.DONE:
-                summary.already_done += 1
-                continue
-            if state is CellState.RUNNING:
-                summary.held_elsewhere.append(cell.id)
-                continue
-            study = ledger.study(cell.dataset)
-            trial = claim_cell(study, cell.id, policy, me)
-            if trial is None:
-                summary.held_elsewhere.append(cell.id)
-                continue
-            display.cell_started(cell)
-            started = time.perf_counter()
-            outcome = _run_claimed(study, trial, cell, ledger.spec, env, policy, display)
-            display.cell_finished(cell, outcome.name.lower(), time.perf_counter() - started)
-            if outcome is TrialState.COMPLETE:
-                summary.completed.append(cell.id)
-            elif outcome is TrialState.PRUNED:
-                summary.pruned.append(cell.id)
-            else:
-                summary.failed.append(cell.id)
+    try:
+        with Display(len(cells), initially_done, bars=bars) as display:
+            waiting = _pass(cells, ledger, env, policy, me, display, summary, first=True)
+            announced: list[str] = []
+            while waiting:
+                summary.held_elsewhere = [cell.id for cell in waiting]
+                if summary.held_elsewhere != announced:
+                    announced = summary.held_elsewhere
+                    log.info("waiting for %d cell(s) held by other workers (%s); a cell whose worker stops is taken "
+                             "over (after %.0f s without a heartbeat when it ran on another host)",
+                             len(waiting), ", ".join(announced), policy.grace_seconds)
+                time.sleep(policy.recheck_seconds)
+                waiting = _pass(waiting, ledger, env, policy, me, display, summary, first=False)
+            summary.held_elsewhere = []
+    except KeyboardInterrupt as interrupt:
+        raise RunInterrupted(summary) from interrupt
     return summary
+
+
+def _pass(
+    cells: Sequence[Cell],
+    ledger: Ledger,
+    env: CellEnvironment,
+    policy: LeasePolicy,
+    me: WorkerIdentity,
+    display: Display,
+    summary: RunSummary,
+    *,
+    first: bool,
+) -> list[Cell]:
+    """One pass over `cells`: run those free to claim; return those other workers hold. The first pass retries
+    cells that failed in earlier runs; later passes record a failure of another worker's attempt instead."""
+    waiting = []
+    for cell in cells:
+        state = ledger.statuses([cell], policy, me)[cell.id].state
+        if state is CellState.DONE:
+            if first:
+                summary.already_done += 1
+            else:
+                summary.done_elsewhere.append(cell.id)
+                display.cell_settled_elsewhere(cell, "done")
+            continue
+        if state is CellState.RUNNING:
+            waiting.append(cell)
+            continue
+        if state is CellState.FAILED and not first:
+            summary.failed_elsewhere.append(cell.id)
+            display.cell_settled_elsewhere(cell, "failed")
+            continue
+        study = ledger.study(cell.dataset)
+        trial = claim_cell(study, cell.id, policy, me)
+        if trial is None:
+            waiting.append(cell)
+            continue
+        display.cell_started(cell)
+        started = time.perf_counter()
+        try:
+            outcome = _run_claimed(study, trial, cell, ledger.spec, env, policy, display)
+        except KeyboardInterrupt:
+            summary.interrupted = cell.id
+            raise
+        display.cell_finished(cell, outcome.name.lower(), time.perf_counter() - started)
+        if outcome is TrialState.COMPLETE:
+            summary.completed.append(cell.id)
+        elif outcome is TrialState.PRUNED:
+            summary.pruned.append(cell.id)
+        else:
+            summary.failed.append(cell.id)
+    return waiting
 
 
 def _run_claimed(
@@ -151,8 +218,11 @@ def _run_claimed(
         study.tell(trial, state=TrialState.FAIL)
         return TrialState.FAIL
     except Exception as error:
-        log.error("cell %s failed: %s", cell.id, error, exc_info=log.isEnabledFor(logging.DEBUG))
-        trial.set_user_attr(ERROR, "".join(traceback.format_exception_only(error)).strip())
+        hint = env.explain(error)
+        log.error("cell %s failed: %s%s", cell.id, error, f"; {hint}" if hint else "",
+                  exc_info=log.isEnabledFor(logging.DEBUG))
+        message = "".join(traceback.format_exception_only(error)).strip()
+        trial.set_user_attr(ERROR, f"{message}; {hint}" if hint else message)
         study.tell(trial, state=TrialState.FAIL)
         return TrialState.FAIL
     except BaseException as interrupt:

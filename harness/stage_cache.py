@@ -4,6 +4,8 @@ shares stages A+B) compute them once, across runs and across workers on one disk
 Each file is a header (magic + SHA-256 of the payload) and a torch.save payload, written to a temporary file,
 fsynced and renamed into place, so a reader sees a whole entry or none. An entry that fails its checksum or
 does not load (a truncated copy, a full disk) is deleted and reported as a miss, and the pipeline recomputes it.
+The cache only saves time: an entry that cannot be read or written (a full disk, a read-only folder) is a logged
+warning naming the file, never a failed cell.
 """
 from __future__ import annotations
 
@@ -33,12 +35,14 @@ class CacheStats:
         self.hits: Counter[str] = Counter()
         self.misses: Counter[str] = Counter()
         self.corrupt: Counter[str] = Counter()
+        self.unwritten: Counter[str] = Counter()
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "hits": sum(self.hits.values()),
             "misses": sum(self.misses.values()),
             "corrupt": sum(self.corrupt.values()),
+            "unwritten": sum(self.unwritten.values()),
             "hits_by_stage": dict(self.hits),
             "misses_by_stage": dict(self.misses),
         }
@@ -64,6 +68,11 @@ class FileStageStore:
         except FileNotFoundError:
             self.stats.misses[stage] += 1
             return None
+        except OSError as error:
+            log.warning("stage cache entry %s cannot be read (%s); the stage will be recomputed", path,
+                        error.strerror or error)
+            self.stats.misses[stage] += 1
+            return None
         try:
             value = _decode(blob)
         except Exception as error:  # any unreadable entry is recomputed, whatever broke it
@@ -80,7 +89,13 @@ class FileStageStore:
         buffer = io.BytesIO()
         torch.save(value, buffer)
         payload = buffer.getvalue()
-        atomic_write_bytes(self.path(stage, key), MAGIC + hashlib.sha256(payload).digest() + payload)
+        path = self.path(stage, key)
+        try:
+            atomic_write_bytes(path, MAGIC + hashlib.sha256(payload).digest() + payload)
+        except OSError as error:
+            self.stats.unwritten[stage] += 1
+            log.warning("stage cache entry %s could not be written (%s); the run goes on without caching it",
+                        path, error.strerror or error)
 
 
 def _decode(blob: bytes) -> Any:

@@ -1,15 +1,27 @@
 """Opening the Optuna storage a study's workers share: a journal file by default (several processes on one
-disk, or a shared one), or a database URL (SQLite, PostgreSQL, MySQL) through optuna's RDBStorage."""
+disk, or a shared one), or a database URL (SQLite, PostgreSQL, MySQL) through optuna's RDBStorage.
+
+Commands that only read (dry run, report) open it read-only: nothing is created or written — no journal or
+SQLite file, no tables, no study records. Anything that keeps the storage from opening is a StorageError whose
+one-line message says what is wrong and what to do.
+"""
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
-from optuna.storages.journal import JournalFileBackend
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from harness.errors import SetupError
+from harness.journal import RepairingJournalBackend, SnapshotJournalBackend, repair_journal, scan_journal
+from harness.redact import redact
+
+log = logging.getLogger(__name__)
 
 JOURNAL_NAME = "optuna.journal"
 VALID_FORMS = (
@@ -25,15 +37,25 @@ SERVER_SETTLE_SECONDS = 2.0
 # schema is committed.
 SCHEMA_ATTEMPTS = 5
 _RDB = re.compile(r"^(sqlite|postgresql|mysql)(\+\w+)?://")
+# Tables every Optuna database has once a study was stored in it.
+_OPTUNA_TABLES = ("studies", "version_info", "alembic_version")
+_DRIVER_HINTS = {
+    "postgresql": "install the PostgreSQL driver: pip install -e '.[postgres]' (psycopg 3)",
+    "mysql": "install a MySQL driver, e.g. pip install mysqlclient",
+}
 
 
-class StorageURLError(ValueError):
-    """A --storage value the harness cannot open; the message lists the accepted forms."""
+class StorageURLError(SetupError, ValueError):
+    """A --storage value the harness cannot use; the message lists the accepted forms or the fix."""
+
+
+class StorageError(SetupError):
+    """The storage could not be opened or written: unreachable server, missing driver, unwritable file."""
 
 
 @dataclass(frozen=True)
 class StorageSpec:
-    """Where trials live, parsed but not opened (a dry run reads a missing journal as empty)."""
+    """Where trials live, parsed but not opened."""
 
     url: str  # the journal path or the database URL
     journal: Path | None  # set for journal files
@@ -42,24 +64,86 @@ class StorageSpec:
     @property
     def display(self) -> str:
         """The location without a password, for logs and provenance."""
-        return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", self.url)
+        return redact(self.url)
 
-    def exists(self) -> bool:
-        return self.journal is None or self.journal.exists()
+    @property
+    def dialect(self) -> str:
+        return "journal" if self.journal is not None else self.url.split(":", 1)[0].split("+", 1)[0]
 
-    def open(self) -> BaseStorage:
+    def open(self, *, read_only: bool = False) -> BaseStorage | None:
+        """The storage; read-only, None when nothing has been stored there yet."""
         if self.journal is not None:
-            self.journal.parent.mkdir(parents=True, exist_ok=True)
-            return JournalStorage(JournalFileBackend(str(self.journal)))
-        attempt = 1
-        while True:
-            try:
-                return RDBStorage(self.url)
-            except DBAPIError:
-                if attempt == SCHEMA_ATTEMPTS:
-                    raise
-                time.sleep(0.2 * attempt)
-                attempt += 1
+            return _open_journal(self.journal, read_only)
+        try:
+            return _open_database(self.url, read_only)
+        except ImportError as error:
+            hint = _DRIVER_HINTS.get(self.dialect, "install the database driver the URL names")
+            missing = error.__cause__ or error  # optuna wraps the driver's own ImportError in a generic one
+            raise StorageError(f"--storage {self.display}: no {self.dialect} driver is installed ({missing}); "
+                               f"{hint}") from None
+        except SQLAlchemyError as error:
+            raise StorageError(f"--storage {self.display}: cannot open the database: {_first_line(error)}; "
+                               "check that the server runs and the URL is right") from None
+
+
+def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    return redact(lines[0] if lines else type(cause).__name__)
+
+
+def _open_journal(journal: Path, read_only: bool) -> BaseStorage | None:
+    if read_only:
+        if not journal.exists():
+            return None
+        try:
+            scan = scan_journal(journal.read_bytes())
+        except OSError as error:
+            raise StorageError(f"--storage {journal}: cannot read it ({error.strerror})") from None
+        if scan.damaged:
+            log.warning("%s holds %d torn record(s) (%d bytes): read without them; the next run sets them aside",
+                        journal, len(scan.torn), scan.torn_bytes)
+        return JournalStorage(SnapshotJournalBackend(scan.records, journal))
+    try:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        repair = repair_journal(journal)
+        storage = JournalStorage(RepairingJournalBackend(journal))
+    except OSError as error:
+        raise StorageError(f"--storage {journal}: cannot open it for writing ({error.strerror or error}); "
+                           "free space or pick a writable place") from None
+    if repair is not None:
+        log.warning("%s", repair.describe())
+    return storage
+
+
+def _open_database(url: str, read_only: bool) -> BaseStorage | None:
+    if read_only:
+        if url.startswith("sqlite") and not Path(_sqlite_path(url)).exists():
+            return None
+        engine = sqlalchemy.create_engine(url)
+        try:
+            tables = set(sqlalchemy.inspect(engine).get_table_names())
+        finally:
+            engine.dispose()
+        if not set(_OPTUNA_TABLES) <= tables:
+            return None
+        return RDBStorage(url, skip_table_creation=True)
+    attempt = 1
+    while True:
+        try:
+            return RDBStorage(url)
+        except DBAPIError:
+            if attempt == SCHEMA_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
+            attempt += 1
+
+
+def _sqlite_path(url: str) -> str:
+    """The file of a sqlite:/// URL ("" for the in-memory forms)."""
+    path = url.split("://", 1)[1]
+    path = path[1:] if path.startswith("/") else path
+    return path.split("?", 1)[0]
 
 
 def parse_storage(url: str | None, study_dir: Path) -> StorageSpec:
@@ -68,8 +152,23 @@ def parse_storage(url: str | None, study_dir: Path) -> StorageSpec:
         path = study_dir / JOURNAL_NAME
         return StorageSpec(str(path), path, 0.0)
     match = _RDB.match(url)
+    if match and match.group(1) == "sqlite":
+        _check_sqlite(url)
+        return StorageSpec(url, None, 0.0)
     if match:
-        return StorageSpec(url, None, 0.0 if match.group(1) == "sqlite" else SERVER_SETTLE_SECONDS)
+        return StorageSpec(url, None, SERVER_SETTLE_SECONDS)
     if url.endswith(".journal") and "://" not in url:
         return StorageSpec(url, Path(url), 0.0)
-    raise StorageURLError(f"cannot open storage {url!r}; use one of: {'; '.join(VALID_FORMS)}")
+    raise StorageURLError(f"cannot open storage {redact(url)!r}; use one of: {'; '.join(VALID_FORMS)}")
+
+
+def _check_sqlite(url: str) -> None:
+    path = _sqlite_path(url)
+    if path in ("", ":memory:") or "mode=memory" in url:
+        raise StorageURLError(
+            f"--storage {url}: an in-memory SQLite database lives and dies with one process, so workers cannot "
+            "share it and nothing is kept; use sqlite:///PATH (a file) or a journal file"
+        )
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise StorageURLError(f"--storage {url}: folder {folder} does not exist; create it or use another path")

@@ -2,11 +2,13 @@
 renders its report. Start the same command on several machines or terminals with one --storage to share the
 cells; re-run it to resume after an interruption.
 
-Exit codes: 0 all went well, 1 a cell or the report failed, 2 a usage error, 130 interrupted.
+Exit codes: 0 all went well, 1 a cell or the report failed, 2 a usage error or a storage or output-folder problem
+(one line says what to do), 130 interrupted.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -20,26 +22,33 @@ from typing import Any, Iterator, NoReturn, Sequence
 
 import optuna
 import torch
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from harness.cells import Cell, plan_cells
 from harness.claims import LeasePolicy, WorkerIdentity
-from harness.data_source import DataSource, DataSourceError
+from harness.data_source import DataSource
 from harness.environment import build_environment, stage_cache_dir
+from harness.errors import SetupError
 from harness.ledger import Ledger
+from harness.output_folder import OutputFolderError, ensure_writable_folder
 from harness.provenance import PROVENANCE_NAME, collect_provenance, write_provenance
+from harness.redact import RedactingFilter, redact
 from harness.registry import list_studies, load_study
 from harness.results import write_results
-from harness.runner import RunSummary, run_cells
+from harness.run_key import RunKey
+from harness.runner import RunInterrupted, RunSummary, run_cells
 from harness.spec import PROFILES, StudyError, StudySpec
 from harness.stage_cache import FileStageStore
 from harness.status import CellState, CellStatus
-from harness.storage import StorageSpec, StorageURLError, parse_storage
+from harness.storage import StorageError, StorageSpec, parse_storage
 from mmm.paths import default_cache_dir
 
 log = logging.getLogger("harness.study")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# provenance.json key: the run key's data identity, so --report-only can tell whether it describes this data.
+DATA_IDENTITY = "data_identity"
 DEVICES = ("cpu", "cuda")
 
 
@@ -90,8 +99,10 @@ class Setup:
     cells: list[Cell]
     data: DataSource
     storage: StorageSpec
+    key: RunKey
     ledger: Ledger
-    study_dir: Path
+    study_dir: Path  # <out>/<study>: the default journal
+    results_dir: Path  # <out>/<study>/<key folder>: tables, provenance and report of this run key
     policy: LeasePolicy
     me: WorkerIdentity
 
@@ -112,17 +123,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(bars, args.verbose)
     try:
         setup = _resolve(args)
-    except (UsageError, StudyError, StorageURLError, DataSourceError) as error:
+        if args.dry_run:
+            return _dry_run(setup)
+        # Checked before anything is stored or trained: outputs that cannot be written would waste the run.
+        ensure_writable_folder(args.out)
+        if args.report_only:
+            return _report_only(args, argv, setup)
+        return _run(args, argv, setup, bars)
+    except (UsageError, StudyError, SetupError) as error:
         return _usage_error(parser, error)
-    if args.dry_run:
-        return _dry_run(setup)
-    if args.report_only:
-        return _report_only(args, argv, setup)
-    return _run(args, argv, setup, bars)
 
 
 def _usage_error(parser: argparse.ArgumentParser, error: Exception) -> int:
-    sys.stderr.write(f"{parser.prog}: error: {error}\n")
+    sys.stderr.write(f"{parser.prog}: error: {redact(str(error))}\n")
     return EXIT_USAGE
 
 
@@ -150,13 +163,16 @@ def _resolve(args: argparse.Namespace) -> Setup:
     cells = plan_cells(spec, args.profile, datasets=datasets, seeds=seeds)
     study_dir = args.out / spec.name
     storage = parse_storage(args.storage, study_dir)
+    key = RunKey(args.profile, data.identity(datasets))
     return Setup(
         spec=spec,
         cells=cells,
         data=data,
         storage=storage,
-        ledger=Ledger(storage, spec, args.profile, data.kind),
+        key=key,
+        ledger=Ledger(storage, spec, key, read_only=args.dry_run or args.report_only),
         study_dir=study_dir,
+        results_dir=study_dir / key.folder,
         policy=LeasePolicy(settle_seconds=storage.settle_seconds),
         me=WorkerIdentity.current(),
     )
@@ -167,6 +183,7 @@ def _configure_logging(bars: bool, verbose: bool) -> None:
     for handler in [h for h in root.handlers if isinstance(h, _TqdmHandler)]:
         root.removeHandler(handler)  # main() may run more than once in a process (tests)
     handler = _TqdmHandler()
+    handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(message)s" if bars else "%(asctime)s %(levelname)s %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
@@ -201,13 +218,23 @@ def _nothing_stored_hint(setup: Setup, statuses: dict[str, CellStatus]) -> str:
 
 
 def _report_only(args: argparse.Namespace, argv: list[str], setup: Setup) -> int:
-    hint = _nothing_stored_hint(setup, setup.ledger.statuses(setup.cells, setup.policy, setup.me))
-    if hint:
-        log.warning("nothing stored for profile %s on %s data %s", args.profile, setup.data.kind, hint.strip())
-    runs = _write_tables(setup)
-    if not (setup.study_dir / PROVENANCE_NAME).exists():
-        write_provenance(setup.study_dir, _provenance(args, argv, setup, 0.0, {}))
-    return _render(args.out, setup, runs, args.benchmark_json)
+    statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
+    hint = _nothing_stored_hint(setup, statuses)
+    if all(s.state is CellState.PENDING for s in statuses.values()):
+        # Nothing to report under this key: write nothing rather than empty tables beside another key's report.
+        log.warning("nothing stored for %s under profile %s on this data; nothing written %s", setup.spec.name,
+                    args.profile, hint.strip())
+        return EXIT_OK
+    return _finish(args, argv, setup, None, None)
+
+
+def _provenance_is_current(setup: Setup) -> bool:
+    """Whether the results folder's provenance.json describes this run key's data (it is kept, wall time and all)."""
+    path = setup.results_dir / PROVENANCE_NAME
+    try:
+        return json.loads(path.read_text(encoding="utf-8")).get(DATA_IDENTITY) == dict(setup.key.data)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 @contextmanager
@@ -229,6 +256,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) -> int:
     started = time.perf_counter()
+    setup.ledger.open()
     store = FileStageStore(stage_cache_dir(args.out))
     try:
         env = build_environment(setup.spec, args.profile, setup.cells, setup.data, device=args.device, store=store)
@@ -236,26 +264,49 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
         log.error("the method is not available (%s); nothing was run", error)
         return EXIT_FAILED
     interrupted = False
-    summary = RunSummary()
     try:
         with _sigterm_as_interrupt():
             summary = run_cells(setup.cells, setup.ledger, env, policy=setup.policy, me=setup.me, bars=bars)
-    except KeyboardInterrupt:
-        interrupted = True
+    except RunInterrupted as stop:
+        interrupted, summary = True, stop.summary
         log.warning("interrupted: finished cells are stored; re-run the same command to resume")
-    runs = _write_tables(setup)
-    seconds = time.perf_counter() - started
-    write_provenance(setup.study_dir, _provenance(args, argv, setup, seconds, store.stats.as_dict()))
-    code = _render(args.out, setup, runs, args.benchmark_json)
+    except (OSError, SQLAlchemyError) as error:
+        raise StorageError(
+            f"--storage {setup.storage.display} failed while running cells ({error}); finished cells are kept: "
+            "fix the storage (free space, start the server) and re-run the same command"
+        ) from None
+    code = _finish(args, argv, setup, time.perf_counter() - started, store)
     _closing_note(setup, summary, store)
-    if interrupted:
+    if interrupted or code == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if summary.failed else code
+    return EXIT_FAILED if summary.unfinished else code
+
+
+def _finish(
+    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float | None, store: FileStageStore | None
+) -> int:
+    """Tables, provenance and report from the stored trials; `seconds` and `store` are None for --report-only,
+    which keeps a current provenance.json (the run's wall time and cache use) and rewrites a stale one."""
+    try:
+        runs = _write_tables(setup)
+        if seconds is not None or not _provenance_is_current(setup):
+            cache = store.stats.as_dict() if store is not None else {}
+            write_provenance(setup.results_dir, _provenance(args, argv, setup, seconds or 0.0, cache))
+        return _render(setup, runs, args.benchmark_json)
+    except KeyboardInterrupt:
+        log.warning("interrupted while writing tables and report; finished cells are stored: run the same command "
+                    "with --report-only to write them")
+        return EXIT_INTERRUPTED
+    except OSError as error:
+        raise OutputFolderError(
+            f"--out {args.out}: writing the tables and report failed ({error}); finished cells are stored: free "
+            "space or fix the folder, then run the same command with --report-only"
+        ) from None
 
 
 def _write_tables(setup: Setup) -> int:
-    setup.study_dir.mkdir(parents=True, exist_ok=True)
-    return write_results(setup.study_dir, setup.ledger, setup.cells, setup.policy, setup.me)
+    setup.results_dir.mkdir(parents=True, exist_ok=True)
+    return write_results(setup.results_dir, setup.ledger, setup.cells, setup.policy, setup.me)
 
 
 def _provenance(
@@ -263,8 +314,8 @@ def _provenance(
 ) -> dict[str, Any]:
     statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
     counts = {state.value: sum(s.state is state for s in statuses.values()) for state in CellState}
-    return collect_provenance(
-        argv=argv,
+    provenance = collect_provenance(
+        argv=[redact(arg) for arg in argv],
         spec=setup.spec,
         profile=args.profile,
         device=args.device,
@@ -275,19 +326,20 @@ def _provenance(
         cache=cache,
         cells={"planned": len(setup.cells), **counts},
     )
+    return {**provenance, DATA_IDENTITY: dict(setup.key.data)}
 
 
-def _render(out_dir: Path, setup: Setup, runs: int, benchmark_json: Path | None = None) -> int:
+def _render(setup: Setup, runs: int, benchmark_json: Path | None = None) -> int:
     if not runs:
-        log.warning("no finished runs yet, so no report; the tables are in %s", setup.study_dir)
+        log.warning("no finished runs yet, so no report; the tables are in %s", setup.results_dir)
         return EXIT_OK
     try:
         # Imported here: plotting libraries take a while to import and --list or --dry-run never need them.
-        from reports.render import render_report
+        from reports.render import render_study_dir
 
-        path = render_report(out_dir, setup.spec.name, benchmark_json=benchmark_json)
+        path = render_study_dir(setup.results_dir, benchmark_json=benchmark_json)
     except Exception:  # the tables are written already; a broken report must not hide them
-        log.exception("rendering the report of %s failed; the tables are in %s", setup.spec.name, setup.study_dir)
+        log.exception("rendering the report of %s failed; the tables are in %s", setup.spec.name, setup.results_dir)
         return EXIT_FAILED
     log.info("report: %s", path)
     return EXIT_OK
@@ -296,11 +348,14 @@ def _render(out_dir: Path, setup: Setup, runs: int, benchmark_json: Path | None 
 def _closing_note(setup: Setup, summary: RunSummary, store: FileStageStore) -> None:
     stats = store.stats
     hits = ", ".join(f"{stage} {n}" for stage, n in sorted(stats.hits.items())) or "none"
+    elsewhere = len(summary.done_elsewhere) + len(summary.failed_elsewhere) + len(summary.held_elsewhere)
     log.info(
-        "%s: %d cells — %d run now, %d pruned, %d done earlier, %d failed, %d held by other workers; "
-        "stage cache: %d hits (%s), %d misses",
+        "%s: %d cells — %d run now, %d pruned, %d done earlier, %d failed, %d interrupted, %d by other workers "
+        "(%d done, %d failed, %d still running); stage cache: %d hits (%s), %d misses, %d not written",
         setup.spec.name, len(setup.cells), len(summary.completed), len(summary.pruned), summary.already_done,
-        len(summary.failed), len(summary.held_elsewhere), sum(stats.hits.values()), hits, sum(stats.misses.values()),
+        len(summary.failed), int(summary.interrupted is not None), elsewhere, len(summary.done_elsewhere),
+        len(summary.failed_elsewhere), len(summary.held_elsewhere), sum(stats.hits.values()), hits,
+        sum(stats.misses.values()), sum(stats.unwritten.values()),
     )
 
 

@@ -17,7 +17,12 @@ REPORT_FILE = "report.html"
 def render_report(out_dir: Path, study_name: str, benchmark_json: Path | None = None) -> Path:
     """Render `<out_dir>/<study_name>/report.html` from the tables the harness wrote there (and a
     pytest-benchmark JSON file when given) and return its path."""
-    study_dir = Path(out_dir) / study_name
+    return render_study_dir(Path(out_dir) / study_name, benchmark_json)
+
+
+def render_study_dir(study_dir: Path, benchmark_json: Path | None = None) -> Path:
+    """Render `<study_dir>/report.html` from the tables in `study_dir` and return its path."""
+    study_dir = Path(study_dir)
     context = build_context(load_study(study_dir), Path(benchmark_json) if benchmark_json else None)
     path = study_dir / REPORT_FILE
     path.write_text(render_html(context_mapping(context)), encoding="utf-8")

@@ -7,18 +7,24 @@ process: `python -m tests.harness.fakes --storage URL --log FILE [...]`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
 
+import psutil
+
 from harness.cells import Cell, plan_cells
 from harness.claims import LeasePolicy, WorkerIdentity
+from harness.data_source import DataSource
 from harness.ledger import Ledger
 from harness.methods import METHOD_NAMES, Method
 from harness.registry import load_study
+from harness.run_key import RunKey
 from harness.runner import CellEnvironment, RunSummary, run_cells
 from harness.stage_cache import FileStageStore
 from harness.storage import parse_storage
@@ -27,7 +33,7 @@ from mmm.pipeline.hooks import ProgressEvent
 from mmm.pipeline.result import METRICS, RunResult
 
 PROTOCOLS = {"sysu": ("all", "indoor"), "regdb": ("v2i", "i2v")}
-FAST_LEASES = LeasePolicy(heartbeat_seconds=0.2, grace_seconds=30.0, poll_seconds=0.05)
+FAST_LEASES = LeasePolicy(heartbeat_seconds=0.2, grace_seconds=30.0, poll_seconds=0.05, recheck_seconds=0.1)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,14 @@ def append_line(path: Path, line: str) -> None:
         os.write(descriptor, f"{line}\n".encode())
     finally:
         os.close(descriptor)
+
+
+def dead_process_identity() -> WorkerIdentity:
+    """An identity on this host whose process has exited (and been reaped): a killed worker."""
+    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    started = psutil.Process(process.pid).create_time()
+    process.communicate()  # lets it exit, then reaps it
+    return WorkerIdentity(WorkerIdentity.current().host, process.pid, started)
 
 
 def log_lines(path: Path) -> list[str]:
@@ -117,9 +131,19 @@ def fake_environment(method: Method, cache_dir: Path, store: FileStageStore | No
     )
 
 
-def fake_ledger(storage_url: str | None, out: Path, study: str, profile: str = "smoke") -> Ledger:
+def synthetic_key(profile: str, datasets: Collection[str]) -> RunKey:
+    """The run key the command line uses for the built-in synthetic data under `profile`."""
+    source = DataSource.synthetic(Path("unused"), small=profile == "smoke")
+    return RunKey(profile, source.identity(datasets))
+
+
+def fake_ledger(
+    storage_url: str | None, out: Path, study: str, profile: str = "smoke", *, key: RunKey | None = None,
+    read_only: bool = False,
+) -> Ledger:
     spec = load_study(study)
-    return Ledger(parse_storage(storage_url, out / study), spec, profile, "synthetic")
+    key = key or synthetic_key(profile, spec.datasets)
+    return Ledger(parse_storage(storage_url, out / study), spec, key, read_only=read_only)
 
 
 def run_fake(
@@ -129,10 +153,11 @@ def run_fake(
     *,
     seeds: int | None = None,
     policy: LeasePolicy = FAST_LEASES,
+    me: WorkerIdentity | None = None,
 ) -> RunSummary:
     cells = planned(ledger, seeds)
     env = fake_environment(method, out / "data", FileStageStore(out / "cache"))
-    return run_cells(cells, ledger, env, policy=policy, me=WorkerIdentity.current())
+    return run_cells(cells, ledger, env, policy=policy, me=me or WorkerIdentity.current())
 
 
 def planned(ledger: Ledger, seeds: int | None = None) -> list[Cell]:
@@ -149,10 +174,16 @@ def _worker(argv: list[str]) -> int:
     parser.add_argument("--seeds", type=int)
     parser.add_argument("--sleep", type=float, default=0.0)
     parser.add_argument("--block", nargs="*", default=())
+    parser.add_argument("--host", help="claim cells as if from this host (a peer on another machine)")
+    parser.add_argument("--grace", type=float, default=FAST_LEASES.grace_seconds, help="lease grace, seconds")
     args = parser.parse_args(argv)
     ledger = fake_ledger(args.storage, args.out, args.study)
-    run_fake(ledger, recording_method(args.log, sleep=args.sleep, block=args.block), args.out, seeds=args.seeds)
-    return 0
+    here = WorkerIdentity.current()
+    me = WorkerIdentity(args.host, here.pid, here.started) if args.host else here
+    policy = dataclasses.replace(FAST_LEASES, grace_seconds=args.grace)
+    summary = run_fake(ledger, recording_method(args.log, sleep=args.sleep, block=args.block), args.out,
+                       seeds=args.seeds, policy=policy, me=me)
+    return 1 if summary.unfinished else 0
 
 
 if __name__ == "__main__":

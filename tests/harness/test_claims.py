@@ -2,8 +2,6 @@
 claim that is not labelled yet is waited for."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from harness.claims import LeasePolicy, Verdict, WorkerIdentity, claim_cell, is_
 from harness.heartbeat import Heartbeat
 from harness.records import CLAIM, HEARTBEAT, LOST, WON
 from harness.status import CellState, cell_statuses
+from tests.harness.fakes import dead_process_identity
 
 POLICY = LeasePolicy(heartbeat_seconds=0.1, grace_seconds=60.0, poll_seconds=0.01)
 
@@ -31,14 +30,6 @@ def study(tmp_path: Path) -> optuna.Study:
 @pytest.fixture()
 def me() -> WorkerIdentity:
     return WorkerIdentity.current()
-
-
-def _dead_process_identity() -> WorkerIdentity:
-    """An identity on this host whose process has exited (and been reaped)."""
-    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
-    started = psutil.Process(process.pid).create_time()
-    process.communicate()  # lets it exit, then reaps it
-    return WorkerIdentity(WorkerIdentity.current().host, process.pid, started)
 
 
 def test_first_claim_holds_the_cell_and_a_second_one_loses(study: optuna.Study, me: WorkerIdentity) -> None:
@@ -76,7 +67,7 @@ def test_a_silent_claim_is_taken_over_after_the_grace(study: optuna.Study, me: W
 def test_a_claim_of_a_vanished_process_on_this_host_is_taken_over_at_once(
     study: optuna.Study, me: WorkerIdentity
 ) -> None:
-    assert claim_cell(study, "c1", POLICY, _dead_process_identity()) is not None
+    assert claim_cell(study, "c1", POLICY, dead_process_identity()) is not None
     assert claim_cell(study, "c1", POLICY, me) is not None
 
 
@@ -127,7 +118,7 @@ def test_superseded_when_a_later_claim_of_the_cell_won(study: optuna.Study, me: 
 
 
 def test_dead_only_applies_to_running_trials(study: optuna.Study, me: WorkerIdentity) -> None:
-    trial = claim_cell(study, "c1", POLICY, _dead_process_identity())
+    trial = claim_cell(study, "c1", POLICY, dead_process_identity())
     assert is_dead(study.get_trials()[0], POLICY, me, time.time())
     study.tell(trial, 1.0)
     assert not is_dead(study.get_trials()[0], POLICY, me, time.time())
@@ -139,7 +130,7 @@ def test_cell_statuses_from_attempts(study: optuna.Study, me: WorkerIdentity) ->
     failed.set_user_attr("harness.error", "RuntimeError: boom")
     study.tell(failed, state=TrialState.FAIL)
     claim_cell(study, "running", POLICY, me)
-    claim_cell(study, "stale", POLICY, _dead_process_identity())
+    claim_cell(study, "stale", POLICY, dead_process_identity())
     statuses = cell_statuses(["done", "failed", "running", "stale", "never"], study.get_trials(), POLICY, me,
                              time.time())
     assert {k: s.state for k, s in statuses.items()} == {

@@ -91,7 +91,7 @@ def test_dry_run_on_a_data_root_plans_only_the_datasets_present(
 def test_report_only_rewrites_tables_and_report_from_stored_trials(tmp_path: Path) -> None:
     run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log"), tmp_path)
     assert main(["smoke", "--profile", "smoke", "--out", str(tmp_path), "--report-only"]) == 0
-    study_dir = tmp_path / "smoke"
+    study_dir = tmp_path / "smoke" / "smoke"
     assert len((study_dir / "results.csv").read_text().splitlines()) == 1 + 4 * 2 * 5
     assert (study_dir / "provenance.json").is_file()
     assert (study_dir / "report.html").is_file()
@@ -102,6 +102,6 @@ def test_report_only_without_stored_runs_points_at_what_is_stored(
 ) -> None:
     run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log"), tmp_path)
     assert main(["smoke", "--out", str(tmp_path), "--report-only"]) == 0  # default profile: quick
-    assert "smoke:smoke:synthetic:sysu" in caplog.text
-    assert "no finished runs yet" in caplog.text
-    assert not (tmp_path / "smoke" / "report.html").exists()
+    assert "nothing stored for smoke under profile quick" in caplog.text
+    assert fake_ledger(None, tmp_path, "smoke").name("sysu") in caplog.text
+    assert not (tmp_path / "smoke" / "quick").exists()

@@ -37,7 +37,7 @@ def test_smoke_study_end_to_end(
     argv = ["smoke", "--profile", "smoke", "--out", str(out), "--device", "cpu"]
     assert main(argv) == 0
 
-    study_dir = out / "smoke"
+    study_dir = out / "smoke" / "smoke"
     results = _rows(study_dir / "results.csv")
     assert {(r["variant"], r["dataset"], r["protocol"]) for r in results} == {
         (v, d, p) for v in ("full", "sca_off") for d, ps in (("sysu", ("all", "indoor")), ("regdb", ("v2i", "i2v")))

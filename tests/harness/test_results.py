@@ -15,7 +15,7 @@ from harness.results import EPOCH_COLUMNS, FAILURE_COLUMNS, RESULT_COLUMNS, STAG
 from harness.spec import FloatParam, StudySpec, Variant, tuning_profiles
 from harness.storage import parse_storage
 from reports.loading import load_study as load_report_tables
-from tests.harness.fakes import FAST_LEASES, fake_ledger, planned, recording_method, run_fake
+from tests.harness.fakes import FAST_LEASES, fake_ledger, planned, recording_method, run_fake, synthetic_key
 
 BROKEN = "full/regdb/seed0/trial1"
 
@@ -77,7 +77,7 @@ def _tiny_tuning_ledger(tmp_path: Path, trials: int) -> Ledger:
         profiles=tuning_profiles(smoke=trials, quick=1, paper=1),
         search_space={"lambda_intra": FloatParam(0.1, 1.0), "lambda_inter": FloatParam(0.01, 0.1)},
     )
-    return Ledger(parse_storage(None, tmp_path / spec.name), spec, "smoke", "synthetic")
+    return Ledger(parse_storage(None, tmp_path / spec.name), spec, synthetic_key("smoke", spec.datasets))
 
 
 @pytest.mark.filterwarnings("ignore:Target and region quantiles select the same set of trials")

@@ -18,7 +18,9 @@ from harness.ledger import Ledger
 from harness.status import CellState
 from harness.storage import parse_storage
 from mmm.pipeline.result import RunResult
-from tests.harness.fakes import FAST_LEASES, fake_ledger, log_lines, logged, planned, recording_method, run_fake
+from tests.harness.fakes import (
+    FAST_LEASES, fake_ledger, log_lines, logged, planned, recording_method, run_fake, synthetic_key,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ALL_CELLS = ["full/sysu/seed0", "sca_off/sysu/seed0", "full/regdb/seed0/trial1", "sca_off/regdb/seed0/trial1"]
@@ -108,7 +110,7 @@ def test_tuning_prunes_weak_trials_and_counts_them_done(tmp_path: Path) -> None:
         search_space={"lambda_intra": FloatParam(0.1, 1.0)},
         prune_after_trials=2,
     )
-    ledger = Ledger(parse_storage(None, tmp_path / spec.name), spec, "smoke", "synthetic")
+    ledger = Ledger(parse_storage(None, tmp_path / spec.name), spec, synthetic_key("smoke", spec.datasets))
     # The first two trials report a high intermediate mAP, the rest a low one: the median pruner stops those.
     method = recording_method(tmp_path / "tune.log", map_values=lambda call: 50.0 if call <= 2 else 10.0)
     summary = run_fake(ledger, method, tmp_path)

@@ -1,0 +1,26 @@
+"""What, besides the cell itself, decides whether a stored run answers for a cell: the profile (run sizes) and the
+exact data each dataset was read from. Runs that differ in any of these are kept apart — in separate Optuna
+studies of one storage and in separate result folders of one --out — so a cell done under one is never counted
+done under another. A recipe (named training settings) would be one more field, named in both places.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class RunKey:
+    profile: str
+    # dataset -> "<kind>@<fingerprint>": the data source kind and a hash of what was read (harness.data_source)
+    data: Mapping[str, str] = field(hash=False)
+
+    def study_name(self, study: str, dataset: str) -> str:
+        """The Optuna study holding the cells of `study` on `dataset` under this key."""
+        return f"{study}:{self.profile}:{self.data[dataset]}:{dataset}"
+
+    @property
+    def folder(self) -> str:
+        """The results folder under `<out>/<study>/`: one per profile, so profiles never overwrite each other's
+        tables; runs on other data under one profile replace the tables (and provenance) along with the numbers."""
+        return self.profile

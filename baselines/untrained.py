@@ -12,7 +12,7 @@ from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import ProgressCallback
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.run import make_featurize, report_evaluation, state_digest
-from mmm.pipeline.tasks import Task
+from mmm.pipeline.tasks import Task, protocol_means, protocol_trials
 
 
 def run_untrained(
@@ -28,8 +28,9 @@ def run_untrained(
     torch.manual_seed(config.seed)
     model = create_backbone(config.backbone, pretrained=config.pretrained).to(device)
     start = time.perf_counter()
-    metrics = task.evaluate(make_featurize(model, config, cache_dir, device))
+    evaluation = task.evaluate(make_featurize(model, config, cache_dir, device))
     seconds = time.perf_counter() - start
+    metrics = protocol_means(evaluation)
     report_evaluation(metrics, on_progress)
-    return RunResult(metrics=metrics, stage_seconds={"eval": seconds}, config=config.to_dict(),
-                     model_digest=state_digest(model))
+    return RunResult(metrics=metrics, trial_metrics=protocol_trials(evaluation), stage_seconds={"eval": seconds},
+                     config=config.to_dict(), model_digest=state_digest(model))

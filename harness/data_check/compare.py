@@ -37,8 +37,7 @@ def compare_counts(
 ) -> list[CountRow]:
     """Rows in the order counts were found, then the expected counts nothing was found for."""
     keys = list(found) + [key for key in expected if key not in found]
-    return [CountRow(dataset, scope, quantity, expected.get((scope, quantity)), found.get((scope, quantity)))
-            for scope, quantity in keys]
+    return [CountRow(dataset, *key, expected=expected.get(key), found=found.get(key)) for key in keys]
 
 
 def mismatch_lines(rows: Sequence[CountRow]) -> list[str]:
@@ -46,7 +45,7 @@ def mismatch_lines(rows: Sequence[CountRow]) -> list[str]:
 
 
 def format_table(rows: Sequence[CountRow]) -> str:
-    """A fixed-width table of one dataset's rows; per-trial rows that agree in everything but the trial are shown once."""
+    """A fixed-width table of one dataset's rows; per-trial rows that agree in all but the trial are shown once."""
     lines = [(scope, row.quantity, "" if row.expected is None else str(row.expected),
               "" if row.found is None else f"{row.found:,}", row.status) for row, scope in _merge_trials(rows)]
     header = ("scope", "count", "expected", "found", "status")

@@ -24,7 +24,7 @@ from mmm.pipeline.contrast import LinkFactory, extract_both, per_modality_labels
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, ProgressEvent, StageStore
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.stage_keys import stage_key
-from mmm.pipeline.tasks import Featurize, Task
+from mmm.pipeline.tasks import Featurize, Task, protocol_means, protocol_trials
 from mmm.pipeline.training_images import TrainingImages
 
 log = logging.getLogger(__name__)
@@ -179,12 +179,12 @@ def run_stages(
     upstream = "A"
     if second is not None:
         if config.intermediate_eval:
-            report_evaluation(task.evaluate(featurize), on_progress)
+            report_evaluation(protocol_means(task.evaluate(featurize)), on_progress)
         key = stage_key("B", task.fingerprint, config, second.key_extra)
         _contrast_stage(second.name, model, images, config, key, store, recorder, device, second.link)
         upstream = second.name
     if align and config.intermediate_eval:
-        report_evaluation(task.evaluate(featurize), on_progress)
+        report_evaluation(protocol_means(task.evaluate(featurize)), on_progress)
     if align:
         key = stage_key("MMLM", task.fingerprint, config, {"after": upstream})
         labels = _match_stage(model, images, config, key, store, recorder, device)
@@ -196,11 +196,13 @@ def run_stages(
         recorder.stage_seconds["C"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    metrics = task.evaluate(featurize)
+    evaluation = task.evaluate(featurize)
     recorder.stage_seconds["eval"] = time.perf_counter() - start
+    metrics = protocol_means(evaluation)
     report_evaluation(metrics, on_progress)
     return RunResult(
         metrics=metrics,
+        trial_metrics=protocol_trials(evaluation),
         epochs=recorder.epochs,
         stage_seconds=recorder.stage_seconds,
         cached_stages=recorder.cached_stages,

@@ -3,6 +3,7 @@ where each damage is named: identities removed, an unreadable image, a missing i
 dataset its published facts describe."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -14,9 +15,11 @@ import pytest
 from harness.data_check.compare import CountRow, format_table
 from harness.data_check.expected import REAL_SYSU, Expected, exactly, known_counts
 from harness.data_check.fingerprint import fingerprint_tree
+from harness.data_check.summary import study_verdict
 from harness.study import main
 from mmm.data.synthetic import REGDB_DIRNAME, SYSU_DIRNAME, ensure_synthetic_pair, smoke_spec
 from mmm.data.synthetic.cache import MARKER_FILE
+from mmm.data.regdb import read_regdb
 from mmm.data.synthetic.spec import spec_as_json, spec_from_json
 from mmm.data.sysu import read_id_file, read_sysu
 from mmm.pipeline.profiles import profile_config
@@ -174,3 +177,34 @@ def test_table_shows_agreeing_trials_once_and_ranges_as_ranges() -> None:
     table = format_table(rows)
     assert "trials 1, 3" in table and "trial 2 " in table
     assert "MISMATCH" in table.splitlines()[3] and "2 to 40" in table
+
+
+def test_a_study_records_a_tree_its_reader_rejects_instead_of_failing(damaged: Path) -> None:
+    root = damaged / REGDB_DIRNAME
+    (root / "idx" / "train_visible_7.txt").unlink()
+    record = study_verdict("regdb", root, lambda: read_regdb(root))
+    assert record["fingerprint"] == fingerprint_tree(root).short
+    (line,) = record["mismatches"]
+    assert line.startswith("RegDB: not readable: ") and "train_visible_7.txt" in line
+
+
+@pytest.mark.slow
+def test_a_study_on_a_tree_with_other_counts_than_the_known_ones_warns_in_its_report(
+    damaged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the generator's marker the tree is "real" data and is held to RegDB's published counts.
+    (damaged / MARKER_FILE).unlink()
+    shutil.rmtree(damaged / SYSU_DIRNAME)
+    monkeypatch.setenv("MMM_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "runs"
+    argv = ["smoke", "--profile", "smoke", "--data-root", str(damaged), "--out", str(out), "--device", "cpu"]
+    assert main(argv) == 0
+
+    provenance = json.loads((out / "smoke" / "provenance.json").read_text())
+    assert provenance["data_source"] == "real"
+    record = provenance["data_check"]["regdb"]
+    assert record["fingerprint"] == fingerprint_tree(damaged / REGDB_DIRNAME).short
+    line = "RegDB: all idx lists, distinct visible images: expected 4,120, found 32"
+    assert line in record["mismatches"]
+    html = (out / "smoke" / "report.html").read_text(encoding="utf-8")
+    assert 'id="data-warning"' in html and f"<li>{line}</li>" in html

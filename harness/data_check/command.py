@@ -2,7 +2,6 @@
 image caches, and return the exit code (0 when everything matches, 1 otherwise)."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, TextIO
@@ -11,13 +10,11 @@ from mmm.data.errors import DatasetError
 from mmm.pipeline.profiles import profile_config
 
 from harness.data_check.caches import warm_caches
+from harness.data_check.compare import format_table
 from harness.data_check.counts import read_for_check
 from harness.data_check.decode import image_files, unreadable_images
-from harness.data_check.expected import known_counts
-from harness.data_check.compare import format_table
+from harness.data_check.expected import known_counts_or_problem
 from harness.data_check.summary import TreeVerdict, judge_tree
-
-logger = logging.getLogger(__name__)
 
 EXIT_MATCH, EXIT_MISMATCH = 0, 1
 
@@ -43,9 +40,9 @@ def check_tree(
     name: str, root: Path, profile: str, cache_dir: Path, regdb_trials: Sequence[int], progress: bool
 ) -> TreeCheck:
     """Count, decode, fingerprint and (when the tree is sound) cache one dataset tree."""
-    known = known_counts(name, root)
-    outcome = read_for_check(name, root, known.regdb_trials)
-    verdict = judge_tree(name, root, known, outcome.dataset, outcome.problems)
+    known, problems = known_counts_or_problem(name, root)
+    outcome = read_for_check(name, root, known.regdb_trials or regdb_trials)
+    verdict = judge_tree(name, root, known, outcome.dataset, problems + outcome.problems)
     config = profile_config(profile, name)
     files = image_files(root)
     unreadable = unreadable_images(files, config.height, config.width, verdict.label, progress)

@@ -13,7 +13,7 @@ from mmm.data.errors import DatasetError
 
 from harness.data_check.compare import CountRow, compare_counts, mismatch_lines
 from harness.data_check.counts import Dataset, dataset_counts
-from harness.data_check.expected import KnownCounts, known_counts
+from harness.data_check.expected import KnownCounts, known_counts_or_problem
 from harness.data_check.fingerprint import TreeFingerprint, fingerprint_tree
 
 LABELS = {"sysu": "SYSU-MM01", "regdb": "RegDB"}
@@ -57,10 +57,10 @@ def judge_tree(
 def study_verdict(name: str, root: Path, read: Callable[[], Dataset]) -> dict[str, Any]:
     """The provenance record of a dataset a study uses: its counts against the known ones and its fingerprint.
     A tree the reader rejects is recorded with the reader's message, not raised: the runs are done by then."""
-    known = known_counts(name, root)
+    known, problems = known_counts_or_problem(name, root)
     try:
         dataset: Dataset | None = read()
-        problems: list[str] = []
     except DatasetError as error:
-        dataset, problems = None, [f"not readable: {error}"]
+        dataset = None
+        problems.append(f"not readable: {error}")
     return judge_tree(name, root, known, dataset, problems).as_provenance()

@@ -134,6 +134,19 @@ def test_a_tree_without_the_generator_marker_is_held_to_the_published_facts(
     assert "mismatch: SYSU-MM01: gallery draw 0, all-search images: expected 301, found" in "\n".join(mismatches)
 
 
+def test_an_unreadable_generator_marker_is_named_and_the_rest_is_still_checked(
+    damaged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (damaged / MARKER_FILE).write_text("{not json", encoding="utf-8")
+
+    code, out, mismatches = check(damaged, tmp_path / "cache", monkeypatch, capsys)
+    assert code == 1
+    marker_lines = [line for line in mismatches if "synthetic pair marker is malformed" in line]
+    assert len(marker_lines) == 2  # one per dataset
+    assert str(damaged / MARKER_FILE) in marker_lines[0]
+    assert "fingerprint: sha256:" in out and "not checked" in out
+
+
 def test_a_data_root_without_datasets_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,10 @@ from reports.display import NO_VALUE
 from reports.schema import DATASET_LABELS
 
 
+# Mismatch lines shown per tree at the top of a report; the rest are counted (provenance.json has them all).
+SHOWN_MISMATCHES = 8
+
+
 @dataclass(frozen=True)
 class DataTree:
     label: str
@@ -18,6 +22,14 @@ class DataTree:
     files: str
     expected_from: str
     mismatches: list[str]
+
+    @property
+    def shown(self) -> list[str]:
+        return self.mismatches[:SHOWN_MISMATCHES]
+
+    @property
+    def not_shown(self) -> int:
+        return max(0, len(self.mismatches) - SHOWN_MISMATCHES)
 
 
 def data_trees(provenance: Mapping[str, Any]) -> list[DataTree]:

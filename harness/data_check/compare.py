@@ -28,8 +28,10 @@ class CountRow:
             return NOT_CHECKED
         return OK if self.expected.holds(self.found) else MISMATCH
 
-    def mismatch_line(self) -> str:
-        return f"{self.dataset}: {self.scope}, {self.quantity}: expected {self.expected}, found {self.found:,}"
+    def mismatch_line(self, scope: str | None = None) -> str:
+        """What differs; `scope` replaces the row's own when several trials share the line."""
+        where = scope or self.scope
+        return f"{self.dataset}: {where}, {self.quantity}: expected {self.expected}, found {self.found:,}"
 
 
 def compare_counts(
@@ -41,7 +43,8 @@ def compare_counts(
 
 
 def mismatch_lines(rows: Sequence[CountRow]) -> list[str]:
-    return [row.mismatch_line() for row in rows if row.status == MISMATCH]
+    """One line per count that differs; trials that differ in the same way share one line."""
+    return [row.mismatch_line(scope) for row, scope in _merge_trials(rows) if row.status == MISMATCH]
 
 
 def format_table(rows: Sequence[CountRow]) -> str:

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from harness.data_check.compare import CountRow, format_table
+from harness.data_check.compare import CountRow, format_table, mismatch_lines
 from harness.data_check.expected import REAL_SYSU, Expected, exactly, known_counts
 from harness.data_check.fingerprint import fingerprint_tree
 from harness.data_check.summary import study_verdict
@@ -192,6 +192,15 @@ def test_table_shows_agreeing_trials_once_and_ranges_as_ranges() -> None:
     assert "MISMATCH" in table.splitlines()[3] and "2 to 40" in table
 
 
+def test_trials_that_differ_alike_share_one_mismatch_line() -> None:
+    rows = [CountRow("RegDB", f"trial {t}", "train identities", exactly(206), 4) for t in range(1, 11)]
+    rows.append(CountRow("RegDB", "trial 11", "train identities", exactly(206), 5))
+    assert mismatch_lines(rows) == [
+        "RegDB: trials 1–10, train identities: expected 206, found 4",
+        "RegDB: trial 11, train identities: expected 206, found 5",
+    ]
+
+
 def test_a_study_records_a_tree_its_reader_rejects_instead_of_failing(damaged: Path) -> None:
     root = damaged / REGDB_DIRNAME
     (root / "idx" / "train_visible_7.txt").unlink()
@@ -202,12 +211,12 @@ def test_a_study_records_a_tree_its_reader_rejects_instead_of_failing(damaged: P
 
 
 @pytest.mark.slow
-def test_a_study_on_a_tree_with_other_counts_than_the_known_ones_warns_in_its_report(
+def test_a_study_on_a_real_layout_tree_with_other_counts_warns_and_shows_the_real_data_sections(
     damaged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Without the generator's marker the tree is "real" data and is held to RegDB's published counts.
+    # Without the generator's marker the tree is "real" data, held to the published counts (which the small
+    # stand-in does not have), and its report gets what real-data reports get.
     (damaged / MARKER_FILE).unlink()
-    shutil.rmtree(damaged / SYSU_DIRNAME)
     monkeypatch.setenv("MMM_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "runs"
     argv = ["smoke", "--profile", "smoke", "--data-root", str(damaged), "--out", str(out), "--device", "cpu"]
@@ -217,7 +226,18 @@ def test_a_study_on_a_tree_with_other_counts_than_the_known_ones_warns_in_its_re
     assert provenance["data_source"] == "real"
     record = provenance["data_check"]["regdb"]
     assert record["fingerprint"] == fingerprint_tree(damaged / REGDB_DIRNAME).short
-    line = "RegDB: all idx lists, distinct visible images: expected 4,120, found 32"
-    assert line in record["mismatches"]
+    regdb_line = "RegDB: all idx lists, distinct visible images: expected 4,120, found 32"
+    assert regdb_line in record["mismatches"]
+    sysu_line = "SYSU-MM01: train, identities: expected 395, found 8"
+    assert sysu_line in provenance["data_check"]["sysu"]["mismatches"]
+
     html = (out / "smoke" / "report.html").read_text(encoding="utf-8")
-    assert 'id="data-warning"' in html and f"<li>{line}</li>" in html
+    assert 'id="data-warning"' in html and f"<li>{regdb_line}</li>" in html and f"<li>{sysu_line}</li>" in html
+    # Eleven RegDB lines (two over all idx lists, nine shared by the ten trials), eight of them shown.
+    assert "<li>RegDB: trials 1–10, train identities: expected 206, found 4</li>" in html
+    assert "… and 3 more for RegDB (all in provenance.json)" in html
+    assert "PGM&#39;s published cluster counts per epoch of its DCL stage" in html
+    protocol = html[html.index('<section id="protocol">'):]
+    assert "the mean over 2 gallery draws" in protocol  # the smoke profile's eval_trials
+    assert "<th>draw 0</th><th>draw 1</th>" in protocol
+    assert "Trials: 1 of the 10 idx/ splits (1)" in protocol

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from matplotlib.lines import Line2D
 
+from reports.data_check import SHOWN_MISMATCHES, data_trees
 from reports.embed import new_figure
 from reports.figures import pseudo_label_figure
 from reports.loading import load_study
@@ -95,6 +96,20 @@ def test_a_tree_that_differs_from_the_known_counts_gets_a_warning_at_the_top(mis
     for line in MISMATCHES:
         assert f"<li>{line}</li>" in html
     assert "2 mismatches" in html
+
+
+def test_a_long_list_of_mismatches_is_cut_at_the_top_and_counted() -> None:
+    lines = [f"RegDB: trial {t}, train identities: expected 206, found 4" for t in range(1, 12)]
+    record = {"regdb": {"root": "/data/RegDB", "fingerprint": "sha256:00", "files": 3, "expected_from": "facts",
+                        "mismatches": lines}}
+    (tree,) = data_trees({"data_check": record})
+    assert tree.shown == lines[:SHOWN_MISMATCHES]
+    assert tree.not_shown == len(lines) - SHOWN_MISMATCHES
+
+
+def test_a_malformed_data_check_record_is_shown_as_such() -> None:
+    (tree,) = data_trees({"data_check": {"sysu": "garbage"}})
+    assert tree.label == "SYSU-MM01" and tree.mismatches == ["the data check's record of this tree is malformed"]
 
 
 @pytest.mark.parametrize("search", [False, True])

@@ -20,6 +20,7 @@ OUR_STAGE = "A"
 # Our epochs.csv quantity per modality of the reference.
 OUR_NAMES = {"visible": "clusters_visible", "infrared": "clusters_infrared"}
 _STYLE: dict[str, Any] = {"linestyle": ":", "linewidth": 1.6, "alpha": 0.9}
+_MIN_POINTS_FOR_LINE = 3
 
 
 def reference_counts(dataset: str, data_source: object) -> pd.DataFrame | None:
@@ -51,7 +52,9 @@ def draw_reference(ax: Axes, reference: pd.DataFrame, stage_start: float, last_e
         if name not in colours:
             continue
         rows = rows[rows["epoch"] <= last_epoch].sort_values("epoch")
-        ax.plot(stage_start + rows["epoch"], rows["clusters"], color=colours[name], **_STYLE)
+        # A dotted line through one or two points is all but invisible (a one-epoch stage A): mark the points.
+        marker = "x" if len(rows) < _MIN_POINTS_FOR_LINE else None
+        ax.plot(stage_start + rows["epoch"], rows["clusters"], color=colours[name], marker=marker, **_STYLE)
         method = rows["method"].iloc[0] if not rows.empty else "published"
         handles.append(Line2D([], [], color=colours[name], label=f"{method} log ({name})", **_STYLE))
     return handles

@@ -15,9 +15,7 @@ from harness.data_check.compare import CountRow, compare_counts, mismatch_lines
 from harness.data_check.counts import Dataset, dataset_counts
 from harness.data_check.expected import KnownCounts, known_counts_or_problem
 from harness.data_check.fingerprint import TreeFingerprint, fingerprint_tree
-
-LABELS = {"sysu": "SYSU-MM01", "regdb": "RegDB"}
-
+from harness.data_source import FOLDERS
 
 @dataclass
 class TreeVerdict:
@@ -30,7 +28,8 @@ class TreeVerdict:
 
     @property
     def label(self) -> str:
-        return LABELS[self.name]
+        """The dataset's display name, which is also its folder name (SYSU-MM01, RegDB)."""
+        return FOLDERS[self.name]
 
     def mismatches(self) -> list[str]:
         """One line per read problem and per count that differs from the known one."""
@@ -49,9 +48,8 @@ def judge_tree(
     name: str, root: Path, known: KnownCounts, dataset: Dataset | None, problems: list[str]
 ) -> TreeVerdict:
     found = dataset_counts(dataset) if dataset is not None else {}
-    rows = compare_counts(LABELS[name], known.counts, found)
+    rows = compare_counts(FOLDERS[name], known.counts, found)
     return TreeVerdict(name, root, known, rows, fingerprint_tree(root), list(problems))
-
 
 
 def study_verdict(name: str, root: Path, read: Callable[[], Dataset]) -> dict[str, Any]:

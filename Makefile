@@ -10,7 +10,7 @@ EXTRAS ?= $(FAISS_EXTRA),test,postgres
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(FAISS_EXTRA)
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench paper-path clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench --benchmark-only
+
+# The paper profile at full size (AGW ResNet-50, 288x144) on the CPU, end to end to a report: 10-14 minutes and
+# 3 GB on 2 shared cores, so `make test` (CI) deselects it.
+paper-path: $(STAMP)
+	$(BIN)/python -m pytest -m fullsize -o log_cli=true --log-cli-level=WARNING tests/pipeline/test_paper_path.py
 
 clean:
 	rm -rf $(VENV) runs .cache

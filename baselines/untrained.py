@@ -12,7 +12,7 @@ from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import ProgressCallback
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.run import make_featurize, report_evaluation, start_network, state_digest
-from mmm.pipeline.tasks import Task
+from mmm.pipeline.tasks import Task, protocol_means, protocol_trials
 from mmm.pipeline.training_images import TrainingImages
 
 
@@ -31,8 +31,11 @@ def run_untrained(
     model, weights = start_network(config, images, device)
     stems = time.perf_counter() - start
     start = time.perf_counter()
-    metrics = task.evaluate(make_featurize(model, config, cache_dir, device))
+    evaluation = task.evaluate(make_featurize(model, config, cache_dir, device))
     seconds = time.perf_counter() - start
+    metrics = protocol_means(evaluation)
     report_evaluation(metrics, on_progress)
-    return RunResult(metrics=metrics, stage_seconds={"stems": stems, "eval": seconds}, config=config.to_dict(),
-                     model_digest=state_digest(model), weights=None if weights is None else weights.as_dict())
+    return RunResult(
+        metrics=metrics, trial_metrics=protocol_trials(evaluation), stage_seconds={"stems": stems, "eval": seconds},
+        config=config.to_dict(), model_digest=state_digest(model), weights=None if weights is None else weights.as_dict(),
+    )

@@ -33,11 +33,15 @@ class DataSource:
 
     @classmethod
     def real(cls, data_root: Path, cache_dir: Path) -> "DataSource":
+        """The datasets under data_root; a synthetic pair's folder passed as data_root stays labelled synthetic,
+        so its numbers never pass for real ones."""
+        from mmm.data.synthetic.cache import is_complete
+
         roots = {name: data_root / folder for name, folder in FOLDERS.items() if (data_root / folder).is_dir()}
         if not roots:
             expected = " and/or ".join(f"{folder}/" for folder in FOLDERS.values())
             raise DataSourceError(f"--data-root {data_root} holds no dataset; expected {expected} below it")
-        return cls("real", cache_dir, roots)
+        return cls("synthetic" if is_complete(data_root) else "real", cache_dir, roots)
 
     @classmethod
     def synthetic(cls, cache_dir: Path, small: bool = False) -> "DataSource":
@@ -89,12 +93,13 @@ class DataSource:
         its split."""
         from mmm.pipeline.tasks import regdb_task, sysu_task
 
-        dataset = self._dataset(cell.dataset)
+        dataset = self.dataset(cell.dataset)
         if cell.dataset == "sysu":
             return sysu_task(dataset, eval_trials=config.eval_trials)
         return regdb_task(dataset, cell.regdb_trial)
 
-    def _dataset(self, name: str) -> Any:
+    def dataset(self, name: str) -> Any:
+        """The dataset `name` ("sysu" or "regdb"), read on first use; DatasetError when its tree is broken."""
         if name not in self._datasets:
             root = self.roots()[name]
             if name == "sysu":

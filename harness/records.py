@@ -19,6 +19,7 @@ PARAMS = "params"
 CONFIG = "config"
 TASK = "task"
 METRICS = "metrics"
+TRIAL_METRICS = "trial_metrics"
 EPOCHS = "epochs"
 STAGE_SECONDS = "stage_seconds"
 STAGES_CACHED = "stages_cached"
@@ -51,6 +52,7 @@ def result_attrs(result: RunResult, seconds: float) -> dict[str, Any]:
     """The user attributes recording a finished run."""
     return {
         METRICS: jsonable(result.metrics),
+        TRIAL_METRICS: jsonable(result.trial_metrics),
         EPOCHS: jsonable(result.epochs),
         STAGE_SECONDS: jsonable(result.stage_seconds),
         STAGES_CACHED: sorted(result.cached_stages),
@@ -90,6 +92,11 @@ class StoredRun:
     @property
     def metrics(self) -> dict[str, dict[str, float]]:
         return self.trial.user_attrs.get(METRICS, {})
+
+    @property
+    def trial_metrics(self) -> dict[str, dict[str, dict[str, float]]]:
+        """{protocol: {evaluation trial (as text, JSON keys): {metric: value}}}; empty for older runs."""
+        return self.trial.user_attrs.get(TRIAL_METRICS, {})
 
     @property
     def epochs(self) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 results.csv     one row per run x protocol x metric (percentages)
 epochs.csv      one row per run x epoch x recorded value (losses, cluster counts, diagnostics)
 stages.csv      one row per run x stage: wall seconds and whether the stage came from the stage cache
+eval_trials.csv one row per run x protocol x evaluation trial x metric: the values each results.csv mean
+                averages (SYSU gallery draws; RegDB: the run's one trial)
 failures.csv    one row per cell not done: failed, stale, running elsewhere or never attempted
 importances.csv tuning studies only: parameter importances per dataset
 
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 RESULT_COLUMNS = ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial", "metric", "value",
                   "optuna_trial", "params_json")
 EPOCH_COLUMNS = ("study", "variant", "dataset", "seed", "regdb_trial", "stage", "epoch", "name", "value")
+EVAL_TRIAL_COLUMNS = ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial", "eval_trial",
+                      "metric", "value")
 STAGE_COLUMNS = ("study", "variant", "dataset", "seed", "regdb_trial", "stage", "seconds", "cached")
 FAILURE_COLUMNS = ("cell_id", "variant", "dataset", "seed", "state", "error")
 IMPORTANCE_COLUMNS = ("study", "dataset", "param", "importance", "note")
@@ -56,6 +60,7 @@ def write_results(
     ]
     tables = {
         "results.csv": (RESULT_COLUMNS, [row for cell, run in runs for row in _metric_rows(cell, run)]),
+        "eval_trials.csv": (EVAL_TRIAL_COLUMNS, [row for cell, run in runs for row in _eval_trial_rows(cell, run)]),
         "epochs.csv": (EPOCH_COLUMNS, [row for cell, run in runs for row in _epoch_rows(cell, run)]),
         "stages.csv": (STAGE_COLUMNS, [row for cell, run in runs for row in _stage_rows(cell, run)]),
         "failures.csv": (FAILURE_COLUMNS, failures),
@@ -79,6 +84,14 @@ def _metric_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
         for metric, value in metrics.items():
             yield {**_keys(cell), "method": cell.method, "protocol": protocol, "metric": metric, "value": value,
                    "optuna_trial": run.trial.number, "params_json": params}
+
+
+def _eval_trial_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
+    for protocol, trials in sorted(run.trial_metrics.items()):
+        for trial, metrics in sorted(trials.items(), key=lambda item: int(item[0])):
+            for metric, value in metrics.items():
+                yield {**_keys(cell), "method": cell.method, "protocol": protocol, "eval_trial": int(trial),
+                       "metric": metric, "value": value}
 
 
 def _epoch_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:

@@ -107,6 +107,11 @@ def _default_profiles() -> dict[str, ProfilePlan]:
     return {"smoke": ProfilePlan(), "quick": ProfilePlan(), "paper": ProfilePlan(regdb_trials=REGDB_TRIALS)}
 
 
+def default_plan(profile: str) -> ProfilePlan:
+    """The plan of `profile` in a study that keeps the defaults (which RegDB trials it runs, for instance)."""
+    return _default_profiles()[profile]
+
+
 def tuning_profiles(smoke: int, quick: int, paper: int) -> dict[str, ProfilePlan]:
     """Profiles of a tuning study: one seed and one RegDB split per trial, `n` trials per dataset."""
     return {name: ProfilePlan(n_trials=n) for name, n in (("smoke", smoke), ("quick", quick), ("paper", paper))}

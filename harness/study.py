@@ -38,7 +38,7 @@ from harness.registry import list_studies, load_study
 from harness.results import write_results
 from harness.run_key import RunKey
 from harness.runner import RunInterrupted, RunSummary, run_cells
-from harness.spec import PROFILES, StudyError, StudySpec
+from harness.spec import PROFILES, StudyError, StudySpec, default_plan
 from harness.stage_cache import FileStageStore
 from harness.status import CellState, CellStatus
 from harness.storage import StorageError, StorageSpec, parse_storage
@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--list", action="store_true", help="list the studies and exit")
     mode.add_argument("--dry-run", action="store_true", help="show the cells and which are done; run nothing")
     mode.add_argument("--report-only", action="store_true", help="rewrite tables and report from stored trials")
+    mode.add_argument(
+        "--check-data", action="store_true",
+        help="count, decode and fingerprint the datasets (--data-root, else the synthetic stand-ins) against their "
+        "known counts and build the profile's image caches; exit 1 on a mismatch",
+    )
     return parser
 
 
@@ -121,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     bars = sys.stderr.isatty()
     _configure_logging(bars, args.verbose)
+    if args.check_data:
+        return _check_data(parser, args, bars)
     try:
         setup = _resolve(args)
         if args.dry_run:
@@ -145,12 +152,7 @@ def _resolve(args: argparse.Namespace) -> Setup:
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UsageError("--device cuda: no CUDA device is available here; valid here: cpu")
     spec = load_study(args.study)
-    cache_dir = default_cache_dir()
-    data = (
-        DataSource.real(args.data_root, cache_dir)
-        if args.data_root
-        else DataSource.synthetic(cache_dir, small=args.profile == "smoke")
-    )
+    data = _data_source(args)
     datasets = [d for d in spec.datasets if d in data.datasets]
     if not datasets:
         raise UsageError(f"study {spec.name} uses {list(spec.datasets)}; --data-root has only {list(data.datasets)}")
@@ -176,6 +178,25 @@ def _resolve(args: argparse.Namespace) -> Setup:
         policy=LeasePolicy(settle_seconds=storage.settle_seconds),
         me=WorkerIdentity.current(),
     )
+
+
+def _data_source(args: argparse.Namespace) -> DataSource:
+    cache_dir = default_cache_dir()
+    if args.data_root:
+        return DataSource.real(args.data_root, cache_dir)
+    return DataSource.synthetic(cache_dir, small=args.profile == "smoke")
+
+
+def _check_data(parser: argparse.ArgumentParser, args: argparse.Namespace, bars: bool) -> int:
+    # Imported here: the check pulls in the pipeline, which --list and usage errors do not need.
+    from harness.data_check.command import run_check
+
+    try:
+        data = _data_source(args)
+        plan = load_study(args.study).plan(args.profile) if args.study else default_plan(args.profile)
+    except (StudyError, DataSourceError) as error:
+        return _usage_error(parser, error)
+    return run_check(data.roots(), args.profile, data.cache_dir, plan.regdb_trials, sys.stdout, sys.stderr, bars)
 
 
 def _configure_logging(bars: bool, verbose: bool) -> None:
@@ -291,7 +312,8 @@ def _finish(
         runs = _write_tables(setup)
         if seconds is not None or not _provenance_is_current(setup):
             cache = store.stats.as_dict() if store is not None else {}
-            write_provenance(setup.results_dir, _provenance(args, argv, setup, seconds or 0.0, cache))
+            provenance = _provenance(args, argv, setup, seconds or 0.0, cache, check_data=seconds is not None)
+            write_provenance(setup.results_dir, provenance)
         return _render(setup, runs, args.benchmark_json)
     except KeyboardInterrupt:
         log.warning("interrupted while writing tables and report; finished cells are stored: run the same command "
@@ -310,7 +332,8 @@ def _write_tables(setup: Setup) -> int:
 
 
 def _provenance(
-    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float, cache: dict[str, Any]
+    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float, cache: dict[str, Any],
+    check_data: bool = False,
 ) -> dict[str, Any]:
     statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
     counts = {state.value: sum(s.state is state for s in statuses.values()) for state in CellState}
@@ -326,7 +349,23 @@ def _provenance(
         cache=cache,
         cells={"planned": len(setup.cells), **counts},
     )
-    return {**provenance, DATA_IDENTITY: dict(setup.key.data)}
+    provenance[DATA_IDENTITY] = dict(setup.key.data)
+    if check_data:
+        provenance["data_check"] = _data_verdicts(setup)
+    return provenance
+
+
+def _data_verdicts(setup: Setup) -> dict[str, Any]:
+    """Counts and fingerprint of each dataset the cells use, for provenance (and the report's warning)."""
+    from harness.data_check.summary import study_verdict
+
+    roots = setup.data.roots()
+    names = sorted({cell.dataset for cell in setup.cells})
+    verdicts = {name: study_verdict(name, roots[name], lambda name=name: setup.data.dataset(name)) for name in names}
+    for verdict in verdicts.values():
+        for line in verdict["mismatches"]:
+            log.warning("data check: %s", line)
+    return verdicts
 
 
 def _render(setup: Setup, runs: int, benchmark_json: Path | None = None) -> int:

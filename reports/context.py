@@ -9,11 +9,15 @@ from typing import Any
 import pandas as pd
 
 from reports.benchmarks import benchmark_table
+from reports.data_check import DataTree, data_trees
 from reports.display import DisplayTable
 from reports.figures import metric_figure, pseudo_label_figure, stage_time_figure, variant_palette
 from reports.loading import StudyData
+from reports.protocol import ProtocolBlock, protocol_blocks
 from reports.provenance import Badge, ProvenanceItem, data_badge, provenance_items
 from reports.published import ablation_comparison, paper_reference_row, peer_comparison, variant_rows_for
+from reports.reference_curves import describe as describe_reference
+from reports.reference_curves import reference_counts
 from reports.schema import DATASET_LABELS, PROTOCOL_LABELS, PROTOCOLS
 from reports.summary import (
     deltas,
@@ -82,6 +86,7 @@ class Timing:
 class EmbeddedFigure:
     label: str
     uri: str
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,9 +98,11 @@ class ReportContext:
     search: bool
     badge: Badge
     provenance: list[ProvenanceItem]
+    data_trees: list[DataTree]
     reference: str
     reference_note: str
     results: list[DatasetResults]
+    protocol: list[ProtocolBlock]
     oracle: list[LabelledTable]
     comparison: Comparison
     quality: list[EmbeddedFigure]
@@ -122,12 +129,14 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         search=search,
         badge=data_badge(data.provenance),
         provenance=provenance_items(data.provenance),
+        data_trees=data_trees(data.provenance),
         reference=reference,
         reference_note=reference_note,
         results=_search_results(results) if search else _dataset_results(results, summary, reference, palette),
+        protocol=protocol_blocks(results, data.eval_trials, data.provenance.get("data_source"), search),
         oracle=_oracle(data.results),
         comparison=_search_comparison() if search else _comparison(summary, data.provenance, variants, reference),
-        quality=_quality(data.epochs, palette),
+        quality=_quality(data.epochs, palette, data.provenance.get("data_source")),
         timing=_timing(data.stages, palette),
         importances=importance_display(data.importances) if not data.importances.empty else None,
         failures=failure_display(data.failures) if not data.failures.empty else None,
@@ -260,14 +269,17 @@ def _comparison(
     return Comparison(as_deltas=as_deltas, peers=peers, ablation=ablation, notes=notes)
 
 
-def _quality(epochs: pd.DataFrame, palette: dict[str, Any]) -> list[EmbeddedFigure]:
+def _quality(epochs: pd.DataFrame, palette: dict[str, Any], data_source: object) -> list[EmbeddedFigure]:
+    """One figure per dataset; on real data with published per-epoch counts, those are drawn beside ours."""
     if epochs.empty:
         return []
     figures = []
     for dataset in DATASET_LABELS:
-        uri = pseudo_label_figure(epochs, dataset, palette)
+        reference = reference_counts(dataset, data_source)
+        uri = pseudo_label_figure(epochs, dataset, palette, reference)
         if uri is not None:
-            figures.append(EmbeddedFigure(DATASET_LABELS[dataset], uri))
+            caption = describe_reference(reference) if reference is not None else ""
+            figures.append(EmbeddedFigure(DATASET_LABELS[dataset], uri, caption))
     return figures
 
 

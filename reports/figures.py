@@ -10,6 +10,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from reports.embed import new_figure, png_data_uri
+from reports.reference_curves import OUR_STAGE, draw_reference
 from reports.schema import DATASET_LABELS, PROTOCOL_LABELS, PROTOCOLS, stage_order
 
 Palette = Mapping[str, tuple[float, float, float]]
@@ -60,10 +61,13 @@ def metric_figure(seeds: pd.DataFrame, dataset: str, palette: Palette) -> str | 
         return png_data_uri(figure)
 
 
-def pseudo_label_figure(epochs: pd.DataFrame, dataset: str, palette: Palette) -> str | None:
+def pseudo_label_figure(
+    epochs: pd.DataFrame, dataset: str, palette: Palette, reference: pd.DataFrame | None = None
+) -> str | None:
     """Cluster counts, ARI and matching accuracy over a running epoch axis (the stages that recorded them
     one after another: A, B, MMLM, ...), mean over seeds with an sd band, one panel per quantity. A quantity
-    recorded once per run (MMLM's matching accuracy) is drawn as bars per variant with the seeds on top."""
+    recorded once per run (MMLM's matching accuracy) is drawn as bars per variant with the seeds on top.
+    `reference` (published per-epoch cluster counts) is drawn dotted over stage A's cluster counts."""
     data = epochs[epochs["dataset"] == dataset]
     panels = [panel for panel in QUALITY_PANELS if data["name"].str.startswith(panel[1]).any()]
     if not panels:
@@ -91,6 +95,8 @@ def pseudo_label_figure(epochs: pd.DataFrame, dataset: str, palette: Palette) ->
                 colours = dict(zip(sets, sns.color_palette("colorblind", len(sets))))
                 variants = [v for v in palette if v in set(panel["variant"])]
                 _lines_by_stage(ax, panel, "set", colours, dict(zip(variants, _DASHES * len(variants))))
+                if prefix == "clusters_" and reference is not None and OUR_STAGE in set(panel["stage"]):
+                    _add_reference(ax, panel[panel["stage"] == OUR_STAGE], reference, colours)
             else:
                 colours = {v: palette[v] for v in palette if v in set(panel["variant"])}
                 _lines_by_stage(ax, panel, "variant", colours, {})
@@ -170,6 +176,14 @@ def _lines_by_stage(
     if len(dashes) > 1:
         handles += [Line2D([], [], color="0.3", dashes=pattern, label=name) for name, pattern in dashes.items()]
     ax.legend(handles=handles, fontsize="x-small", loc="best")
+
+
+def _add_reference(ax: Axes, ours: pd.DataFrame, reference: pd.DataFrame, colours: Palette) -> None:
+    """The published counts over our stage-A epochs, and their entries added to the panel's legend."""
+    handles = draw_reference(ax, reference, ours["step"].min() - ours["epoch"].min(), ours["epoch"].max(), colours)
+    legend = ax.get_legend()
+    existing = list(legend.legend_handles) if legend is not None else []
+    ax.legend(handles=existing + handles, fontsize="x-small", loc="best")
 
 
 def _running_epoch(data: pd.DataFrame) -> pd.DataFrame:

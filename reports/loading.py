@@ -12,6 +12,7 @@ import pandas as pd
 from reports.schema import (
     DATA_SOURCES,
     EPOCHS,
+    EVAL_TRIALS,
     FAILURES,
     IMPORTANCES,
     PROTOCOLS,
@@ -39,6 +40,7 @@ class StudyData:
     failures: pd.DataFrame
     importances: pd.DataFrame
     provenance: dict[str, Any]
+    eval_trials: pd.DataFrame  # the values behind each result's mean (empty for studies run before it existed)
 
 
 def load_study(study_dir: Path) -> StudyData:
@@ -57,6 +59,7 @@ def load_study(study_dir: Path) -> StudyData:
         failures=read_table(study_dir, FAILURES),
         importances=read_table(study_dir, IMPORTANCES),
         provenance=read_provenance(study_dir / PROVENANCE_FILE),
+        eval_trials=read_table(study_dir, EVAL_TRIALS),
     )
 
 

@@ -56,6 +56,13 @@ EPOCHS = TableSpec(
     allowed={"dataset": DATASETS},
     numeric=("seed", "regdb_trial", "epoch", "value"),
 )
+# The values behind each results.csv mean: SYSU's gallery draws, RegDB's one trial per run.
+EVAL_TRIALS = TableSpec(
+    "eval_trials.csv",
+    ("study", "variant", "dataset", "protocol", "seed", "regdb_trial", "eval_trial", "metric", "value"),
+    allowed={"dataset": DATASETS, "metric": METRICS},
+    numeric=("seed", "regdb_trial", "eval_trial", "value"),
+)
 STAGE_TIMES = TableSpec(
     "stages.csv",
     ("study", "variant", "dataset", "seed", "regdb_trial", "stage", "seconds", "cached"),

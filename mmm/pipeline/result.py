@@ -10,9 +10,11 @@ METRICS = ("R1", "R10", "R20", "mAP", "mINP")
 @dataclass
 class RunResult:
     """metrics[protocol][metric] as percentages (protocol: 'all'/'indoor' for SYSU, 'v2i'/'i2v' for RegDB;
-    metric one of METRICS). epochs: one dict per training epoch (stage, epoch, loss, cluster counts, and the
-    ground-truth diagnostics when the caller asked for them). stage_seconds: wall time per stage name (the
-    time to load it when the stage came from the stage store, named in cached_stages)."""
+    metric one of METRICS), each the mean over the protocol's evaluation trials. epochs: one dict per training
+    epoch (stage, epoch, loss, cluster counts, and the ground-truth diagnostics when the caller asked for them).
+    stage_seconds: wall time per stage name (the time to load it when the stage came from the stage store, named
+    in cached_stages). trial_metrics[protocol][trial]: the values behind each mean (SYSU: one per gallery draw;
+    RegDB: the one trial the model was trained for)."""
 
     metrics: dict[str, dict[str, float]]
     epochs: list[dict[str, Any]] = field(default_factory=list)
@@ -21,3 +23,4 @@ class RunResult:
     model_digest: str = ""  # sha256 of the final weights: same seed and machine must give the same digest
     config: dict[str, Any] = field(default_factory=dict)
     weights: dict[str, Any] | None = None  # the starting weight file (name, path, sha256); None for a random start
+    trial_metrics: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)

@@ -28,7 +28,7 @@ from mmm.pipeline.network_inputs import TrainingData, prepare_training_data, ste
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.stage_keys import stage_key
 from mmm.pipeline.stem_encoding import adapt_stems, encode_images
-from mmm.pipeline.tasks import Featurize, Task
+from mmm.pipeline.tasks import Featurize, Task, protocol_means, protocol_trials
 from mmm.pipeline.training_images import TrainingImages
 
 log = logging.getLogger(__name__)
@@ -204,12 +204,12 @@ def run_stages(
     upstream = "A"
     if second is not None:
         if config.intermediate_eval:
-            report_evaluation(task.evaluate(featurize), on_progress)
+            report_evaluation(protocol_means(task.evaluate(featurize)), on_progress)
         key = stage_key("B", task.fingerprint, config, second.key_extra, weights=start_weights)
         _contrast_stage(second.name, model, data, config, key, store, recorder, device, second.link)
         upstream = second.name
     if align and config.intermediate_eval:
-        report_evaluation(task.evaluate(featurize), on_progress)
+        report_evaluation(protocol_means(task.evaluate(featurize)), on_progress)
     if align:
         key = stage_key("MMLM", task.fingerprint, config, {"after": upstream}, weights=start_weights)
         labels = _match_stage(model, data, config, key, store, recorder, device)
@@ -221,11 +221,13 @@ def run_stages(
         recorder.stage_seconds["C"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    metrics = task.evaluate(featurize)
+    evaluation = task.evaluate(featurize)
     recorder.stage_seconds["eval"] = time.perf_counter() - start
+    metrics = protocol_means(evaluation)
     report_evaluation(metrics, on_progress)
     return RunResult(
         metrics=metrics,
+        trial_metrics=protocol_trials(evaluation),
         epochs=recorder.epochs,
         stage_seconds=recorder.stage_seconds,
         cached_stages=recorder.cached_stages,

@@ -107,6 +107,9 @@ def recording_method(
         score = 40.0 + config.memories + config.seed
         return RunResult(
             metrics={p: {m: score for m in METRICS} for p in PROTOCOLS[config.dataset]},
+            # Two evaluation trials one point either side of the mean.
+            trial_metrics={p: {t: {m: score - 1.0 + 2 * t for m in METRICS} for t in (0, 1)}
+                           for p in PROTOCOLS[config.dataset]},
             epochs=[{"stage": "C", "epoch": e, "loss": 1.0 / (e + 1), "diag": {"ari": 0.5}} for e in range(2)],
             stage_seconds={"A": 0.01, "C": 0.02},
             cached_stages=cached,

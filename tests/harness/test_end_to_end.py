@@ -51,6 +51,9 @@ def test_smoke_study_end_to_end(
     assert {r["stage"] for r in stages if r["variant"] == "sca_off" and r["cached"] == "True"} >= {"A", "B"}
     provenance = json.loads((study_dir / "provenance.json").read_text())
     assert provenance["data_source"] == "synthetic" and provenance["cache"]["hits"] >= 4
+    assert set(provenance["data_check"]) == {"sysu", "regdb"}
+    assert all(record["mismatches"] == [] and record["fingerprint"].startswith("sha256:")
+               for record in provenance["data_check"].values())
     assert (study_dir / "report.html").stat().st_size > 0
 
     assert main(argv) == 0  # resumes: every cell is done, nothing runs

@@ -11,7 +11,14 @@ from harness.claims import WorkerIdentity
 from harness.ledger import Ledger
 from harness.provenance import collect_provenance, git_commit
 from harness.registry import load_study
-from harness.results import EPOCH_COLUMNS, FAILURE_COLUMNS, RESULT_COLUMNS, STAGE_COLUMNS, write_results
+from harness.results import (
+    EPOCH_COLUMNS,
+    EVAL_TRIAL_COLUMNS,
+    FAILURE_COLUMNS,
+    RESULT_COLUMNS,
+    STAGE_COLUMNS,
+    write_results,
+)
 from harness.spec import FloatParam, StudySpec, Variant, tuning_profiles
 from harness.storage import parse_storage
 from reports.loading import load_study as load_report_tables
@@ -62,6 +69,19 @@ def test_tables_hold_every_metric_epoch_stage_and_failure(tmp_path: Path) -> Non
     failures = _rows(study_dir / "failures.csv")
     assert [(f["cell_id"], f["state"]) for f in failures] == [(BROKEN, "failed")]
     assert "planned failure" in failures[0]["error"]
+
+
+def test_eval_trials_hold_the_values_behind_each_mean(tmp_path: Path) -> None:
+    ledger = fake_ledger(None, tmp_path, "smoke")
+    run_fake(ledger, recording_method(tmp_path / "log"), tmp_path)
+    study_dir = _write(tmp_path, ledger)
+    assert _header(study_dir / "eval_trials.csv") == EVAL_TRIAL_COLUMNS
+    trials = _rows(study_dir / "eval_trials.csv")
+    assert len(trials) == 4 * 2 * 2 * 5  # four cells x two protocols x two evaluation trials x five metrics
+    for result in _rows(study_dir / "results.csv"):
+        behind = [float(t["value"]) for t in trials
+                  if all(t[k] == result[k] for k in ("variant", "dataset", "protocol", "seed", "metric"))]
+        assert sorted(behind) == [float(result["value"]) - 1.0, float(result["value"]) + 1.0]
 
 
 def test_the_report_loader_accepts_the_tables(tmp_path: Path) -> None:

@@ -49,6 +49,15 @@ def test_run_reports_every_metric_of_both_sysu_protocols(reference_run) -> None:
     assert [e["stage"] for e in result.epochs] == ["A", "B", "MMLM", "C", "C"]
 
 
+def test_run_keeps_the_gallery_draws_behind_each_mean(reference_run) -> None:
+    result, _ = reference_run
+    assert set(result.trial_metrics) == {"all", "indoor"}
+    for protocol, draws in result.trial_metrics.items():
+        assert sorted(draws) == [0, 1]  # the smoke profile averages two gallery draws
+        for metric in METRICS:
+            assert result.metrics[protocol][metric] == pytest.approx(np.mean([d[metric] for d in draws.values()]))
+
+
 def test_run_reports_both_regdb_directions(regdb_smoke_task: Task, session_cache: Path) -> None:
     result, _ = _run(regdb_smoke_task, session_cache)
     assert set(result.metrics) == {"v2i", "i2v"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reports.render import render_report
-from tests.reports.study_fixture import STUDY, write_benchmark_json, write_study
+from tests.reports.study_fixture import MISMATCHES, STUDY, write_benchmark_json, write_study
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +37,11 @@ def synthetic_html(synthetic_report: Path) -> str:
 @pytest.fixture(scope="session")
 def real_html(real_report: Path) -> str:
     return real_report.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def mismatched_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real-data report whose SYSU-MM01 tree the data check found wrong."""
+    out_dir = tmp_path_factory.mktemp("mismatched")
+    write_study(out_dir, "real", mismatches=MISMATCHES)
+    return render_report(out_dir, STUDY)

@@ -1,6 +1,7 @@
 """Writes a small study in the harness's tidy format (2 variants × 2 datasets × 2 protocols × 5 metrics × 3
-seeds, RegDB with 2 trials per seed, per-epoch diagnostics, stage times, one failure) and a pytest-benchmark
-JSON file, with values from simple formulas so tests can state what the report must show."""
+seeds, RegDB with 2 trials per seed, SYSU with 10 gallery draws per run, per-epoch diagnostics, stage times, one
+failure, the data check's record) and a pytest-benchmark JSON file, with values from simple formulas so tests can
+state what the report must show. On real data the cluster counts sit where real SYSU-MM01 puts them."""
 from __future__ import annotations
 
 import json
@@ -20,6 +21,16 @@ FAILED_CELL = ("off", "regdb", 2)
 STAGE_SECONDS = {"images": 3.0, "A": 30.0, "B": 45.0, "MMLM": 5.0, "C": 20.0, "eval": 4.0}
 # "full" beats "off" by this many points in every column: the Δ of "off" against "full" is its negative.
 FULL_GAIN = 4.0
+SYSU_DRAWS = 10
+# Draw d of a SYSU run lies DRAW_STEP * (d - 4.5) from the run's value, so the draws average to it exactly.
+DRAW_STEP = 0.2
+# Cluster counts at stage A's first epoch: SYSU-MM01-sized on real data, small on synthetic data.
+FIRST_CLUSTERS = {"synthetic": (120, 110), "real": (880, 450)}
+# What the data check records of a tree that is not the known dataset (the counts of PGM's issue 9).
+MISMATCHES = [
+    "SYSU-MM01: train, identities: expected 395, found 367",
+    "SYSU-MM01: train, infrared images: expected 11,909, found 11,333",
+]
 
 
 def result_value(variant: str, metric: str, seed: int, trial: int | None) -> float:
@@ -51,13 +62,29 @@ def results_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def epoch_values(variant: str, stage: str, epoch: int, seed: int) -> dict[str, float]:
+def eval_trials_frame() -> pd.DataFrame:
+    """The values behind each result: SYSU's gallery draws around the run's value, RegDB's one trial."""
+    results = results_frame()
+    rows = []
+    for record in results.to_dict("records"):
+        keys = {k: record[k] for k in ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial",
+                                       "metric")}
+        if record["dataset"] == "regdb":
+            rows.append({**keys, "eval_trial": record["regdb_trial"], "value": record["value"]})
+            continue
+        for draw in range(SYSU_DRAWS):
+            rows.append({**keys, "eval_trial": draw, "value": record["value"] + DRAW_STEP * (draw - 4.5)})
+    return pd.DataFrame(rows)
+
+
+def epoch_values(variant: str, stage: str, epoch: int, seed: int, data_source: str = "synthetic") -> dict[str, float]:
     """What the pipeline records per epoch: cluster counts and losses in A and B, ground-truth ARI when
     diagnosing, one MMLM record with the matching accuracy, losses only in C."""
+    visible, infrared = FIRST_CLUSTERS[data_source]
     if stage in ("A", "B"):
         values = {
             "loss": 5.0 / (epoch + 1),
-            "clusters_visible": 120 - 8 * epoch + seed, "clusters_infrared": 110 - 7 * epoch + seed,
+            "clusters_visible": visible - 8 * epoch + seed, "clusters_infrared": infrared - 7 * epoch + seed,
             "ari_visible": 0.3 + 0.05 * epoch, "ari_infrared": 0.25 + 0.05 * epoch,
         }
         if stage == "B":
@@ -65,20 +92,20 @@ def epoch_values(variant: str, stage: str, epoch: int, seed: int) -> dict[str, f
         return values
     if stage == "MMLM":
         return {
-            "clusters_visible": 80.0 + seed, "clusters_infrared": 75.0 + seed, "ari_visible": 0.55,
+            "clusters_visible": visible - 40.0 + seed, "clusters_infrared": infrared - 35.0 + seed, "ari_visible": 0.55,
             "matching_accuracy": 0.6 + (0.1 if variant == "full" else 0.0) + 0.01 * seed,
         }
     return {"loss": 3.0 / (epoch + 1), "loss_ce": 2.0 / (epoch + 1)}
 
 
-def epochs_frame() -> pd.DataFrame:
+def epochs_frame(data_source: str = "synthetic") -> pd.DataFrame:
     rows = []
     for variant in VARIANTS:
         for dataset in PROTOCOLS:
             for seed in SEEDS:
                 for stage, epochs in (("A", 6), ("B", 6), ("MMLM", 1), ("C", 6)):
                     for epoch in range(epochs):
-                        for name, value in epoch_values(variant, stage, epoch, seed).items():
+                        for name, value in epoch_values(variant, stage, epoch, seed, data_source).items():
                             rows.append(
                                 {
                                     "study": STUDY, "variant": variant, "dataset": dataset, "seed": seed,
@@ -132,10 +159,25 @@ def failures_frame() -> pd.DataFrame:
     )
 
 
-def provenance(data_source: str) -> dict[str, object]:
+def data_check(data_source: str, mismatches: list[str]) -> dict[str, object]:
+    """The data check's record, as harness/study.py writes it."""
+    expected = {"synthetic": "synthetic stand-in spec 0123456789abcdef (seed 0)", "real": None}
+    return {
+        name: {
+            "root": f"/data/{folder}", "fingerprint": f"sha256:{digest}", "files": files, "bytes": 10 * files,
+            "expected_from": expected[data_source] or f"published {folder} facts",
+            "mismatches": mismatches if name == "sysu" else [],
+        }
+        for name, folder, digest, files in (("sysu", "SYSU-MM01", "a1b2c3d4e5f60718", 45_863),
+                                            ("regdb", "RegDB", "0f1e2d3c4b5a6978", 8_282))
+    }
+
+
+def provenance(data_source: str, mismatches: list[str] | None = None) -> dict[str, object]:
     """Keys as harness/provenance.py writes them."""
     roots = {"sysu": None if data_source == "synthetic" else "/data/SYSU-MM01", "regdb": None}
     return {
+        "data_check": data_check(data_source, mismatches or []),
         "command": f"python -m harness.study {STUDY}",
         "git_commit": "0123456789abcdef",
         "versions": {"python": "3.11.2", "torch": "2.13.0", "faiss": "1.8.0", "optuna": "4.1.0"},
@@ -154,16 +196,19 @@ def provenance(data_source: str) -> dict[str, object]:
     }
 
 
-def write_study(out_dir: Path, data_source: str = "synthetic", study: str = STUDY) -> Path:
+def write_study(
+    out_dir: Path, data_source: str = "synthetic", study: str = STUDY, mismatches: list[str] | None = None
+) -> Path:
     """The study folder under out_dir, with every table the harness can write; returns the folder."""
     study_dir = out_dir / study
     study_dir.mkdir(parents=True, exist_ok=True)
     results_frame().to_csv(study_dir / "results.csv", index=False)
-    epochs_frame().to_csv(study_dir / "epochs.csv", index=False)
+    eval_trials_frame().to_csv(study_dir / "eval_trials.csv", index=False)
+    epochs_frame(data_source).to_csv(study_dir / "epochs.csv", index=False)
     stages_frame().to_csv(study_dir / "stages.csv", index=False)
     failures_frame().to_csv(study_dir / "failures.csv", index=False)
     importances_frame().to_csv(study_dir / "importances.csv", index=False)
-    (study_dir / "provenance.json").write_text(json.dumps(provenance(data_source)), encoding="utf-8")
+    (study_dir / "provenance.json").write_text(json.dumps(provenance(data_source, mismatches)), encoding="utf-8")
     return study_dir
 
 

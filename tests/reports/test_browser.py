@@ -1,4 +1,5 @@
-"""The report as a person sees it: a headless Chromium screenshot is the requested size and not blank."""
+"""The report as a person sees it: a headless Chromium screenshot is the requested size and not blank, and a
+real-data report on a tree that is not the known dataset shows its warning on the first screen."""
 from __future__ import annotations
 
 import shutil
@@ -21,21 +22,50 @@ def find_chromium() -> str | None:
 CHROMIUM = find_chromium()
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(
+# The warning callout's background (.callout.warn in _style.html); nothing else in a report is this colour.
+WARN_BACKGROUND = (0xFD, 0xF1, 0xF0)
+# The callout is a full-width box several lines tall: far more pixels than any anti-aliased edge could give.
+WARN_MIN_PIXELS = 20_000
+FIRST_SCREEN = (1280, 900)
+
+needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="headless chromium not installed (no /usr/bin/chromium and no chromium on PATH)"
 )
-def test_headless_chromium_screenshot_of_the_report_is_not_blank(synthetic_report: Path, tmp_path: Path) -> None:
-    screenshot = tmp_path / "report.png"
+
+
+def screenshot(report: Path, folder: Path, size: tuple[int, int]) -> Image.Image:
+    path = folder / "report.png"
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={screenshot}", f"--window-size={WIDTH},{HEIGHT}",
-        synthetic_report.resolve().as_uri(),
+        f"--user-data-dir={folder / 'profile'}", f"--screenshot={path}", f"--window-size={size[0]},{size[1]}",
+        report.resolve().as_uri(),
     ]
     subprocess.run(command, check=True, capture_output=True, timeout=SCREENSHOT_TIMEOUT_S)
-    assert screenshot.is_file()
-    with Image.open(screenshot) as image:
-        assert image.size == (WIDTH, HEIGHT)
-        variance = ImageStat.Stat(image.convert("L")).var[0]
-    assert variance > 0
+    assert path.is_file()
+    with Image.open(path) as image:
+        return image.convert("RGB")
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_headless_chromium_screenshot_of_the_report_is_not_blank(synthetic_report: Path, tmp_path: Path) -> None:
+    image = screenshot(synthetic_report, tmp_path, (WIDTH, HEIGHT))
+    assert image.size == (WIDTH, HEIGHT)
+    assert ImageStat.Stat(image.convert("L")).var[0] > 0
+
+
+def warn_pixels(image: Image.Image) -> int:
+    return sum(count for count, colour in image.getcolors(maxcolors=image.width * image.height)
+               if colour == WARN_BACKGROUND)
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_data_warning_is_on_the_first_screen_of_a_mismatched_report(
+    mismatched_report: Path, real_report: Path, tmp_path: Path
+) -> None:
+    warned = screenshot(mismatched_report, tmp_path / "mismatched", FIRST_SCREEN)
+    assert warn_pixels(warned) > WARN_MIN_PIXELS
+    clean = screenshot(real_report, tmp_path / "clean", FIRST_SCREEN)
+    assert warn_pixels(clean) == 0

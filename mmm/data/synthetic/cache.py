@@ -16,8 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
+from mmm.data.errors import DatasetError
 from mmm.data.synthetic.regdb_layout import write_regdb_tree
-from mmm.data.synthetic.spec import DEFAULT_SPEC, SyntheticSpec, spec_as_json, spec_fingerprint
+from mmm.data.synthetic.spec import (
+    DEFAULT_SPEC,
+    GENERATOR_VERSION,
+    SyntheticSpec,
+    spec_as_json,
+    spec_fingerprint,
+    spec_from_json,
+)
 from mmm.data.synthetic.sysu_layout import write_sysu_tree
 from mmm.paths import default_cache_dir
 
@@ -38,6 +46,23 @@ def synthetic_pair_dir(cache_dir: Path, spec: SyntheticSpec) -> Path:
 def is_complete(folder: Path) -> bool:
     """Whether folder holds a finished pair (its marker exists)."""
     return (folder / MARKER_FILE).is_file()
+
+
+def marker_spec(folder: Path) -> SyntheticSpec | None:
+    """The spec a finished pair in folder was generated from (read from its marker); None without a marker.
+
+    Raises DatasetError naming the marker when it exists but does not hold a spec."""
+    marker = folder / MARKER_FILE
+    if not marker.is_file():
+        return None
+    try:
+        spec, version = spec_from_json(marker.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise DatasetError(marker, f"synthetic pair marker is malformed: {error}") from None
+    if version != GENERATOR_VERSION:
+        logger.warning("%s was written by generator version %d (this is version %d)", marker, version,
+                       GENERATOR_VERSION)
+    return spec
 
 
 def generate_pair(destination: Path, spec: SyntheticSpec) -> tuple[Path, Path]:

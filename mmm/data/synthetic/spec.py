@@ -124,3 +124,25 @@ def spec_fingerprint(spec: SyntheticSpec) -> str:
 def spec_as_json(spec: SyntheticSpec) -> str:
     """The spec and generator version as JSON, written into the completion marker for reference."""
     return json.dumps({"version": GENERATOR_VERSION, "spec": asdict(spec)}, sort_keys=True, indent=2)
+
+
+def spec_from_json(text: str) -> tuple[SyntheticSpec, int]:
+    """The spec and generator version that spec_as_json wrote; ValueError saying which part is malformed."""
+    try:
+        document = json.loads(text)
+        parts = document["spec"]
+        version = int(document["version"])
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"expected a JSON object with 'version' and 'spec' ({error})") from None
+    try:
+        spec = SyntheticSpec(
+            seed=int(parts["seed"]),
+            appearance=AppearanceSpec(**parts["appearance"]),
+            render=RenderSpec(**parts["render"]),
+            # JSON has no tuples; the per-camera ranges were tuples.
+            sysu=SysuSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in parts["sysu"].items()}),
+            regdb=RegdbSpec(**parts["regdb"]),
+        )
+    except (TypeError, KeyError) as error:
+        raise ValueError(f"the 'spec' object does not describe a SyntheticSpec ({error})") from None
+    return spec, version

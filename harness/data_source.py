@@ -28,6 +28,7 @@ class DataSource:
         self.kind = kind  # "synthetic" or "real"
         self.cache_dir = cache_dir
         self._roots = roots  # None until the synthetic pair is generated
+        self.builtin = roots is None  # the built-in stand-ins, generated here from their spec
         self.small = small  # synthetic only: the tiny smoke pair instead of the default one
         self._datasets: dict[str, Any] = {}
 
@@ -72,16 +73,17 @@ class DataSource:
 
     def identity(self, datasets: Iterable[str]) -> dict[str, str]:
         """"<kind>@<fingerprint>" of each of `datasets`: what a stored run must match to count as done."""
-        if self.kind == "synthetic":
+        if self.builtin:
             from mmm.data.synthetic import spec_fingerprint
 
+            # Named by their spec, so the identity is known before the pair is generated.
             tag = f"synthetic@{spec_fingerprint(self._synthetic_spec())[:FINGERPRINT_CHARS]}"
             return {name: tag for name in datasets}
-        return {name: f"real@{tree_fingerprint(self.roots()[name])}" for name in datasets}
+        return {name: f"{self.kind}@{tree_fingerprint(self.roots()[name])}" for name in datasets}
 
     def explain(self, error: BaseException) -> str | None:
         """A hint for a cell's failure: a damaged file in the generated synthetic data is fixed by regenerating it."""
-        if self.kind != "synthetic" or self._roots is None or not isinstance(error, DatasetError):
+        if not self.builtin or self._roots is None or not isinstance(error, DatasetError):
             return None
         pair = next(iter(self._roots.values())).parent
         if pair not in error.path.parents:

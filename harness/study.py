@@ -194,7 +194,7 @@ def _check_data(parser: argparse.ArgumentParser, args: argparse.Namespace, bars:
     try:
         data = _data_source(args)
         plan = load_study(args.study).plan(args.profile) if args.study else default_plan(args.profile)
-    except (StudyError, DataSourceError) as error:
+    except (StudyError, SetupError) as error:
         return _usage_error(parser, error)
     return run_check(data.roots(), args.profile, data.cache_dir, plan.regdb_trials, sys.stdout, sys.stderr, bars)
 

@@ -222,7 +222,7 @@ def test_a_study_on_a_real_layout_tree_with_other_counts_warns_and_shows_the_rea
     argv = ["smoke", "--profile", "smoke", "--data-root", str(damaged), "--out", str(out), "--device", "cpu"]
     assert main(argv) == 0
 
-    provenance = json.loads((out / "smoke" / "provenance.json").read_text())
+    provenance = json.loads((out / "smoke" / "smoke" / "provenance.json").read_text())
     assert provenance["data_source"] == "real"
     record = provenance["data_check"]["regdb"]
     assert record["fingerprint"] == fingerprint_tree(damaged / REGDB_DIRNAME).short
@@ -231,7 +231,7 @@ def test_a_study_on_a_real_layout_tree_with_other_counts_warns_and_shows_the_rea
     sysu_line = "SYSU-MM01: train, identities: expected 395, found 8"
     assert sysu_line in provenance["data_check"]["sysu"]["mismatches"]
 
-    html = (out / "smoke" / "report.html").read_text(encoding="utf-8")
+    html = (out / "smoke" / "smoke" / "report.html").read_text(encoding="utf-8")
     assert 'id="data-warning"' in html and f"<li>{regdb_line}</li>" in html and f"<li>{sysu_line}</li>" in html
     # Eleven RegDB lines (two over all idx lists, nine shared by the ten trials), eight of them shown.
     assert "<li>RegDB: trials 1–10, train identities: expected 206, found 4</li>" in html

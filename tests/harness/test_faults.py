@@ -441,6 +441,7 @@ def test_a_damaged_image_in_the_generated_synthetic_data_says_how_to_regenerate_
         load_images([damaged], 8, 4, tmp_path / "images")
     hint = copied.explain(raised.value)
     assert hint == f"the file is part of the generated synthetic data: delete {copy} and re-run to regenerate it"
+    (copy / "COMPLETE").unlink()  # without its marker the tree reads as real data, which is never regenerated
     assert DataSource.real(copy, tmp_path).explain(raised.value) is None
 
 

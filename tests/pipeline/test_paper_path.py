@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 PAPER_HEIGHT, PAPER_WIDTH = 288, 144
 # Explicitly from scratch: nothing can be downloaded here, and weights are not what this test is about.
-FROM_SCRATCH = None
+FROM_SCRATCH = "none"
 # Steps and batches small enough for 2 CPU cores; every stage still runs its real code (clustering each epoch,
 # memories, CMC's pooled clustering, MMLM, the GMM confidences, both SCA terms, both SYSU protocols).
 SMALL_RUN = {
@@ -102,7 +102,7 @@ def test_paper_profile_runs_end_to_end_at_full_size(
     seconds, peak = time.perf_counter() - started, peak_rss_gib()
     log.warning("paper path at %dx%d: %.0f s wall, peak RSS %.2f GiB", PAPER_HEIGHT, PAPER_WIDTH, seconds, peak)
 
-    study_dir = out / "paper_path"
+    study_dir = out / "paper_path" / "paper"
     results = (study_dir / "results.csv").read_text().splitlines()
     protocols = {line.split(",")[4] for line in results[1:]}
     assert protocols == {"all", "indoor", "v2i", "i2v"}

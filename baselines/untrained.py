@@ -28,7 +28,7 @@ def run_untrained(
     """Evaluate the initial weights; the stage store and diagnose hooks have nothing to act on here."""
     start = time.perf_counter()
     images = TrainingImages.load(task.train, config.height, config.width, cache_dir)
-    model, weights = start_network(config, images, device)
+    model, weights = start_network(config, images, cache_dir, device)
     stems = time.perf_counter() - start
     start = time.perf_counter()
     evaluation = task.evaluate(make_featurize(model, config, cache_dir, device))

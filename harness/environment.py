@@ -15,6 +15,20 @@ from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose
 
 
+def cell_config(
+    spec: StudySpec, profile: str, cell: Cell, params: Mapping[str, Any] | None = None,
+    run_overrides: Mapping[str, Any] | None = None,
+) -> PipelineConfig:
+    """A cell's config: the profile's, then the study's per-profile fields, the command's (e.g. --pretrained),
+    the variant's and the search's, in that order of precedence."""
+    from mmm.pipeline.profiles import profile_config
+
+    overrides = {
+        **spec.plan(profile).overrides, **(run_overrides or {}), **cell.overrides, **(params or {}), "seed": cell.seed,
+    }
+    return profile_config(profile, cell.dataset, **overrides)
+
+
 def build_environment(
     spec: StudySpec,
     profile: str,
@@ -23,17 +37,14 @@ def build_environment(
     *,
     device: str,
     store: FileStageStore,
+    run_overrides: Mapping[str, Any] | None = None,
 ) -> CellEnvironment:
     # Imported here, not at the top: the diagnostics pull in scikit-learn (a second to import), which --list,
     # --dry-run and usage errors do not need.
     from mmm.diagnostics.pseudo_labels import make_diagnose
-    from mmm.pipeline.profiles import profile_config
-
-    plan = spec.plan(profile)
 
     def make_config(cell: Cell, params: Mapping[str, Any]) -> PipelineConfig:
-        overrides = {**plan.overrides, **cell.overrides, **params, "seed": cell.seed}
-        return profile_config(profile, cell.dataset, **overrides)
+        return cell_config(spec, profile, cell, params, run_overrides)
 
     def diagnose_for(task: Any) -> Diagnose | None:
         return make_diagnose(task.train)

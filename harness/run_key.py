@@ -1,5 +1,5 @@
-"""What, besides the cell itself, decides whether a stored run answers for a cell: the profile (run sizes) and the
-exact data each dataset was read from. Runs that differ in any of these are kept apart — in separate Optuna
+"""What, besides the cell itself, decides whether a stored run answers for a cell: the profile (run sizes), the
+starting weights and the exact data each dataset was read from. Runs that differ in any of these are kept apart — in separate Optuna
 studies of one storage and in separate result folders of one --out — so a cell done under one is never counted
 done under another. A recipe (named training settings) would be one more field, named in both places.
 """
@@ -14,10 +14,12 @@ class RunKey:
     profile: str
     # dataset -> "<kind>@<fingerprint>": the data source kind and a hash of what was read (harness.data_source)
     data: Mapping[str, str] = field(hash=False)
+    # "none" or "<imagenet|file>@<sha256 prefix>" (harness.weights.StartingWeights.identity)
+    weights: str = "none"
 
     def study_name(self, study: str, dataset: str) -> str:
         """The Optuna study holding the cells of `study` on `dataset` under this key."""
-        return f"{study}:{self.profile}:{self.data[dataset]}:{dataset}"
+        return f"{study}:{self.profile}:{self.weights}:{self.data[dataset]}:{dataset}"
 
     @property
     def folder(self) -> str:

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from harness.cells import Cell, plan_cells
 from harness.claims import LeasePolicy, WorkerIdentity
 from harness.data_source import DataSource
-from harness.environment import build_environment, stage_cache_dir
+from harness.environment import build_environment, cell_config, stage_cache_dir
 from harness.errors import SetupError
 from harness.ledger import Ledger
 from harness.output_folder import OutputFolderError, ensure_writable_folder
@@ -41,6 +41,7 @@ from harness.runner import RunInterrupted, RunSummary, run_cells
 from harness.spec import PROFILES, StudyError, StudySpec, default_plan
 from harness.stage_cache import FileStageStore
 from harness.status import CellState, CellStatus
+from harness.weights import StartingWeights, resolve_starting_weights, weights_identity
 from harness.storage import StorageError, StorageSpec, parse_storage
 from mmm.paths import default_cache_dir
 
@@ -77,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage", help="Optuna storage shared by workers (default: <out>/<study>/optuna.journal)")
     parser.add_argument("--device", choices=DEVICES, default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument(
+        "--pretrained", metavar="imagenet|none|PATH",
+        help="starting weights: the backbone's ImageNet file, none (random initialisation) or a state-dict file "
+        "(default: the profile's, imagenet for quick and paper)",
+    )
+    parser.add_argument(
         "--seeds", type=_positive, help="run seeds 0..N-1 instead of the profile's seeds (tuning uses the first)"
     )
     parser.add_argument(
@@ -105,6 +111,8 @@ class Setup:
     data: DataSource
     storage: StorageSpec
     key: RunKey
+    weights: list[StartingWeights]  # every start the cells use (one, unless a variant picks its own)
+    run_overrides: dict[str, Any]  # config fields the command sets for every cell (--pretrained)
     ledger: Ledger
     study_dir: Path  # <out>/<study>: the default journal
     results_dir: Path  # <out>/<study>/<key folder>: tables, provenance and report of this run key
@@ -163,15 +171,24 @@ def _resolve(args: argparse.Namespace) -> Setup:
         log.warning("the paper profile is meant for the real datasets (--data-root); running it on synthetic data")
     seeds = range(args.seeds) if args.seeds else None
     cells = plan_cells(spec, args.profile, datasets=datasets, seeds=seeds)
+    run_overrides = {"pretrained": args.pretrained} if args.pretrained else {}
+    starts = {
+        (config.backbone, config.pretrained)
+        for config in (cell_config(spec, args.profile, cell, run_overrides=run_overrides) for cell in cells)
+    }
+    # Read-only commands check what a run would start from but never download it.
+    weights = resolve_starting_weights(starts, download=not (args.dry_run or args.report_only))
     study_dir = args.out / spec.name
     storage = parse_storage(args.storage, study_dir)
-    key = RunKey(args.profile, data.identity(datasets))
+    key = RunKey(args.profile, data.identity(datasets), weights_identity(weights))
     return Setup(
         spec=spec,
         cells=cells,
         data=data,
         storage=storage,
         key=key,
+        weights=weights,
+        run_overrides=run_overrides,
         ledger=Ledger(storage, spec, key, read_only=args.dry_run or args.report_only),
         study_dir=study_dir,
         results_dir=study_dir / key.folder,
@@ -224,7 +241,7 @@ def _dry_run(setup: Setup) -> int:
     lines = [f"{statuses[c.id].state.value:<8} {c.id}\n" for c in setup.cells]
     counts = {state: sum(s.state is state for s in statuses.values()) for state in CellState}
     summary = ", ".join(f"{n} {state.value}" for state, n in counts.items() if n)
-    where = f"{setup.ledger.profile}, {setup.data.kind} data"
+    where = f"{setup.ledger.profile}, {setup.data.kind} data, weights {setup.key.weights}"
     header = f"{setup.spec.name} ({where}): {len(setup.cells)} cells — {summary}\n"
     sys.stdout.write(header + "".join(lines) + _nothing_stored_hint(setup, statuses))
     return EXIT_OK
@@ -280,7 +297,10 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
     setup.ledger.open()
     store = FileStageStore(stage_cache_dir(args.out))
     try:
-        env = build_environment(setup.spec, args.profile, setup.cells, setup.data, device=args.device, store=store)
+        env = build_environment(
+            setup.spec, args.profile, setup.cells, setup.data, device=args.device, store=store,
+            run_overrides=setup.run_overrides,
+        )
     except ImportError as error:
         log.error("the method is not available (%s); nothing was run", error)
         return EXIT_FAILED
@@ -350,6 +370,7 @@ def _provenance(
         cells={"planned": len(setup.cells), **counts},
     )
     provenance[DATA_IDENTITY] = dict(setup.key.data)
+    provenance["weights"] = [start.as_provenance() for start in setup.weights]
     if check_data:
         provenance["data_check"] = _data_verdicts(setup)
     return provenance

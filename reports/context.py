@@ -14,7 +14,7 @@ from reports.display import DisplayTable
 from reports.figures import metric_figure, pseudo_label_figure, stage_time_figure, variant_palette
 from reports.loading import StudyData
 from reports.protocol import ProtocolBlock, protocol_blocks
-from reports.provenance import Badge, ProvenanceItem, data_badge, provenance_items
+from reports.provenance import Badge, ProvenanceItem, data_badge, provenance_items, weights_badge
 from reports.published import ablation_comparison, paper_reference_row, peer_comparison, variant_rows_for
 from reports.reference_curves import describe as describe_reference
 from reports.reference_curves import reference_counts
@@ -97,6 +97,7 @@ class ReportContext:
     description: str
     search: bool
     badge: Badge
+    weights_badge: Badge | None  # FROM SCRATCH when the runs started from random weights
     provenance: list[ProvenanceItem]
     data_trees: list[DataTree]
     reference: str
@@ -128,6 +129,7 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         description=str(data.provenance.get("study_description") or ""),
         search=search,
         badge=data_badge(data.provenance),
+        weights_badge=weights_badge(data.provenance),
         provenance=provenance_items(data.provenance),
         data_trees=data_trees(data.provenance),
         reference=reference,

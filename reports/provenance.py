@@ -16,6 +16,7 @@ _LABELLED = (
     ("data_source", "Data source"),
     ("data_roots", "Data roots"),
     ("profile", "Profile"),
+    ("weights", "Starting weights"),
     ("wall_seconds", "Wall time"),
     ("cache", "Stage cache"),
     ("reference_variant", "Reference variant (Δ)"),
@@ -56,6 +57,25 @@ def data_badge(provenance: Mapping[str, Any]) -> Badge:
     )
 
 
+def weights_badge(provenance: Mapping[str, Any]) -> Badge | None:
+    """FROM SCRATCH when a run started from random weights: every published result starts from ImageNet."""
+    starts = provenance.get("weights") or []
+    if not any(isinstance(start, Mapping) and start.get("choice") == "none" for start in starts):
+        return None
+    return Badge(
+        "FROM SCRATCH", "unknown",
+        "Trained from random initialisation (--pretrained none); published results start from ImageNet weights.",
+    )
+
+
+def _start_text(start: Mapping[str, Any]) -> str:
+    if start.get("choice") == "none":
+        return f"{start.get('backbone', '?')}: none — random initialisation (trained from scratch)"
+    sha = str(start.get("sha256", ""))
+    return f"{start.get('backbone', '?')}: {start.get('description', start.get('choice'))}, {start.get('file', '?')} " \
+        f"(sha256 {sha[:16]}…)"
+
+
 def provenance_items(provenance: Mapping[str, Any]) -> list[ProvenanceItem]:
     """The known keys in a fixed order, then any others the harness added, each rendered as text."""
     items = [
@@ -75,6 +95,8 @@ def _render(key: str, value: Any) -> str:
         return NO_VALUE
     if key == "data_roots" and isinstance(value, Mapping) and not any(value.values()):
         return "none (built-in synthetic stand-ins)"
+    if key == "weights" and isinstance(value, list):
+        return "; ".join(_start_text(start) for start in value if isinstance(start, Mapping)) or NO_VALUE
     if key == "wall_seconds":
         return fmt_seconds(value)
     if key == "cache" and isinstance(value, Mapping):

@@ -57,6 +57,8 @@ def _quick(dataset: str) -> dict[str, Any]:
         "batch_k": 8,
         "lr": 3.5e-4,
         "step_size": 20,
+        "k1": 20,
+        "eps": 0.5 if dataset == "sysu" else 0.4,
         "epochs_b": 5,
         "iters_b": 20,
         "epochs_c": 8,
@@ -72,6 +74,10 @@ def _quick(dataset: str) -> dict[str, Any]:
 def _smoke(dataset: str) -> dict[str, Any]:
     return {
         **_quick(dataset),
+        # The smoke pair is rendered at 32x16; 64x32 keeps the frozen stems' outputs non-trivial (2x1) and cheap.
+        "height": 64,
+        "width": 32,
+        "pad": 4,
         "epochs_a": 1,
         "iters_a": 2,
         "epochs_b": 1,

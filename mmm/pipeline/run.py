@@ -78,7 +78,7 @@ def make_featurize(model: TwoStreamNetwork, config: PipelineConfig, cache_dir: P
 
 
 def start_network(
-    config: PipelineConfig, images: TrainingImages, device: torch.device
+    config: PipelineConfig, images: TrainingImages, cache_dir: Path, device: torch.device
 ) -> tuple[TwoStreamNetwork, WeightFile | None]:
     """The network every method starts from: the config's backbone and starting weights (seeded), its frozen
     stems, if any, given each modality's BatchNorm statistics from the training images (no labels read)."""
@@ -86,7 +86,7 @@ def start_network(
     model, weights = build_backbone(config.backbone, config.pretrained)
     model = model.to(device)
     if model.frozen_stems:
-        adapt_stems(model, images.visible, images.infrared, device)
+        adapt_stems(model, images.visible, images.infrared, cache_dir, device)
     return model, weights
 
 
@@ -194,7 +194,7 @@ def run_stages(
     recorder.stage_seconds["images"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    model, weights = start_network(config, images, device)
+    model, weights = start_network(config, images, cache_dir, device)
     start_weights = "none" if weights is None else weights.sha256
     data = prepare_training_data(model, images, cache_dir, device)
     recorder.stage_seconds["stems"] = time.perf_counter() - start

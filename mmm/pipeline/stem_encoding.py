@@ -16,8 +16,9 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
@@ -52,16 +53,43 @@ def _image_batches(images: np.ndarray, rows: np.ndarray, batch: int) -> Iterator
         yield _normalised(images, rows[start : start + batch])
 
 
-def adapt_stems(model: TwoStreamNetwork, visible: np.ndarray, infrared: np.ndarray, device: torch.device) -> None:
-    """Give each frozen stem the BatchNorm statistics of its own modality's training images (uint8 [N,H,W,3])."""
+def adapt_stems(
+    model: TwoStreamNetwork, visible: np.ndarray, infrared: np.ndarray, cache_dir: Path, device: torch.device
+) -> None:
+    """Give each frozen stem the BatchNorm statistics of its own modality's training images (uint8 [N,H,W,3]),
+    read from `cache_dir` when an earlier run measured them for these stems and images."""
     for modality, images in ((Modality.VISIBLE, visible), (Modality.INFRARED, infrared)):
+        stem = model.stem_of(modality)
+        key = hashlib.sha256(
+            f"{ENCODING_VERSION}|{STATISTICS_IMAGES}|{STATISTICS_BATCH}|{_stem_digest(model, modality)}|"
+            f"{_images_digest(images)}".encode()
+        ).hexdigest()[:24]
+        path = cache_dir / f"stem-statistics-{key}.pt"
+        state = _load_state(path)
+        if state is not None:
+            stem.load_state_dict(state)
+            stem.eval()
+            continue
         count = min(len(images), STATISTICS_IMAGES)
         rows = np.linspace(0, len(images) - 1, count).round().astype(np.int64)
         # Only whole batches, so each counts the same (a split smaller than one batch is one batch).
         usable = count - count % STATISTICS_BATCH if count >= STATISTICS_BATCH else count
         batches = (batch.to(device) for batch in _image_batches(images, rows[:usable], STATISTICS_BATCH))
-        seen = adapt_batchnorm(model.stem_of(modality), batches)
+        seen = adapt_batchnorm(stem, batches)
         log.info("%s stem statistics measured on %d images", modality.name.lower(), seen)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        state = {name: tensor.cpu() for name, tensor in stem.state_dict().items()}
+        _store(path, lambda out: torch.save(state, out), "stem statistics")
+
+
+def _load_state(path: Path) -> dict[str, torch.Tensor] | None:
+    if not path.exists():
+        return None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a damaged file of any kind is measured again
+        log.warning("stem statistics %s are unreadable (%s); measuring them again", path, error)
+        return None
 
 
 def _exchange(batch: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
@@ -96,15 +124,20 @@ def _images_digest(images: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-def _save(path: Path, array: np.ndarray) -> None:
-    handle, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+def _store(path: Path, write: Callable[[BinaryIO], None], what: str) -> None:
+    """Write a cache file atomically; a cache that cannot be written is a warning, never a failed run."""
+    try:
+        handle, partial = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    except OSError as error:
+        log.warning("could not store %s in %s (%s); they will be computed again next time", what, path, error)
+        return
     try:
         with os.fdopen(handle, "wb") as out:
-            np.save(out, array)
+            write(out)
         os.replace(partial, path)
-    except BaseException:
+    except OSError as error:
         Path(partial).unlink(missing_ok=True)
-        raise
+        log.warning("could not store %s in %s (%s); they will be computed again next time", what, path, error)
 
 
 def _load(path: Path) -> np.ndarray | None:
@@ -150,6 +183,6 @@ def encode_images(
         if array is None:
             log.info("encoding %d %s images (%s view) through the frozen stem", len(images), modality.name.lower(), view)
             array = _encode(model, images, modality, view, device)
-            _save(path, array)
+            _store(path, lambda out: np.save(out, array), "stem outputs")
         encoded[view] = torch.from_numpy(array)
     return encoded

@@ -1,7 +1,8 @@
 """Write a RegDB-shaped synthetic tree: Visible/<pid>/*.bmp, Thermal/<pid>/*.bmp, idx/ lists, ground truth.
 
 Like the real RegDB, a dual camera films both modalities at once: visible image i and thermal image i of a person
-are one capture (same view, pose and occluder) coloured twice. Each trial splits the identities half/half with
+are one capture (same view, pose and occluder) coloured twice. A person's ten captures come from one walk past
+the camera, so most show the same view (RegdbSpec.dominant_view_prob). Each trial splits the identities half/half with
 its own seeded permutation and labels each half 0..n-1 in id order, as the real idx/ files do.
 """
 from __future__ import annotations
@@ -57,8 +58,9 @@ def write_regdb_tree(root: Path, spec: SyntheticSpec, rng: np.random.Generator) 
         folders = {name: root / name / str(pid) for name in ("Visible", "Thermal")}
         for folder in folders.values():
             folder.mkdir(parents=True)
+        walk = _view(rng, regdb)
         for number in range(regdb.images_per_modality):
-            view = _view(rng, regdb)
+            view = walk if rng.random() < regdb.dominant_view_prob else _view(rng, regdb)
             pose = sample_pose(rng, view, render)
             maps = paint_parts(people[pid], pose, render.height, render.width)
             visible_pixels = render_visible(people[pid], maps, pose, visible, rng, render)

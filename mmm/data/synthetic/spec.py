@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 # Bump whenever a change to the generator alters its output, so that stale caches are not reused.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,8 @@ class AppearanceSpec:
 class RenderSpec:
     """Image size and nuisances: illumination, pose jitter, occlusion, clutter, noise."""
 
-    height: int = 64  # pixels (the real data use 288)
-    width: int = 32  # pixels (the real data use 144)
+    height: int = 128  # pixels (the real data use 288)
+    width: int = 64  # pixels (the real data use 144)
     visible_noise: float = 0.02  # std of additive Gaussian noise on [0, 1] visible intensities
     infrared_noise: float = 0.02  # std of additive Gaussian noise on [0, 1] infrared intensities
     illumination: float = 0.3  # strength of per-camera colour cast, gain and gamma (0 = identical cameras)
@@ -85,6 +85,9 @@ class RegdbSpec:
     images_per_modality: int = 10  # images per identity and modality (visible i and thermal i are one capture)
     trials: int = 10  # idx/ lists written for trials 1..trials
     side_view_prob: float = 0.2  # the rest is split evenly between front and back views
+    # Chance that a capture shows the view of the person's walk past the camera (drawn once per person, like
+    # the real RegDB's frames of one pass); otherwise a view is drawn afresh.
+    dominant_view_prob: float = 0.9
 
     def __post_init__(self) -> None:
         if self.ids < 2 or self.images_per_modality < 1 or self.trials < 1:

@@ -104,6 +104,7 @@ def test_the_report_shows_the_floor_row_and_line_and_says_one_seed_resolves_noth
     assert f'<td class="num floor">{floor[("sysu", "all", "0", "", "mAP")]:.2f}</td>' in results
     assert f'<td class="num floor">{floor[("regdb", "v2i", "0", "1", "R1")]:.2f}</td>' in results
     assert results.count("Dashed line: the untrained floor") == 2
+    assert "2 computed, 0 reused from records" in html[:html.index('id="results"')]  # provenance block
     assert "unresolved (1 seed)" in results and "One seed cannot resolve a difference" in results
     paired = _rows(two_studies / "smoke" / PROFILE / "paired_deltas.csv")
     assert {(r["variant"], r["metric"], r["verdict"]) for r in paired} == {

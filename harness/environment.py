@@ -1,5 +1,5 @@
 """The real CellEnvironment: configs from the pipeline's profiles, tasks from the data source, the methods a
-study uses, ground-truth diagnostics and the file stage cache."""
+study uses (an `untrained` variant served by the floor store), ground-truth diagnostics and the file stage cache."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from harness.cells import Cell
 from harness.data_source import DataSource
+from harness.floor import FLOOR_METHOD, FloorStore
 from harness.methods import load_methods
 from harness.runner import CellEnvironment
 from harness.spec import StudySpec
@@ -38,6 +39,7 @@ def build_environment(
     device: str,
     store: FileStageStore,
     run_overrides: Mapping[str, Any] | None = None,
+    floors: FloorStore | None = None,
 ) -> CellEnvironment:
     # Imported here, not at the top: the diagnostics pull in scikit-learn (a second to import), which --list,
     # --dry-run and usage errors do not need.
@@ -49,8 +51,13 @@ def build_environment(
     def diagnose_for(task: Any) -> Diagnose | None:
         return make_diagnose(task.train)
 
+    methods = load_methods(cell.method for cell in cells)
+    if floors is not None and FLOOR_METHOD in methods:
+        # An `untrained` cell is the floor of its config: computed once per --out, shared with the floor pass.
+        methods[FLOOR_METHOD] = floors.run_untrained
+
     return CellEnvironment(
-        methods=load_methods(cell.method for cell in cells),
+        methods=methods,
         make_config=make_config,
         make_task=data.task,
         make_diagnose=diagnose_for,

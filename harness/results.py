@@ -69,7 +69,7 @@ def write_results(
         datasets = sorted({c.dataset for c in cells})
         tables["importances.csv"] = (IMPORTANCE_COLUMNS, list(_importance_rows(ledger, datasets)))
     for name, (columns, rows) in tables.items():
-        atomic_write_text(study_dir / name, _csv(columns, rows))
+        atomic_write_text(study_dir / name, tidy_csv(columns, rows))
     return len(runs)
 
 
@@ -135,7 +135,8 @@ def _importance_rows(ledger: Ledger, datasets: Iterable[str]) -> Iterator[dict[s
             yield {**keys, "param": param, "importance": importance, "note": ""}
 
 
-def _csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+def tidy_csv(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    """CSV text of `rows` under `columns`, None written as an empty cell."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()

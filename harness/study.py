@@ -30,6 +30,8 @@ from harness.claims import LeasePolicy, WorkerIdentity
 from harness.data_source import DataSource
 from harness.environment import build_environment, cell_config, stage_cache_dir
 from harness.errors import SetupError
+from harness.floor import FloorRun, FloorStore, compute_floors, floor_cache_dir
+from harness.floor_table import keep_current_floors, write_floor_table
 from harness.ledger import Ledger
 from harness.output_folder import OutputFolderError, ensure_writable_folder
 from harness.provenance import PROVENANCE_NAME, collect_provenance, write_provenance
@@ -50,6 +52,8 @@ log = logging.getLogger("harness.study")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # provenance.json key: the run key's data identity, so --report-only can tell whether it describes this data.
 DATA_IDENTITY = "data_identity"
+# provenance.json key: the untrained floors this run computed and reused (harness.floor).
+FLOOR_PROVENANCE = "floor"
 DEVICES = ("cpu", "cuda")
 
 
@@ -296,27 +300,33 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
     started = time.perf_counter()
     setup.ledger.open()
     store = FileStageStore(stage_cache_dir(args.out))
+    floor_store = FloorStore(floor_cache_dir(stage_cache_dir(args.out)))
     try:
         env = build_environment(
             setup.spec, args.profile, setup.cells, setup.data, device=args.device, store=store,
-            run_overrides=setup.run_overrides,
+            run_overrides=setup.run_overrides, floors=floor_store,
         )
     except ImportError as error:
         log.error("the method is not available (%s); nothing was run", error)
         return EXIT_FAILED
     interrupted = False
+    floors = FloorRun(floor_store)
     try:
         with _sigterm_as_interrupt():
+            floors = compute_floors(setup.cells, env, floor_store)
             summary = run_cells(setup.cells, setup.ledger, env, policy=setup.policy, me=setup.me, bars=bars)
     except RunInterrupted as stop:
         interrupted, summary = True, stop.summary
         log.warning("interrupted: finished cells are stored; re-run the same command to resume")
+    except KeyboardInterrupt:  # while computing the floors, before any cell ran
+        interrupted, summary = True, RunSummary()
+        log.warning("interrupted while computing the untrained floor; no cell ran: re-run the same command")
     except (OSError, SQLAlchemyError) as error:
         raise StorageError(
             f"--storage {setup.storage.display} failed while running cells ({error}); finished cells are kept: "
             "fix the storage (free space, start the server) and re-run the same command"
         ) from None
-    code = _finish(args, argv, setup, time.perf_counter() - started, store)
+    code = _finish(args, argv, setup, time.perf_counter() - started, store, floors)
     _closing_note(setup, summary, store)
     if interrupted or code == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED
@@ -324,15 +334,23 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
 
 
 def _finish(
-    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float | None, store: FileStageStore | None
+    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float | None, store: FileStageStore | None,
+    floors: FloorRun | None = None,
 ) -> int:
-    """Tables, provenance and report from the stored trials; `seconds` and `store` are None for --report-only,
-    which keeps a current provenance.json (the run's wall time and cache use) and rewrites a stale one."""
+    """Tables, provenance and report from the stored trials; `seconds`, `store` and `floors` are None for
+    --report-only, which keeps a current provenance.json (the run's wall time and cache use) and floor.csv and
+    rewrites a stale one."""
     try:
         runs = _write_tables(setup)
+        if floors is not None:
+            write_floor_table(setup.results_dir, setup.spec.name, setup.key, floors)
+        else:
+            keep_current_floors(setup.results_dir, setup.key)
         if seconds is not None or not _provenance_is_current(setup):
             cache = store.stats.as_dict() if store is not None else {}
             provenance = _provenance(args, argv, setup, seconds or 0.0, cache, check_data=seconds is not None)
+            if floors is not None:
+                provenance[FLOOR_PROVENANCE] = floors.store.stats.as_dict()
             write_provenance(setup.results_dir, provenance)
         return _render(setup, runs, args.benchmark_json)
     except KeyboardInterrupt:

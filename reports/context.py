@@ -12,7 +12,9 @@ from reports.benchmarks import benchmark_table
 from reports.data_check import DataTree, data_trees
 from reports.display import DisplayTable
 from reports.figures import metric_figure, pseudo_label_figure, stage_time_figure, variant_palette
+from reports.floor import FLOOR_LABEL, floor_summary, missing_note
 from reports.loading import StudyData
+from reports.paired import PAIRED_COLUMNS, TEST_NAME, paired_deltas, seed_notes, verdicts
 from reports.protocol import ProtocolBlock, protocol_blocks
 from reports.provenance import Badge, ProvenanceItem, data_badge, provenance_items, weights_badge
 from reports.published import ablation_comparison, paper_reference_row, peer_comparison, variant_rows_for
@@ -37,6 +39,7 @@ from reports.tables import (
     failure_display,
     importance_display,
     missing_display,
+    paired_display,
     peer_display,
     stage_time_display,
     summary_display,
@@ -50,7 +53,8 @@ SEARCH_TRIALS_SHOWN = 15
 
 @dataclass(frozen=True)
 class DatasetResults:
-    """One dataset's results: variants' mean ± sd, Δ and figure; for a tuning study its trials instead."""
+    """One dataset's results: variants' mean ± sd above the untrained floor, Δ with the paired test over seeds
+    and figure; for a tuning study its trials instead. floor_note says which floors are missing, if any."""
 
     label: str
     note: str
@@ -58,6 +62,9 @@ class DatasetResults:
     delta: DisplayTable | None
     figure: str | None
     trials: DisplayTable | None
+    floor_note: str = ""
+    paired: DisplayTable | None = None
+    figure_caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,10 @@ class ReportContext:
     reference: str
     reference_note: str
     results: list[DatasetResults]
+    floor_label: str
+    paired_test: str  # the test behind "resolved" and "unresolved", named in the report
+    paired_notes: list[str]  # what a single seed does and does not allow the test to say
+    paired_deltas: pd.DataFrame  # reports.paired's table, also written beside the report as a CSV
     protocol: list[ProtocolBlock]
     oracle: list[LabelledTable]
     comparison: Comparison
@@ -124,6 +135,8 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
     summary = seed_summary(per_seed(results))
     reference, reference_note = _reference(data.provenance, variants)
     search = is_search(results)
+    floor = floor_summary(data.floor, results)
+    paired = pd.DataFrame(columns=PAIRED_COLUMNS) if search else paired_deltas(results, reference)
     return ReportContext(
         study=data.study,
         description=str(data.provenance.get("study_description") or ""),
@@ -134,7 +147,14 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         data_trees=data_trees(data.provenance),
         reference=reference,
         reference_note=reference_note,
-        results=_search_results(results) if search else _dataset_results(results, summary, reference, palette),
+        results=(
+            _search_results(results, floor, data.floor) if search
+            else _dataset_results(results, summary, reference, palette, floor, data.floor, paired)
+        ),
+        floor_label=FLOOR_LABEL,
+        paired_test=TEST_NAME,
+        paired_notes=seed_notes(paired),
+        paired_deltas=paired,
         protocol=protocol_blocks(results, data.eval_trials, data.provenance.get("data_source"), search),
         oracle=_oracle(data.results),
         comparison=_search_comparison() if search else _comparison(summary, data.provenance, variants, reference),
@@ -159,30 +179,39 @@ def _reference(provenance: dict[str, Any], variants: list[str]) -> tuple[str, st
 
 
 def _dataset_results(
-    results: pd.DataFrame, summary: pd.DataFrame, reference: str, palette: dict[str, Any]
+    results: pd.DataFrame, summary: pd.DataFrame, reference: str, palette: dict[str, Any], floor: pd.DataFrame,
+    floor_rows: pd.DataFrame, paired: pd.DataFrame,
 ) -> list[DatasetResults]:
     seeds = per_seed(results)
     difference = deltas(summary, reference) if reference in set(summary["variant"]) else None
+    marks = verdicts(paired)
     sections = []
     for dataset in DATASET_LABELS:
         rows = results[results["dataset"] == dataset]
         if rows.empty:
             continue
         has_reference = difference is not None and reference in set(rows["variant"])
+        caption = "Bars: mean over seeds (value printed in the bar); dots: one per seed."
+        if dataset in set(floor["dataset"]):
+            caption += (f" Dashed line: the {FLOOR_LABEL} (the starting network evaluated untrained, mean over the "
+                        "same seeds; shaded: ± sd).")
         sections.append(
             DatasetResults(
                 label=DATASET_LABELS[dataset],
                 note=_seed_note(rows),
-                summary=summary_display(summary, dataset),
-                delta=delta_display(difference, dataset, reference) if has_reference else None,
-                figure=metric_figure(seeds, dataset, palette),
+                summary=summary_display(summary, dataset, floor),
+                delta=delta_display(difference, dataset, reference, marks) if has_reference else None,
+                figure=metric_figure(seeds, dataset, palette, floor),
                 trials=None,
+                floor_note=missing_note(floor_rows, results, dataset),
+                paired=paired_display(paired, dataset) if (paired["dataset"] == dataset).any() else None,
+                figure_caption=caption,
             )
         )
     return sections
 
 
-def _search_results(results: pd.DataFrame) -> list[DatasetResults]:
+def _search_results(results: pd.DataFrame, floor: pd.DataFrame, floor_rows: pd.DataFrame) -> list[DatasetResults]:
     """Per dataset the best search trials; a mean over trials would average different configurations."""
     sections = []
     for dataset in DATASET_LABELS:
@@ -197,7 +226,8 @@ def _search_results(results: pd.DataFrame) -> list[DatasetResults]:
         sections.append(
             DatasetResults(
                 label=DATASET_LABELS[dataset], note=note, summary=None, delta=None, figure=None,
-                trials=trials_display(trials, dataset, SEARCH_TRIALS_SHOWN),
+                trials=trials_display(trials, dataset, SEARCH_TRIALS_SHOWN, floor),
+                floor_note=missing_note(floor_rows, results, dataset),
             )
         )
     return sections

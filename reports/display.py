@@ -15,8 +15,8 @@ _MINUS = "−"
 
 @dataclass(frozen=True)
 class Cell:
-    """One table cell; css holds class names (num, best, pos, neg, ref, ours, small, wrap); bar, a fraction
-    in [0, 1], draws a proportional bar under the text."""
+    """One table cell; css holds class names (num, best, pos, neg, ref, floor, resolved, unresolved, ours, small,
+    wrap); bar, a fraction in [0, 1], draws a proportional bar under the text."""
 
     text: str
     css: str = ""
@@ -77,6 +77,13 @@ def delta_css(value: float) -> str:
     if is_missing(value) or round(value, 2) == 0:
         return "num"
     return "num pos" if value > 0 else "num neg"
+
+
+def fmt_p(value: object) -> str:
+    """A p-value to three decimals, or as "< 0.001" below that (a printed 0.000 would read as impossible)."""
+    if is_missing(value):
+        return NO_VALUE
+    return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
 
 
 def fmt_seconds(value: object) -> str:

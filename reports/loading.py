@@ -14,6 +14,7 @@ from reports.schema import (
     EPOCHS,
     EVAL_TRIALS,
     FAILURES,
+    FLOOR,
     IMPORTANCES,
     PROTOCOLS,
     PROVENANCE_FILE,
@@ -41,6 +42,7 @@ class StudyData:
     importances: pd.DataFrame
     provenance: dict[str, Any]
     eval_trials: pd.DataFrame  # the values behind each result's mean (empty for studies run before it existed)
+    floor: pd.DataFrame  # the untrained floor per dataset, seed and RegDB trial (empty when none was recorded)
 
 
 def load_study(study_dir: Path) -> StudyData:
@@ -51,6 +53,8 @@ def load_study(study_dir: Path) -> StudyData:
     _check_protocols(results, RESULTS.filename)
     stages = read_table(study_dir, STAGE_TIMES)
     stages["cached"] = _as_bool(stages["cached"], STAGE_TIMES.filename)
+    floor = read_table(study_dir, FLOOR)
+    _check_protocols(floor[floor["error"] == ""], FLOOR.filename)
     return StudyData(
         study=study_dir.name,
         results=results,
@@ -60,6 +64,7 @@ def load_study(study_dir: Path) -> StudyData:
         importances=read_table(study_dir, IMPORTANCES),
         provenance=read_provenance(study_dir / PROVENANCE_FILE),
         eval_trials=read_table(study_dir, EVAL_TRIALS),
+        floor=floor,
     )
 
 

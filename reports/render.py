@@ -1,4 +1,5 @@
-"""Entry point of the reports package: a study's tidy tables in, one self-contained report.html out."""
+"""Entry point of the reports package: a study's tidy tables in, one self-contained report.html out, and beside it
+paired_deltas.csv, the paired test over seeds behind the report's Δ verdicts (reports.paired)."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,7 @@ from reports.loading import load_study
 logger = logging.getLogger(__name__)
 
 REPORT_FILE = "report.html"
+PAIRED_FILE = "paired_deltas.csv"
 
 
 def render_report(out_dir: Path, study_name: str, benchmark_json: Path | None = None) -> Path:
@@ -26,7 +28,8 @@ def render_study_dir(study_dir: Path, benchmark_json: Path | None = None) -> Pat
     context = build_context(load_study(study_dir), Path(benchmark_json) if benchmark_json else None)
     path = study_dir / REPORT_FILE
     path.write_text(render_html(context_mapping(context)), encoding="utf-8")
-    logger.info("wrote %s", path)
+    context.paired_deltas.to_csv(study_dir / PAIRED_FILE, index=False)
+    logger.info("wrote %s and %s", path, PAIRED_FILE)
     return path
 
 

@@ -73,4 +73,12 @@ FAILURES = TableSpec(
     "failures.csv", ("cell_id", "variant", "dataset", "seed", "state", "error"), numeric=("seed",)
 )
 IMPORTANCES = TableSpec("importances.csv", ("param", "importance"), numeric=("importance",))
+# The untrained floor per (dataset, seed, RegDB trial): metric rows as in results.csv; a floor that could not be
+# computed is one row with its error and no protocol, metric or value.
+FLOOR = TableSpec(
+    "floor.csv",
+    ("dataset", "protocol", "seed", "regdb_trial", "metric", "value", "error"),
+    allowed={"dataset": DATASETS, "metric": METRICS + ("",)},
+    numeric=("seed", "regdb_trial", "value"),
+)
 PROVENANCE_FILE = "provenance.json"

@@ -1,8 +1,10 @@
-"""The report's result tables as display tables: mean ± sd per dataset, differences to the reference
-variant, our numbers beside published peers, and our ablation beside the paper's."""
+"""The report's result tables as display tables: mean ± sd per dataset with the untrained floor beneath the
+variants, differences to the reference variant and whether the seeds resolve them, our numbers beside published
+peers, and our ablation beside the paper's."""
 from __future__ import annotations
 
-from typing import Callable
+import math
+from typing import Callable, Mapping
 
 import pandas as pd
 
@@ -16,6 +18,7 @@ from reports.display import (
     fmt_integer,
     fmt_mean_sd,
     fmt_number,
+    fmt_p,
     fmt_params,
     fmt_seconds,
     fmt_significant,
@@ -23,6 +26,8 @@ from reports.display import (
     frame_display,
     is_missing,
 )
+from reports.floor import FLOOR_LABEL
+from reports.paired import RESOLVED
 from reports.published import ABLATION_METRICS, PAPER_METHOD
 from reports.schema import (
     DATASET_LABELS,
@@ -38,31 +43,67 @@ _PEER_METRICS = ("R1", "mAP", "mINP")
 _TRIAL_METRICS = ("R1", "mAP")
 
 
-def summary_display(summary: pd.DataFrame, dataset: str) -> DisplayTable:
+def summary_display(summary: pd.DataFrame, dataset: str, floor: pd.DataFrame | None = None) -> DisplayTable:
     """Variants down, protocol × metric across; each cell mean ± sd over seeds, the column's best marked,
     and a cell resting on fewer seeds than the dataset's fullest one (a failed cell) says how many. With a
-    single seed throughout there is no spread to show, so cells hold the value alone."""
+    single seed throughout there is no spread to show, so cells hold the value alone. `floor` (reports.floor's
+    summary) adds the untrained floor as a last, reference row that is never marked best."""
     full_count = summary.loc[summary["dataset"] == dataset, "n"].max()
+    frame = summary if floor is None or floor.empty else pd.concat([summary, floor], ignore_index=True)
 
     def cell(row: pd.Series) -> Cell:
+        is_floor = row["variant"] == FLOOR_LABEL
+        css = "num floor" if is_floor else _best_css(row)
         if full_count == 1:
-            return Cell(fmt_number(row["mean"]), _best_css(row))
+            return Cell(fmt_number(row["mean"]), css)
         count = f" (n={row['n']})" if row["n"] < full_count else ""
-        return Cell(fmt_mean_sd(row["mean"], row["sd"]) + count, _best_css(row))
+        return Cell(fmt_mean_sd(row["mean"], row["sd"]) + count, css)
 
-    return _grid(summary, dataset, cell)
+    return _grid(frame, dataset, cell)
 
 
-def delta_display(deltas: pd.DataFrame, dataset: str, reference: str) -> DisplayTable:
+def delta_display(
+    deltas: pd.DataFrame, dataset: str, reference: str, verdicts: Mapping[tuple[str, str, str, str], str]
+) -> DisplayTable:
     """Same grid as the summary, holding differences of means to the reference variant, whose own row
-    shows its absolute means so the differences have a base to read against."""
+    shows its absolute means so the differences have a base to read against. A difference the paired test
+    covers (reports.paired.verdicts) carries its verdict; an unresolved one is drawn muted."""
 
     def cell(row: pd.Series) -> Cell:
         if row["variant"] == reference:
             return Cell(fmt_number(row["mean"]), "num ref")
-        return Cell(fmt_delta(row["delta"]), delta_css(row["delta"]))
+        verdict = verdicts.get((str(row["variant"]), dataset, str(row["protocol"]), str(row["metric"])))
+        if verdict is None:
+            return Cell(fmt_delta(row["delta"]), delta_css(row["delta"]))
+        css = delta_css(row["delta"]) + ("" if verdict == RESOLVED else " unresolved")
+        return Cell(f"{fmt_delta(row['delta'])} {verdict}", css)
 
     return _grid(deltas, dataset, cell)
+
+
+def paired_display(paired: pd.DataFrame, dataset: str) -> DisplayTable:
+    """The paired test of one dataset: per variant, protocol and metric the pairs, the mean and sd of the
+    paired differences, t, p and the verdict."""
+    rows = []
+    for record in paired[paired["dataset"] == dataset].to_dict("records"):
+        resolved = record["verdict"] == RESOLVED
+        rows.append([
+            Cell(str(record["variant"])), Cell(PROTOCOL_LABELS[record["protocol"]]), Cell(record["metric"]),
+            Cell(fmt_integer(record["pairs"]), "num"), Cell(fmt_integer(record["seeds"]), "num"),
+            Cell(fmt_delta(record["mean_delta"]), delta_css(record["mean_delta"])),
+            Cell(fmt_number(record["sd_delta"]), "num"), Cell(_fmt_t(record["t"]), "num"),
+            Cell(fmt_p(record["p_value"]), "num"),
+            Cell(record["verdict"], "resolved" if resolved else "unresolved"),
+        ])
+    columns = ["variant", "protocol", "metric", "pairs", "seeds", "mean Δ", "sd of Δ", "t", "p", "verdict"]
+    return DisplayTable(columns=columns, rows=rows)
+
+
+def _fmt_t(t: float) -> str:
+    """Identical differences in every pair make t infinite (reports.paired); say so rather than print "inf"."""
+    if isinstance(t, float) and math.isinf(t):
+        return "∞" if t > 0 else "−∞"
+    return fmt_number(t)
 
 
 def peer_display(comparison: pd.DataFrame) -> DisplayTable:
@@ -101,9 +142,11 @@ def ablation_display(comparison: pd.DataFrame, as_deltas: bool) -> DisplayTable:
     return DisplayTable(columns=columns, rows=rows, groups=groups)
 
 
-def trials_display(trials: pd.DataFrame, dataset: str, limit: int) -> DisplayTable:
+def trials_display(
+    trials: pd.DataFrame, dataset: str, limit: int, floor: pd.DataFrame | None = None
+) -> DisplayTable:
     """The best `limit` search trials: objective, then R1 and mAP per protocol, then the parameters; the
-    best trial's row marked."""
+    best trial's row marked. `floor` (reports.floor's summary) adds the untrained floor as a last row."""
     protocols = [p for p in PROTOCOLS[dataset] if f"{p} mAP" in trials.columns or f"{p} R1" in trials.columns]
     rows = []
     for index, record in enumerate(trials.head(limit).to_dict("records")):
@@ -112,6 +155,16 @@ def trials_display(trials: pd.DataFrame, dataset: str, limit: int) -> DisplayTab
         for protocol in protocols:
             cells += [Cell(fmt_number(record.get(f"{protocol} {metric}")), css) for metric in _TRIAL_METRICS]
         rows.append(cells + [Cell(fmt_params(record["params_json"]), "small wrap")])
+    if floor is not None and not floor.empty:
+        means = {
+            (r["protocol"], r["metric"]): r["mean"] for r in floor[floor["dataset"] == dataset].to_dict("records")
+        }
+        if means:
+            cells = [Cell(FLOOR_LABEL, "floor"),
+                     Cell(fmt_number(means.get((OBJECTIVE_PROTOCOLS[dataset], OBJECTIVE_METRIC))), "num floor")]
+            for protocol in protocols:
+                cells += [Cell(fmt_number(means.get((protocol, metric))), "num floor") for metric in _TRIAL_METRICS]
+            rows.append(cells + [Cell(NO_VALUE, "small")])
     objective = f"{OBJECTIVE_METRIC} {PROTOCOL_LABELS[OBJECTIVE_PROTOCOLS[dataset]]}"
     groups = (
         [HeaderGroup("", 2)]
@@ -209,7 +262,7 @@ def _grid(frame: pd.DataFrame, dataset: str, make_cell: Callable[[pd.Series], Ce
     variants = list(dict.fromkeys(rows_of_dataset["variant"]))
     rows = []
     for variant in variants:
-        cells = [Cell(str(variant))]
+        cells = [Cell(str(variant), "floor" if variant == FLOOR_LABEL else "")]
         for protocol in protocols:
             for metric in metrics:
                 row = by_key.get((variant, protocol, metric))

@@ -1,7 +1,8 @@
 """Writes a small study in the harness's tidy format (2 variants × 2 datasets × 2 protocols × 5 metrics × 3
-seeds, RegDB with 2 trials per seed, SYSU with 10 gallery draws per run, per-epoch diagnostics, stage times, one
-failure, the data check's record) and a pytest-benchmark JSON file, with values from simple formulas so tests can
-state what the report must show. On real data the cluster counts sit where real SYSU-MM01 puts them."""
+seeds, RegDB with 2 trials per seed, SYSU with 10 gallery draws per run, the untrained floor of every seed and
+trial, per-epoch diagnostics, stage times, one failure, the data check's record) and a pytest-benchmark JSON
+file, with values from simple formulas so tests can state what the report must show. On real data the cluster
+counts sit where real SYSU-MM01 puts them."""
 from __future__ import annotations
 
 import json
@@ -21,6 +22,9 @@ FAILED_CELL = ("off", "regdb", 2)
 STAGE_SECONDS = {"images": 3.0, "A": 30.0, "B": 45.0, "MMLM": 5.0, "C": 20.0, "eval": 4.0}
 # "full" beats "off" by this many points in every column: the Δ of "off" against "full" is its negative.
 FULL_GAIN = 4.0
+# The untrained floor lies this far below BASE, spread FLOOR_SPREAD per seed (sd exactly FLOOR_SPREAD).
+FLOOR_BELOW = 10.0
+FLOOR_SPREAD = 0.5
 SYSU_DRAWS = 10
 # Draw d of a SYSU run lies DRAW_STEP * (d - 4.5) from the run's value, so the draws average to it exactly.
 DRAW_STEP = 0.2
@@ -59,6 +63,28 @@ def results_frame() -> pd.DataFrame:
                                     "optuna_trial": "", "params_json": "{}",
                                 }
                             )
+    return pd.DataFrame(rows)
+
+
+def floor_value(metric: str, seed: int) -> float:
+    return BASE[metric] - FLOOR_BELOW + FLOOR_SPREAD * (seed - 1)
+
+
+def floor_frame() -> pd.DataFrame:
+    """floor.csv as harness/floor_table.py writes it: every seed and RegDB trial, the failed cell's included."""
+    rows = []
+    for dataset, protocols in PROTOCOLS.items():
+        for seed in SEEDS:
+            for trial in REGDB_TRIALS if dataset == "regdb" else (None,):
+                for protocol in protocols:
+                    for metric in METRICS:
+                        rows.append({
+                            "study": STUDY, "profile": "quick", "data": "synthetic@0123456789ab", "dataset": dataset,
+                            "protocol": protocol, "seed": seed, "regdb_trial": "" if trial is None else trial,
+                            "metric": metric, "value": floor_value(metric, seed), "backbone": "mobilenet_v2",
+                            "pretrained": "imagenet", "weights_sha256": "2f518e77", "floor_key": f"key{seed}",
+                            "error": "",
+                        })
     return pd.DataFrame(rows)
 
 
@@ -208,6 +234,7 @@ def write_study(
     stages_frame().to_csv(study_dir / "stages.csv", index=False)
     failures_frame().to_csv(study_dir / "failures.csv", index=False)
     importances_frame().to_csv(study_dir / "importances.csv", index=False)
+    floor_frame().to_csv(study_dir / "floor.csv", index=False)
     (study_dir / "provenance.json").write_text(json.dumps(provenance(data_source, mismatches)), encoding="utf-8")
     return study_dir
 

@@ -57,9 +57,11 @@ def test_identical_differences_resolve_and_no_difference_does_not() -> None:
     assert same["verdict"] == UNRESOLVED and same["p_value"] == 1.0
 
 
-def test_runs_pair_by_seed_and_regdb_trial_and_only_shared_ones_count() -> None:
+def test_runs_pair_by_seed_with_regdb_trials_averaged_and_only_shared_ones_count() -> None:
     trials = _table({"ref": [40.0, 41.0, 42.0], "better": [45.1, 45.9, 47.2]}, "regdb", trials=[1, 2, 3])
-    assert _only(paired_deltas(trials, "ref"))["pairs"] == 3
+    one_seed = _only(paired_deltas(trials, "ref"))
+    assert one_seed["pairs"] == 1 and one_seed["verdict"] == ONE_SEED
+    assert one_seed["mean_delta"] == pytest.approx((45.1 + 45.9 + 47.2 - 40.0 - 41.0 - 42.0) / 3)
     seeds = _table({"ref": [40.0, 41.0, 42.0], "better": [45.0, 46.0, 47.5]})
     seeds = seeds[~((seeds["variant"] == "better") & (seeds["seed"] == 2))]
     assert _only(paired_deltas(seeds, "ref"))["pairs"] == 2
@@ -82,8 +84,8 @@ def test_paired_deltas_are_written_beside_the_report(synthetic_report: Path) -> 
     assert list(table.columns) == PAIRED_COLUMNS
     assert set(table["metric"]) == {"R1", "mAP"} and set(table["variant"]) == {"off"}
     assert len(table) == 8 and set(table["verdict"]) == {RESOLVED}
-    # The failed cell (off, RegDB, seed 2) leaves two seeds of two trials each to pair there.
-    assert set(table.loc[table["dataset"] == "regdb", "pairs"]) == {4}
+    # The failed cell (off, RegDB, seed 2) leaves two seeds (each the mean of its two trials) to pair there.
+    assert set(table.loc[table["dataset"] == "regdb", "pairs"]) == {2}
 
 
 def test_a_single_seed_report_says_no_difference_is_resolved(tmp_path: Path) -> None:
@@ -95,6 +97,5 @@ def test_a_single_seed_report_says_no_difference_is_resolved(tmp_path: Path) -> 
     assert re.search(r'<td class="num neg unresolved">−4\.00 unresolved \(1 seed\)</td>', results)
     table = pd.read_csv(study_dir / PAIRED_FILE)
     assert set(table.loc[table["dataset"] == "sysu", "verdict"]) == {ONE_SEED}
-    # RegDB pairs seed 0's two trials: the report says such a verdict rests on splits, not seeds.
-    assert set(table.loc[table["dataset"] == "regdb", "pairs"]) == {2}
-    assert "a verdict there says whether the difference holds across splits" in results
+    # RegDB's two trials of seed 0 are averaged into one pair: one seed resolves nothing there either.
+    assert set(table.loc[table["dataset"] == "regdb", "verdict"]) == {ONE_SEED}

@@ -39,6 +39,7 @@ class TwoStreamMobileNet(TwoStreamNetwork):
         self.visible_stem = nn.Sequential(*copy.deepcopy(blocks[:stem_blocks]))
         self.infrared_stem = nn.Sequential(*copy.deepcopy(blocks[:stem_blocks]))
         self.shared = nn.Sequential(*blocks[stem_blocks:])
+        self.stem_blocks = stem_blocks
         if frozen_stems:
             self.freeze_stems()
 

@@ -15,7 +15,7 @@ class RunKey:
     # dataset -> "<kind>@<fingerprint>": the data source kind and a hash of what was read (harness.data_source)
     data: Mapping[str, str] = field(hash=False)
     # "none" or "<imagenet|file>@<sha256 prefix>" (harness.weights.StartingWeights.identity)
-    weights: str = "none"
+    weights: str
 
     def study_name(self, study: str, dataset: str) -> str:
         """The Optuna study holding the cells of `study` on `dataset` under this key."""

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from harness.cells import Cell, plan_cells
 from harness.claims import LeasePolicy, WorkerIdentity
 from harness.data_source import DataSource
-from harness.environment import build_environment, cell_config, stage_cache_dir
+from harness.environment import build_environment, stage_cache_dir
 from harness.errors import SetupError
 from harness.floor import FloorRun, FloorStore, compute_floors, floor_cache_dir
 from harness.floor_table import keep_current_floors, write_floor_table
@@ -43,7 +43,7 @@ from harness.runner import RunInterrupted, RunSummary, run_cells
 from harness.spec import PROFILES, StudyError, StudySpec, default_plan
 from harness.stage_cache import FileStageStore
 from harness.status import CellState, CellStatus
-from harness.weights import StartingWeights, resolve_starting_weights, weights_identity
+from harness.weights import StartingWeights, cells_starting_weights, weights_identity
 from harness.storage import StorageError, StorageSpec, parse_storage
 from mmm.paths import default_cache_dir
 
@@ -176,12 +176,10 @@ def _resolve(args: argparse.Namespace) -> Setup:
     seeds = range(args.seeds) if args.seeds else None
     cells = plan_cells(spec, args.profile, datasets=datasets, seeds=seeds)
     run_overrides = {"pretrained": args.pretrained} if args.pretrained else {}
-    starts = {
-        (config.backbone, config.pretrained)
-        for config in (cell_config(spec, args.profile, cell, run_overrides=run_overrides) for cell in cells)
-    }
     # Read-only commands check what a run would start from but never download it.
-    weights = resolve_starting_weights(starts, download=not (args.dry_run or args.report_only))
+    weights = cells_starting_weights(
+        spec, args.profile, cells, run_overrides, download=not (args.dry_run or args.report_only)
+    )
     study_dir = args.out / spec.name
     storage = parse_storage(args.storage, study_dir)
     key = RunKey(args.profile, data.identity(datasets), weights_identity(weights))

@@ -8,9 +8,12 @@ was looked for and where it would come from. A dry run or a report never downloa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
+from harness.cells import Cell
+from harness.environment import cell_config
 from harness.errors import SetupError
+from harness.spec import StudySpec
 from mmm.models.pretrained import IMAGENET, NONE, PretrainedError, WeightFile, resolve_pretrained
 
 SHA_CHARS = 12
@@ -41,6 +44,18 @@ class StartingWeights:
         if self.file is not None:
             record.update(self.file.as_dict())
         return record
+
+
+def cells_starting_weights(
+    spec: StudySpec, profile: str, cells: Sequence[Cell], run_overrides: Mapping[str, Any], *, download: bool,
+) -> list[StartingWeights]:
+    """The verified starting points of `cells` (each cell's backbone and pretrained choice, after the command's
+    overrides such as --pretrained)."""
+    starts = {
+        (config.backbone, config.pretrained)
+        for config in (cell_config(spec, profile, cell, run_overrides=run_overrides) for cell in cells)
+    }
+    return resolve_starting_weights(starts, download=download)
 
 
 def resolve_starting_weights(backbones: Iterable[tuple[str, str]], *, download: bool) -> list[StartingWeights]:

@@ -26,8 +26,10 @@ from harness.methods import METHOD_NAMES, Method
 from harness.registry import load_study
 from harness.run_key import RunKey
 from harness.runner import CellEnvironment, RunSummary, run_cells
+from harness.spec import StudySpec
 from harness.stage_cache import FileStageStore
 from harness.storage import parse_storage
+from harness.weights import cells_starting_weights, weights_identity
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import ProgressEvent
 from mmm.pipeline.result import METRICS, RunResult
@@ -134,10 +136,17 @@ def fake_environment(method: Method, cache_dir: Path, store: FileStageStore | No
     )
 
 
-def synthetic_key(profile: str, datasets: Collection[str]) -> RunKey:
-    """The run key the command line uses for the built-in synthetic data under `profile`."""
+def profile_weights(spec: StudySpec, profile: str) -> str:
+    """The starting-weights part of the run key the command line uses for `spec` under `profile` (no
+    --pretrained): resolved the same way, without downloading."""
+    cells = plan_cells(spec, profile, datasets=spec.datasets)
+    return weights_identity(cells_starting_weights(spec, profile, cells, {}, download=False))
+
+
+def synthetic_key(spec: StudySpec, profile: str) -> RunKey:
+    """The run key the command line uses for `spec` on the built-in synthetic data under `profile`."""
     source = DataSource.synthetic(Path("unused"), small=profile == "smoke")
-    return RunKey(profile, source.identity(datasets))
+    return RunKey(profile, source.identity(spec.datasets), profile_weights(spec, profile))
 
 
 def fake_ledger(
@@ -145,7 +154,7 @@ def fake_ledger(
     read_only: bool = False,
 ) -> Ledger:
     spec = load_study(study)
-    key = key or synthetic_key(profile, spec.datasets)
+    key = key or synthetic_key(spec, profile)
     return Ledger(parse_storage(storage_url, out / study), spec, key, read_only=read_only)
 
 

@@ -26,6 +26,7 @@ from harness.claims import LeasePolicy, WorkerIdentity, claim_cell
 from harness.data_source import DataSource
 from harness.journal import TORN_SUFFIX
 from harness.redact import redact
+from harness.registry import load_study
 from harness.run_key import RunKey
 from harness.runner import RunInterrupted, run_cells
 from harness.stage_cache import FileStageStore
@@ -37,7 +38,7 @@ from mmm.pipeline.result import METRICS, RunResult
 from tests.harness.conftest import require
 from tests.harness.fakes import (
     FAST_LEASES, PROTOCOLS, dead_process_identity, fake_environment, fake_ledger, logged, planned, recording_method,
-    run_fake,
+    profile_weights, run_fake,
 )
 
 SMOKE = ["smoke", "--profile", "smoke"]
@@ -80,7 +81,7 @@ def test_a_torn_journal_is_read_without_its_torn_record_and_read_only_commands_w
     assert not list(journal.parent.glob(f"*{TORN_SUFFIX}*"))
     out = capsys.readouterr().out
     # The torn record was the last cell's result; the claim of its (gone) worker is all that is left of it.
-    assert "smoke (smoke, synthetic data): 4 cells — 3 done, 1 stale" in out
+    assert "smoke (smoke, synthetic data, weights imagenet@2f518e773d44): 4 cells — 3 done, 1 stale" in out
     assert "torn record(s)" in caplog.text
 
 
@@ -234,7 +235,8 @@ def test_a_cell_done_on_one_data_root_is_not_done_on_another(
     copy_of_a = tmp_path / "elsewhere" / "A"
     shutil.copytree(root_a, copy_of_a)  # another place, other modification times: the same data
     out = tmp_path / "runs"
-    key_a = RunKey("smoke", DataSource.real(root_a, tmp_path).identity(["sysu", "regdb"]))
+    weights = profile_weights(load_study("smoke"), "smoke")
+    key_a = RunKey("smoke", DataSource.real(root_a, tmp_path).identity(["sysu", "regdb"]), weights)
     run_fake(fake_ledger(None, out, "smoke", key=key_a), recording_method(tmp_path / "log"), out)
 
     def dry_run(root: Path) -> list[str]:
@@ -260,7 +262,8 @@ def test_profiles_keep_separate_results_in_one_out(tmp_path: Path) -> None:
     assert main(["smoke", "--profile", "smoke", "--out", str(tmp_path), "--report-only"]) == 0
     smoke_rows = (tmp_path / "smoke" / "smoke" / "results.csv").read_text()
     assert main(["smoke", "--profile", "quick", "--out", str(tmp_path), "--report-only"]) == 0
-    assert main(["smoke", "--profile", "paper", "--out", str(tmp_path), "--report-only"]) == 0  # nothing stored
+    paper = ["smoke", "--profile", "paper", "--pretrained", "none", "--out", str(tmp_path), "--report-only"]
+    assert main(paper) == 0  # nothing stored
 
     assert (tmp_path / "smoke" / "smoke" / "results.csv").read_text() == smoke_rows
     for profile in ("smoke", "quick"):

@@ -147,7 +147,7 @@ def test_a_changed_pretrained_choice_or_data_gives_another_floor_key(tmp_path: P
     from_file = key(pretrained=str(weights))
     weights.write_bytes(b"two")  # same path, other content
     others = [key(pretrained="none"), from_file, key(pretrained=str(weights)), key("task-b"), key(seed=1),
-              key(height=64), key(eval_trials=3), key(backbone="mobilenet_v2_full")]
+              key(height=96), key(eval_trials=3), key(backbone="mobilenet_v2_full")]
     assert len({base, *others}) == len(others) + 1
     # Training fields are not upstream of the floor: studies that differ only there share it.
     assert key(epochs_a=7, lr=0.1, memories=2, intra=False) == base
@@ -227,6 +227,6 @@ def test_report_only_drops_floor_rows_of_other_data(tmp_path: Path) -> None:
     written = (tmp_path / FLOOR_TABLE).read_text()
     keep_current_floors(tmp_path, ledger.key)
     assert (tmp_path / FLOOR_TABLE).read_text() == written
-    other = RunKey(PROFILE, {**ledger.key.data, "regdb": "real@0123456789ab"})
+    other = RunKey(PROFILE, {**ledger.key.data, "regdb": "real@0123456789ab"}, ledger.key.weights)
     keep_current_floors(tmp_path, other)
     assert {r["dataset"] for r in _rows(tmp_path / FLOOR_TABLE)} == {"sysu"}

@@ -97,7 +97,7 @@ def _tiny_tuning_ledger(tmp_path: Path, trials: int) -> Ledger:
         profiles=tuning_profiles(smoke=trials, quick=1, paper=1),
         search_space={"lambda_intra": FloatParam(0.1, 1.0), "lambda_inter": FloatParam(0.01, 0.1)},
     )
-    return Ledger(parse_storage(None, tmp_path / spec.name), spec, synthetic_key("smoke", spec.datasets))
+    return Ledger(parse_storage(None, tmp_path / spec.name), spec, synthetic_key(spec, "smoke"))
 
 
 @pytest.mark.filterwarnings("ignore:Target and region quantiles select the same set of trials")

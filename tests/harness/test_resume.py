@@ -110,7 +110,7 @@ def test_tuning_prunes_weak_trials_and_counts_them_done(tmp_path: Path) -> None:
         search_space={"lambda_intra": FloatParam(0.1, 1.0)},
         prune_after_trials=2,
     )
-    ledger = Ledger(parse_storage(None, tmp_path / spec.name), spec, synthetic_key("smoke", spec.datasets))
+    ledger = Ledger(parse_storage(None, tmp_path / spec.name), spec, synthetic_key(spec, "smoke"))
     # The first two trials report a high intermediate mAP, the rest a low one: the median pruner stops those.
     method = recording_method(tmp_path / "tune.log", map_values=lambda call: 50.0 if call <= 2 else 10.0)
     summary = run_fake(ledger, method, tmp_path)

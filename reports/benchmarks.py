@@ -1,5 +1,6 @@
 """A timing table from a pytest-benchmark JSON file (`--benchmark-json`): one row per benchmark with its
-problem size, device, median and IQR, ratio to its floor and peak memory.
+problem size, device, median and IQR, ratio to its floor and peak memory; training steps add images/s, the
+GFLOP/s they achieve and the machine's float32 GEMM GFLOP/s measured in the same run.
 
 Problem size and threads come from the benchmark's extra_info, else from its parametrize params (keys
 N/n, D/d/dim, threads/num_threads). The floor of a benchmark is, in order: extra_info 'floor_median'
@@ -14,7 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-COLUMNS = ["group", "name", "N", "D", "threads", "device", "median s", "IQR s", "ratio to floor", "peak MB"]
+COLUMNS = [
+    "group", "name", "N", "D", "threads", "device", "median s", "IQR s", "ratio to floor", "peak MB",
+    "images/s", "GFLOP/s", "GEMM GFLOP/s",
+]
 _SIZE_KEYS = {"N": ("N", "n"), "D": ("D", "d", "dim"), "threads": ("threads", "num_threads", "n_threads")}
 
 
@@ -40,6 +44,9 @@ def benchmark_table(json_path: Path | str) -> pd.DataFrame:
                 "IQR s": _stat(bench, "iqr", path),
                 "ratio to floor": median / floor if floor else math.nan,
                 "peak MB": extra.get("peak_mb", math.nan),
+                "images/s": extra.get("images_per_s", math.nan),
+                "GFLOP/s": extra.get("achieved_gflops", math.nan),
+                "GEMM GFLOP/s": extra.get("gemm_gflops", math.nan),
             }
         )
         rows.append(row)

@@ -94,6 +94,9 @@ class TrainingCase:
     identities: int
     instances: int
     scale: str  # its CPU variant runs at this scale and every variant takes its rounds; CUDA variants always run
+    # The step starts from stem outputs computed before training, as the quick profile's frozen stems allow
+    # (mmm.pipeline.stem_encoding); otherwise it starts from pixels.
+    stored_stems: bool = False
 
     @property
     def per_modality(self) -> int:
@@ -134,8 +137,11 @@ MATCHING_CASES: dict[str, MatchingCase] = {
 TRAINING_CASES: dict[str, TrainingCase] = {
     case.name: case
     for case in (
-        # The quick profile's stage-A/B batch: 8 pseudo-identities x 8 instances per modality.
-        TrainingCase("resnet18_small-64x32", "resnet18_small", 64, 32, 8, 8, scale="regdb"),
+        # The quick profile's step: stage A/B's batch of 8 pseudo-identities x 8 instances per modality through
+        # the trainable part of the ImageNet MobileNetV2, from stored outputs of its frozen stems.
+        TrainingCase("mobilenet_v2-128x64", "mobilenet_v2", 128, 64, 8, 8, scale="regdb", stored_stems=True),
+        # The same batch through the whole MobileNetV2 fine-tuned from pixels: what storing the stems saves.
+        TrainingCase("mobilenet_v2_full-128x64", "mobilenet_v2_full", 128, 64, 8, 8, scale="regdb"),
         # The paper's stage-C batch: 8 identities x 4 instances per modality at 288x144.
         TrainingCase("agw_resnet50-288x144", "agw_resnet50", 288, 144, 8, 4, scale="sysu"),
     )

@@ -28,6 +28,7 @@ from tests.bench.data import MatchingProblem, SyntheticFeatures, matching_proble
 from tests.bench.devices import CPU, CUDA, NO_CUDA, cuda_available, device_params
 from tests.bench.floor import FloorTimes
 from tests.bench.memory import InputFiles, memory_measurable
+from tests.bench.training import gemm_gflops
 
 # Runs of the floor search when a clustering benchmark has to time its floor itself.
 FLOOR_RUNS = 3
@@ -74,6 +75,13 @@ def training_case(request: pytest.FixtureRequest) -> TrainingCase:
 @pytest.fixture
 def training_device(request: pytest.FixtureRequest) -> str:
     return request.param
+
+
+@pytest.fixture(scope="session")
+def gemm_gflops_of(cache: SessionCache) -> Callable[[str], float]:
+    """The float32 GEMM rate of a device (GFLOP/s), measured once per session, in the same run as the
+    training benchmarks it is set beside."""
+    return lambda device: cache.get(("gemm", device), lambda: gemm_gflops(device))
 
 
 @pytest.fixture(params=device_params())

@@ -23,6 +23,13 @@ def test_table_has_sizes_device_median_iqr_floor_ratio_and_peak(benchmark_json: 
     assert jaccard["peak MB"] == pytest.approx(310.0)
 
 
+def test_a_training_step_shows_images_per_second_and_its_gflops_beside_the_gemm_rate(benchmark_json: Path) -> None:
+    table = benchmark_table(benchmark_json).set_index("name")
+    step = table.loc["test_training_step[mobilenet_v2-128x64-cpu]"]
+    assert (step["images/s"], step["GFLOP/s"], step["GEMM GFLOP/s"]) == (480.0, 12.0, 60.0)
+    assert math.isnan(table.loc["test_jaccard[1000-256]"]["GFLOP/s"])
+
+
 def test_floor_median_in_extra_info_gives_the_ratio(benchmark_json: Path) -> None:
     hungarian = benchmark_table(benchmark_json).set_index("name").loc["test_hungarian[500]"]
     assert hungarian["ratio to floor"] == pytest.approx(3.0)

@@ -4,8 +4,10 @@ The benchmarks' --bench-scale option is registered here, at the root, so that it
 paths the command line names."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import torch
@@ -26,3 +28,15 @@ def device() -> torch.device:
 def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A cache folder shared by the whole test session, so a synthetic pair is generated once."""
     return tmp_path_factory.mktemp("mmm-cache")
+
+
+@pytest.fixture()
+def restore_logging() -> Iterator[None]:
+    """main() configures logging for a process; put the test process's back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    harness_level = logging.getLogger("harness").level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("harness").setLevel(harness_level)

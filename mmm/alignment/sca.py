@@ -13,9 +13,7 @@ import torch.nn.functional as F
 from mmm.alignment.inter import inter_loss
 from mmm.alignment.prototypes import Distance, intra_loss
 from mmm.alignment.triplet import TRIPLET_MARGIN, batch_hard_triplet
-
-VISIBLE = 0
-INFRARED = 1
+from mmm.data.records import Modality
 
 
 @dataclass(frozen=True)
@@ -42,7 +40,7 @@ def sca_losses(
     """The weighted terms {"ce", "triplet", "intra", "inter"} (enabled ones only) for one batch.
 
     logits [B, C] and features [B, D] come from one forward pass over the batch, labels [B] are matched labels,
-    modalities [B] hold 0 (visible) or 1 (infrared). confidence [B], when given, weights each sample's CE
+    modalities [B] hold Modality values (0 visible, 1 infrared). confidence [B], when given, weights each sample's CE
     (mean over the batch of w_i CE_i); None is plain CE. prototypes (visible [C, D], infrared [C, D]) are needed
     when intra is on; every feature is pulled to the prototype of its own modality and the mean runs over the
     whole batch. weights None means the defaults of SCAWeights.
@@ -57,8 +55,8 @@ def sca_losses(
         losses["ce"] = weights.ce * per_sample.mean()
     if weights.triplet:
         losses["triplet"] = weights.triplet * batch_hard_triplet(features, labels, margin)
-    visible = modalities == VISIBLE
-    infrared = modalities == INFRARED
+    visible = modalities == Modality.VISIBLE
+    infrared = modalities == Modality.INFRARED
     if weights.intra:
         if prototypes is None:
             raise ValueError("the intra term needs prototypes (visible, infrared)")

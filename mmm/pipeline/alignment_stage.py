@@ -11,9 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from mmm.alignment.confidence import gmm_confidence
-from mmm.alignment.prototypes import intra_loss, weighted_prototypes
-from mmm.alignment.inter import inter_loss
-from mmm.alignment.triplet import batch_hard_triplet
+from mmm.alignment.prototypes import weighted_prototypes
+from mmm.alignment.sca import SCAWeights, sca_losses
 from mmm.data.records import Modality
 from mmm.data.sampler import IdentityBalancedSampler
 from mmm.models.two_stream import TwoStreamNetwork
@@ -88,6 +87,14 @@ def train_alignment_stage(
                     model, classifier, inputs, modality, targets, num_classes, use_confidence, use_intra,
                     config.seed + epoch,
                 )
+        term_weights = SCAWeights(
+            ce=1.0, triplet=1.0, intra=config.lambda_intra if use_intra else 0.0,
+            inter=config.lambda_inter if use_inter else 0.0,
+        )
+        prototypes = (
+            (states[Modality.VISIBLE].prototypes.to(device), states[Modality.INFRARED].prototypes.to(device))
+            if use_intra else None
+        )
         sampler = IdentityBalancedSampler(
             labels.visible, labels.infrared, config.batch_p_c, config.batch_k_c, config.iters_c,
             seed=stage_seed(config.seed, "C", epoch),
@@ -103,19 +110,14 @@ def train_alignment_stage(
                 states[Modality.VISIBLE].weights[index_v].repeat(2),
                 states[Modality.INFRARED].weights[index_r],
             ]).to(device)
-            normed = F.normalize(bn, dim=1)
-            n_v = len(y_v)
-            terms = {
-                "ce": (weights * F.cross_entropy(classifier(bn), y, reduction="none")).mean(),
-                "triplet": batch_hard_triplet(normed, y, margin=config.triplet_margin),
-            }
-            if use_intra:
-                terms["intra"] = config.lambda_intra * (
-                    intra_loss(normed[:n_v], y_v, states[Modality.VISIBLE].prototypes.to(device), config.intra_distance)
-                    + intra_loss(normed[n_v:], y_r, states[Modality.INFRARED].prototypes.to(device), config.intra_distance)
-                )
-            if use_inter:
-                terms["inter"] = config.lambda_inter * inter_loss(normed[:n_v], normed[n_v:], y_v, y_r)
+            modalities = torch.cat([
+                torch.full((len(y_v),), int(Modality.VISIBLE)), torch.full((len(y_r),), int(Modality.INFRARED))
+            ]).to(device)
+            terms = sca_losses(
+                classifier(bn), F.normalize(bn, dim=1), y, modalities, term_weights,
+                confidence=weights, prototypes=prototypes, intra_distance=config.intra_distance,
+                margin=config.triplet_margin,
+            )
             loss = sum(terms.values())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -1,10 +1,8 @@
 """Fixtures for the harness's fault tests: a fresh database on the PostgreSQL server CI starts, small tmpfs mounts
-(a full disk, a read-only folder), and the rule for what a test may do when something it needs is absent: skip
-with the reason on a developer's machine, fail under CI (CI=true), where everything must run."""
+(a full disk, a read-only folder). What they need and lack skips here and fails under CI (tests.availability)."""
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import subprocess
 import uuid
@@ -14,17 +12,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.availability import require
+
 # The URL of a PostgreSQL server whose user may create databases; .ci/run starts one and exports it.
 POSTGRES_ENV = "MMM_TEST_POSTGRES_URL"
 
-
-def require(condition: bool, reason: str) -> None:
-    """Skip with `reason` unless `condition`; under CI the missing thing is a failure, not a skip."""
-    if condition:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: this test must run, not skip)")
-    pytest.skip(reason)
 
 
 def with_database(url: str, database: str) -> str:
@@ -99,14 +91,3 @@ def read_only_folder(tmp_path: Path, tmpfs: Callable[..., Path]) -> Iterator[Pat
     yield folder
     folder.chmod(0o755)
 
-
-@pytest.fixture()
-def restore_logging() -> Iterator[None]:
-    """main() configures logging for a process; put the test process's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    harness_level = logging.getLogger("harness").level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logging.getLogger("harness").setLevel(harness_level)

@@ -1,9 +1,7 @@
 """The command line: listing, dry runs, report-only, and usage errors that name the valid values (exit 2)."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -12,16 +10,7 @@ from harness.study import main
 from tests.harness.fakes import fake_ledger, recording_method, run_fake
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """main() configures logging for a process; put the test process's back afterwards."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    harness_level = logging.getLogger("harness").level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logging.getLogger("harness").setLevel(harness_level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def test_list_names_every_study_with_its_description(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -14,13 +12,7 @@ from harness.study import main
 from tests.reports.study_fixture import write_benchmark_json
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -35,7 +35,7 @@ from harness.storage import JOURNAL_NAME
 from harness.study import main
 from mmm.data.image_store import load_images
 from mmm.pipeline.result import METRICS, RunResult
-from tests.harness.conftest import require
+from tests.availability import require
 from tests.harness.fakes import (
     FAST_LEASES, PROTOCOLS, dead_process_identity, fake_environment, fake_ledger, logged, planned, recording_method,
     profile_weights, run_fake,

@@ -14,7 +14,6 @@ import logging
 import resource
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -69,13 +68,7 @@ def paper_path_study() -> StudySpec:
     return spec
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def peak_rss_gib() -> float:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
+from tests.availability import require
+
 WIDTH, HEIGHT = 1280, 2400
 SCREENSHOT_TIMEOUT_S = 120
 
@@ -28,15 +30,18 @@ WARN_BACKGROUND = (0xFD, 0xF1, 0xF0)
 WARN_MIN_PIXELS = 20_000
 FIRST_SCREEN = (1280, 900)
 
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="headless chromium not installed (no /usr/bin/chromium and no chromium on PATH)"
-)
 
 
-def screenshot(report: Path, folder: Path, size: tuple[int, int]) -> Image.Image:
+@pytest.fixture
+def chromium() -> str:
+    require(CHROMIUM is not None, "headless chromium not installed (no /usr/bin/chromium and no chromium on PATH)")
+    return str(CHROMIUM)
+
+
+def screenshot(chromium: str, report: Path, folder: Path, size: tuple[int, int]) -> Image.Image:
     path = folder / "report.png"
     command = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         f"--user-data-dir={folder / 'profile'}", f"--screenshot={path}", f"--window-size={size[0]},{size[1]}",
         report.resolve().as_uri(),
@@ -48,9 +53,10 @@ def screenshot(report: Path, folder: Path, size: tuple[int, int]) -> Image.Image
 
 
 @pytest.mark.browser
-@needs_chromium
-def test_headless_chromium_screenshot_of_the_report_is_not_blank(synthetic_report: Path, tmp_path: Path) -> None:
-    image = screenshot(synthetic_report, tmp_path, (WIDTH, HEIGHT))
+def test_headless_chromium_screenshot_of_the_report_is_not_blank(
+    chromium: str, synthetic_report: Path, tmp_path: Path
+) -> None:
+    image = screenshot(chromium, synthetic_report, tmp_path, (WIDTH, HEIGHT))
     assert image.size == (WIDTH, HEIGHT)
     assert ImageStat.Stat(image.convert("L")).var[0] > 0
 
@@ -61,11 +67,10 @@ def warn_pixels(image: Image.Image) -> int:
 
 
 @pytest.mark.browser
-@needs_chromium
 def test_data_warning_is_on_the_first_screen_of_a_mismatched_report(
-    mismatched_report: Path, real_report: Path, tmp_path: Path
+    chromium: str, mismatched_report: Path, real_report: Path, tmp_path: Path
 ) -> None:
-    warned = screenshot(mismatched_report, tmp_path / "mismatched", FIRST_SCREEN)
+    warned = screenshot(chromium, mismatched_report, tmp_path / "mismatched", FIRST_SCREEN)
     assert warn_pixels(warned) > WARN_MIN_PIXELS
-    clean = screenshot(real_report, tmp_path / "clean", FIRST_SCREEN)
+    clean = screenshot(chromium, real_report, tmp_path / "clean", FIRST_SCREEN)
     assert warn_pixels(clean) == 0

@@ -34,8 +34,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench --benchmark-only
 
-# The paper profile at full size (AGW ResNet-50, 288x144) on the CPU, end to end to a report: 10-14 minutes and
-# 3 GB on 2 shared cores, so `make test` (CI) deselects it.
+# The paper profile at full size (AGW ResNet-50, 288x144) on the CPU, end to end to a report: 4 minutes alone, 10-14
+# on 2 shared cores, and 3 GB, so `make test` (CI) deselects it.
 paper-path: $(STAMP)
 	$(BIN)/python -m pytest -m fullsize -o log_cli=true --log-cli-level=WARNING tests/pipeline/test_paper_path.py
 

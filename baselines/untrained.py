@@ -37,5 +37,5 @@ def run_untrained(
     report_evaluation(metrics, on_progress)
     return RunResult(
         metrics=metrics, trial_metrics=protocol_trials(evaluation), stage_seconds={"stems": stems, "eval": seconds},
-        config=config.to_dict(), model_digest=state_digest(model), weights=None if weights is None else weights.as_dict(),
+        model_digest=state_digest(model), weights=None if weights is None else weights.as_dict(),
     )

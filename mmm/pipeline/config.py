@@ -23,7 +23,6 @@ class PipelineConfig:
     width: int = 144  # input width in pixels
     pad: int = 10  # zero padding before the random crop
     seed: int = 0  # seeds model init, sampling, augmentation, k-means and the GMM
-    workers: int = 0  # reserved for loader threads; 0 = main thread
     # --- stage A: intra-modality cluster contrast (DCL) ---
     epochs_a: int = 50  # stage-A epochs (one clustering per epoch)
     iters_a: int = 200  # optimiser steps per stage-A epoch

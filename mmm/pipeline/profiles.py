@@ -68,10 +68,6 @@ def _smoke(dataset: str) -> dict[str, Any]:
 PROFILES: dict[str, Callable[[str], dict[str, Any]]] = {"smoke": _smoke, "quick": _quick, "paper": _paper}
 
 
-def list_profiles() -> list[str]:
-    return list(PROFILES)
-
-
 def profile_config(profile: str, dataset: str, **overrides: Any) -> PipelineConfig:
     """The config of `profile` for `dataset` ("sysu" or "regdb"), with field overrides applied."""
     if profile not in PROFILES:

@@ -21,6 +21,5 @@ class RunResult:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     cached_stages: list[str] = field(default_factory=list)
     model_digest: str = ""  # sha256 of the final weights: same seed and machine must give the same digest
-    config: dict[str, Any] = field(default_factory=dict)
     weights: dict[str, Any] | None = None  # the starting weight file (name, path, sha256); None for a random start
     trial_metrics: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)

@@ -231,7 +231,6 @@ def run_stages(
         epochs=recorder.epochs,
         stage_seconds=recorder.stage_seconds,
         cached_stages=recorder.cached_stages,
-        config=config.to_dict(),
         model_digest=state_digest(model),
         weights=None if weights is None else weights.as_dict(),
     )

@@ -119,7 +119,7 @@ class FloorStore:
         stored = self._load(key)
         if stored is not None:
             self.stats.reused += 1
-            return Floor(key, weights, dataclasses.replace(stored, config=config.to_dict()), reused=True)
+            return Floor(key, weights, stored, reused=True)
         result = self._method()(config, task, device=device, cache_dir=cache_dir, on_progress=on_progress)
         self.stats.computed += 1
         self._save(key, config, task, weights, result)

@@ -115,7 +115,6 @@ def recording_method(
             epochs=[{"stage": "C", "epoch": e, "loss": 1.0 / (e + 1), "diag": {"ari": 0.5}} for e in range(2)],
             stage_seconds={"A": 0.01, "C": 0.02},
             cached_stages=cached,
-            config=config.to_dict(),
         )
 
     return method

@@ -1,4 +1,4 @@
-# Set-up and entry points. `make demo` runs the main job; `make test` runs the test suite.
+# Set-up and entry points. `make demo` runs the main job; `make test` runs the lint (ruff) and the test suite.
 # Both create .venv on first use. TORCH_SPEC pins the CPU wheel on CPU machines; on a CUDA machine use
 #   make setup TORCH_SPEC=torch FAISS_EXTRA=gpu
 PYTHON ?= python3
@@ -29,6 +29,7 @@ demo: $(STAMP)
 	$(BIN)/python -m harness.study ablation_sca
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q tests
 
 bench: $(STAMP)

@@ -32,7 +32,9 @@ class CentroidMatchLink:
     def pseudo(self) -> dict[str, np.ndarray]:
         return {"matched_visible": self.cross_v}
 
-    def loss(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> torch.Tensor:
+    def loss(
+        self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray
+    ) -> torch.Tensor:
         total = feats_v.sum() * 0.0
         for feats, targets, memory in (
             (feats_v, self.cross_v[rows_v], self.memory_r),

@@ -1,7 +1,8 @@
 """What, besides the cell itself, decides whether a stored run answers for a cell: the profile (run sizes), the
-starting weights and the exact data each dataset was read from. Runs that differ in any of these are kept apart — in separate Optuna
-studies of one storage and in separate result folders of one --out — so a cell done under one is never counted
-done under another. A recipe (named training settings) would be one more field, named in both places.
+starting weights and the exact data each dataset was read from. Runs that differ in any of these are kept
+apart (in separate Optuna studies of one storage and in separate result folders of one --out), so a cell done
+under one is never counted done under another. A recipe (named training settings) would be one more field, named
+in both places.
 """
 from __future__ import annotations
 

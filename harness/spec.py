@@ -9,10 +9,9 @@ from typing import Any, Mapping, Union, get_args
 
 import optuna
 
+from harness.methods import METHOD_NAMES
 from mmm.data.datasets import REGDB_TRIALS
 from mmm.pipeline.config import DatasetName, PipelineConfig
-
-from harness.methods import METHOD_NAMES
 
 # The pipeline's profiles (mmm.pipeline.profiles.PROFILES); kept here so the CLI and the specs can be checked
 # without building a model. tests/harness/test_specs.py checks the two lists agree.

@@ -43,8 +43,8 @@ from harness.runner import RunInterrupted, RunSummary, run_cells
 from harness.spec import PROFILES, StudyError, StudySpec, default_plan
 from harness.stage_cache import FileStageStore
 from harness.status import CellState, CellStatus
-from harness.weights import StartingWeights, cells_starting_weights, weights_identity
 from harness.storage import StorageError, StorageSpec, parse_storage
+from harness.weights import StartingWeights, cells_starting_weights, weights_identity
 from mmm.paths import default_cache_dir
 
 log = logging.getLogger("harness.study")

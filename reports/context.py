@@ -26,8 +26,8 @@ from reports.summary import (
     is_search,
     missing_cells,
     per_seed,
-    seed_summary,
     search_trials,
+    seed_summary,
     select,
     stage_time_summary,
     variant_order,
@@ -45,7 +45,6 @@ from reports.tables import (
     summary_display,
     trials_display,
 )
-
 
 # Trials listed per dataset in a tuning study's report; the rest only count in the note.
 SEARCH_TRIALS_SHOWN = 15

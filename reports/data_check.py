@@ -9,7 +9,6 @@ from typing import Any, Mapping
 from reports.display import NO_VALUE
 from reports.schema import DATASET_LABELS
 
-
 # Mismatch lines shown per tree at the top of a report; the rest are counted (provenance.json has them all).
 SHOWN_MISMATCHES = 8
 

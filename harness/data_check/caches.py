@@ -12,14 +12,13 @@ from typing import Sequence
 
 import numpy as np
 
+from harness.data_check.counts import Dataset
 from mmm.data.datasets import SysuDataset
 from mmm.data.image_store import load_images
 from mmm.data.records import ImageRecord, Modality
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.tasks import Task, regdb_task, sysu_task
 from mmm.pipeline.training_images import TrainingImages
-
-from harness.data_check.counts import Dataset
 
 logger = logging.getLogger(__name__)
 

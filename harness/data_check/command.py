@@ -6,15 +6,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, TextIO
 
-from mmm.data.errors import DatasetError
-from mmm.pipeline.profiles import profile_config
-
 from harness.data_check.caches import warm_caches
 from harness.data_check.compare import format_table
 from harness.data_check.counts import read_for_check
 from harness.data_check.decode import image_files, unreadable_images
 from harness.data_check.expected import known_counts_or_problem
 from harness.data_check.summary import TreeVerdict, judge_tree
+from mmm.data.errors import DatasetError
+from mmm.pipeline.profiles import profile_config
 
 EXIT_MATCH, EXIT_MISMATCH = 0, 1
 

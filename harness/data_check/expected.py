@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from harness.data_check.counts import GALLERY_ALL, GALLERY_INDOOR, READABLE_TRIALS, CountKey
 from mmm.data.datasets import REGDB_TRIALS, SYSU_INDOOR_CAMS, SYSU_INFRARED_CAMS, SYSU_VISIBLE_CAMS
 from mmm.data.errors import DatasetError
 from mmm.data.synthetic.cache import marker_spec
 from mmm.data.synthetic.spec import RegdbSpec, SyntheticSpec, SysuSpec, spec_fingerprint
-
-from harness.data_check.counts import GALLERY_ALL, GALLERY_INDOOR, READABLE_TRIALS, CountKey
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from mmm.data.errors import DatasetError
-
 from harness.data_check.compare import CountRow, compare_counts, mismatch_lines
 from harness.data_check.counts import Dataset, dataset_counts
 from harness.data_check.expected import KnownCounts, known_counts_or_problem
 from harness.data_check.fingerprint import TreeFingerprint, fingerprint_tree
 from harness.data_source import FOLDERS
+from mmm.data.errors import DatasetError
+
 
 @dataclass
 class TreeVerdict:

@@ -168,7 +168,9 @@ _IMAGENET_SOURCES = {
 }
 
 
-def resolve_pretrained(choice: str, imagenet_family: str | None, backbone: str, download: bool = True) -> WeightFile | None:
+def resolve_pretrained(
+    choice: str, imagenet_family: str | None, backbone: str, download: bool = True
+) -> WeightFile | None:
     """The verified file a `pretrained` choice names for `backbone` (whose ImageNet family is
     `imagenet_family`, None when there are no ImageNet weights of its shape), or None for `none`."""
     if choice == NONE:

@@ -27,7 +27,9 @@ class CmcLink:
     def _targets(self, rows_v: np.ndarray, rows_r: np.ndarray, device: torch.device) -> torch.Tensor:
         return torch.from_numpy(np.r_[self.pooled[rows_v], self.pooled[self.num_visible + rows_r]]).to(device)
 
-    def loss(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> torch.Tensor:
+    def loss(
+        self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray
+    ) -> torch.Tensor:
         features = torch.cat([feats_v, feats_r])
         targets = self._targets(rows_v, rows_r, features.device)
         kept = targets >= 0

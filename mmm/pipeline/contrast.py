@@ -53,7 +53,9 @@ class CrossModalityLink(Protocol):
     pseudo: dict[str, np.ndarray]  # extra pseudo-labels for diagnostics (e.g. "pooled")
     separate_step: bool  # True: optimise this loss in its own step after the per-modality step
 
-    def loss(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> torch.Tensor:
+    def loss(
+        self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray
+    ) -> torch.Tensor:
         ...
 
     def update(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> None:
@@ -74,7 +76,9 @@ def per_modality_labels(features: ModalityFeatures, config: PipelineConfig) -> t
     return labels_v, labels_r
 
 
-def cluster_memory(features: torch.Tensor, labels: np.ndarray, config: PipelineConfig, device: torch.device) -> ClusterMemory:
+def cluster_memory(
+    features: torch.Tensor, labels: np.ndarray, config: PipelineConfig, device: torch.device
+) -> ClusterMemory:
     centroids, _ = cluster_centroids(features, torch.from_numpy(labels))
     memory = ClusterMemory(features.shape[1], len(centroids), config.temperature, config.momentum)
     memory.initialise(centroids)
@@ -129,7 +133,9 @@ def train_contrast_stage(
                 link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
             total += float(loss.detach()) / iters
         scheduler.step()
-        values = {"loss": total, "clusters_visible": cluster_count(labels_v), "clusters_infrared": cluster_count(labels_r)}
+        values = {
+            "loss": total, "clusters_visible": cluster_count(labels_v), "clusters_infrared": cluster_count(labels_r),
+        }
         pseudo = {"visible": labels_v, "infrared": labels_r, **(link.pseudo if link is not None else {})}
         log.info("stage %s epoch %d/%d: %s", stage, epoch + 1, epochs, values)
         on_epoch(epoch, values, pseudo)

@@ -20,8 +20,8 @@ from mmm.models.factory import build_backbone
 from mmm.models.pretrained import WeightFile
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.alignment_stage import MatchedLabels, train_alignment_stage
-from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.cmc_link import cmc_link
+from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.contrast import LinkFactory, extract_both, per_modality_labels, train_contrast_stage
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, ProgressEvent, StageStore
 from mmm.pipeline.network_inputs import TrainingData, prepare_training_data, stemmed_features

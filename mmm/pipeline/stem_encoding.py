@@ -181,7 +181,9 @@ def encode_images(
         path = cache_dir / f"stems-{len(images)}-{key}-{view}.npy"
         array = _load(path) if path.exists() else None
         if array is None:
-            log.info("encoding %d %s images (%s view) through the frozen stem", len(images), modality.name.lower(), view)
+            log.info(
+                "encoding %d %s images (%s view) through the frozen stem", len(images), modality.name.lower(), view
+            )
             array = _encode(model, images, modality, view, device)
             _store(path, lambda out: np.save(out, array), "stem outputs")
         encoded[view] = torch.from_numpy(array)

@@ -9,7 +9,6 @@ from harness.registry import list_studies
 from harness.study import main
 from tests.harness.fakes import fake_ledger, recording_method, run_fake
 
-
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
 

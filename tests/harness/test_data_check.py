@@ -15,14 +15,13 @@ from harness.data_check.expected import REAL_SYSU, Expected, exactly, known_coun
 from harness.data_check.fingerprint import fingerprint_tree
 from harness.data_check.summary import study_verdict
 from harness.study import main
+from mmm.data.regdb import read_regdb
 from mmm.data.synthetic import REGDB_DIRNAME, SYSU_DIRNAME, ensure_synthetic_pair, smoke_spec
 from mmm.data.synthetic.cache import MARKER_FILE
-from mmm.data.regdb import read_regdb
 from mmm.data.synthetic.spec import spec_as_json, spec_from_json
 from mmm.data.sysu import read_id_file, read_sysu
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.training_images import TrainingImages
-
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 

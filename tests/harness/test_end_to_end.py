@@ -11,7 +11,6 @@ import pytest
 from harness.study import main
 from tests.reports.study_fixture import write_benchmark_json
 
-
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
 

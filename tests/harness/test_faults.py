@@ -37,8 +37,16 @@ from mmm.data.image_store import load_images
 from mmm.pipeline.result import METRICS, RunResult
 from tests.availability import require
 from tests.harness.fakes import (
-    FAST_LEASES, PROTOCOLS, dead_process_identity, fake_environment, fake_ledger, logged, planned, recording_method,
-    profile_weights, run_fake,
+    FAST_LEASES,
+    PROTOCOLS,
+    dead_process_identity,
+    fake_environment,
+    fake_ledger,
+    logged,
+    planned,
+    profile_weights,
+    recording_method,
+    run_fake,
 )
 
 SMOKE = ["smoke", "--profile", "smoke"]

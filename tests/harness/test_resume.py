@@ -13,13 +13,20 @@ import pytest
 from optuna.trial import TrialState
 
 from harness.claims import WorkerIdentity
-from harness.spec import FloatParam, StudySpec, Variant, tuning_profiles
 from harness.ledger import Ledger
+from harness.spec import FloatParam, StudySpec, Variant, tuning_profiles
 from harness.status import CellState
 from harness.storage import parse_storage
 from mmm.pipeline.result import RunResult
 from tests.harness.fakes import (
-    FAST_LEASES, fake_ledger, log_lines, logged, planned, recording_method, run_fake, synthetic_key,
+    FAST_LEASES,
+    fake_ledger,
+    log_lines,
+    logged,
+    planned,
+    recording_method,
+    run_fake,
+    synthetic_key,
 )
 
 REPO = Path(__file__).resolve().parents[2]

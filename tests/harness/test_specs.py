@@ -6,7 +6,14 @@ import pytest
 from harness.cells import plan_cells
 from harness.registry import list_studies, load_study
 from harness.spec import (
-    PROFILES, ChoiceParam, FloatParam, ProfilePlan, StudyError, StudySpec, Variant, validate_spec,
+    PROFILES,
+    ChoiceParam,
+    FloatParam,
+    ProfilePlan,
+    StudyError,
+    StudySpec,
+    Variant,
+    validate_spec,
 )
 
 EXPECTED_STUDIES = {"smoke", "ablation_sca", "ablation_components", "memories", "baselines", "matching", "tune"}

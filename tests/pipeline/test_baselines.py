@@ -10,7 +10,6 @@ from baselines.pgm import run_pgm
 from baselines.untrained import run_untrained
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.tasks import Task
-
 from tests.pipeline.conftest import DictStageStore
 
 CPU = torch.device("cpu")
@@ -40,7 +39,9 @@ def test_pgm_matches_centroids_each_epoch_and_shares_stage_a_with_mmm(
     assert "matched_visible" in seen[-1]
 
 
-def test_untrained_floor_evaluates_the_initial_weights_of_every_method(sysu_smoke_task: Task, session_cache: Path) -> None:
+def test_untrained_floor_evaluates_the_initial_weights_of_every_method(
+    sysu_smoke_task: Task, session_cache: Path
+) -> None:
     config = profile_config("smoke", "sysu")
     floor = run_untrained(config, sysu_smoke_task, device=CPU, cache_dir=session_cache)
     again = run_untrained(config, sysu_smoke_task, device=CPU, cache_dir=session_cache)

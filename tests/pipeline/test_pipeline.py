@@ -16,7 +16,6 @@ from mmm.pipeline.result import METRICS, RunResult
 from mmm.pipeline.run import run_pipeline
 from mmm.pipeline.stage_keys import stage_key
 from mmm.pipeline.tasks import Task
-
 from tests.pipeline.conftest import DictStageStore
 
 CPU = torch.device("cpu")

@@ -240,7 +240,8 @@ def write_study(
 
 
 def write_benchmark_json(path: Path) -> Path:
-    """Three benchmarks (one a training step) and the floor of one of them, shaped like pytest-benchmark's --benchmark-json."""
+    """Three benchmarks (one a training step) and the floor of one of them, shaped like pytest-benchmark's
+    --benchmark-json."""
 
     def bench(name: str, group: str, median: float, params: dict, extra: dict) -> dict:
         stats = {"min": median * 0.9, "max": median * 1.3, "mean": median * 1.05, "median": median,

@@ -14,8 +14,8 @@ from mmm.data.transforms import eval_transform
 from mmm.models.batchnorm import adapt_batchnorm
 from mmm.models.factory import build_backbone, create_backbone
 from mmm.models.two_stream import TwoStreamNetwork
-from mmm.pipeline.network_inputs import PixelInputs, StemmedInputs, StemOutputs, erase_maps
 from mmm.pipeline.augment import Augmenter
+from mmm.pipeline.network_inputs import PixelInputs, StemmedInputs, StemOutputs, erase_maps
 from mmm.pipeline.stem_encoding import adapt_stems, encode_images
 from mmm.pipeline.training_images import TrainingImages
 

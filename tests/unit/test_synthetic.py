@@ -21,13 +21,13 @@ from mmm.data.synthetic import (
     SysuSpec,
     ensure_synthetic_pair,
     generate_pair,
+    geometry,
     read_ground_truth,
     smoke_spec,
     spec_fingerprint,
     synthetic_pair_dir,
 )
 from mmm.data.synthetic import cache as cache_module
-from mmm.data.synthetic import geometry
 from mmm.data.synthetic.appearance import MATERIAL_IR, Identity, sample_population
 from mmm.data.synthetic.cameras import (
     InfraredCamera,

@@ -103,7 +103,9 @@ def sample_garment(rng: np.random.Generator, pattern_prob: float, print_prob: fl
     material = int(rng.integers(len(MATERIAL_IR)))
     printed = pattern != "plain" and rng.random() < print_prob
     # A print differs from its base by at least two material steps, or the infrared pattern would be invisible.
-    accent_material = (material + int(rng.integers(2, len(MATERIAL_IR) - 1))) % len(MATERIAL_IR) if printed else material
+    accent_material = material
+    if printed:
+        accent_material = (material + int(rng.integers(2, len(MATERIAL_IR) - 1))) % len(MATERIAL_IR)
     return Garment(
         colour=_colour(rng, _BASE_COLOURS),
         accent=_colour(rng, _BASE_COLOURS),

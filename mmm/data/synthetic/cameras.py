@@ -106,11 +106,11 @@ def _paint(scene: Scene, rows: int, cols: int, channels: int, wall: np.ndarray, 
     backdrop[split:] = floor
     stripes = (np.arange(rows) // max(1, rows // 16) % 2 == 0)[:, None, None]
     for obj, colour in zip(scene.objects, colours):
-        t, l, b, r = (int(f * n) for f, n in zip(obj.box, (rows, cols, rows, cols)))
-        region = backdrop[t:b, l:r]
+        top, left, bottom, right = (int(f * n) for f, n in zip(obj.box, (rows, cols, rows, cols)))
+        region = backdrop[top:bottom, left:right]
         region[:] = colour
         if obj.striped:
-            region *= np.where(stripes[t:b], 1.0, 0.7)
+            region *= np.where(stripes[top:bottom], 1.0, 0.7)
     # Fixed fine texture so walls and floors are not flat; it belongs to the scene, not to the capture.
     backdrop *= 1.0 + rng.normal(0.0, 0.04, (rows, cols, 1)).astype(np.float32)
     return np.clip(backdrop, 0.0, 1.0)

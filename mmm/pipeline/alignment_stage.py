@@ -106,16 +106,16 @@ def train_alignment_stage(
             y_v = targets_v[index_v].repeat(2).to(device)
             y_r = targets_r[index_r].to(device)
             y = torch.cat([y_v, y_r])
-            weights = torch.cat([
+            confidence = torch.cat([
                 states[Modality.VISIBLE].weights[index_v].repeat(2),
                 states[Modality.INFRARED].weights[index_r],
-            ]).to(device)
+            ]).to(device) if use_confidence else None
             modalities = torch.cat([
                 torch.full((len(y_v),), int(Modality.VISIBLE)), torch.full((len(y_r),), int(Modality.INFRARED))
             ]).to(device)
             terms = sca_losses(
                 classifier(bn), F.normalize(bn, dim=1), y, modalities, term_weights,
-                confidence=weights, prototypes=prototypes, intra_distance=config.intra_distance,
+                confidence=confidence, prototypes=prototypes, intra_distance=config.intra_distance,
                 margin=config.triplet_margin,
             )
             loss = sum(terms.values())

@@ -74,16 +74,20 @@ def build(case_name: str, device: str, seed: int = 0) -> tuple[TrainingState]:
     ),)
 
 
+def forward(state: TrainingState) -> tuple[torch.Tensor, torch.Tensor]:
+    """The network's pass over the state's batch, from stem outputs or from pixels as the case says."""
+    if state.stored_stems:
+        return state.model.forward_stemmed(torch.cat([state.visible, state.infrared]))
+    return state.model.forward_visible_infrared(state.visible, state.infrared)
+
+
 def step(state: TrainingState) -> float:
     """One forward, backward and SGD step on the state's batch; returns the loss."""
     autocast = (
         torch.autocast(device_type=CUDA, dtype=torch.bfloat16) if state.device == CUDA else contextlib.nullcontext()
     )
     with autocast:
-        if state.stored_stems:
-            _, bn = state.model.forward_stemmed(torch.cat([state.visible, state.infrared]))
-        else:
-            _, bn = state.model.forward_visible_infrared(state.visible, state.infrared)
+        _, bn = forward(state)
         loss = F.cross_entropy(state.classifier(bn), state.targets)
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -100,10 +104,7 @@ def step_flops(case_name: str, device: str) -> int:
     (state,) = build(case_name, device)
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        if state.stored_stems:
-            state.model.forward_stemmed(torch.cat([state.visible, state.infrared]))
-        else:
-            state.model.forward_visible_infrared(state.visible, state.infrared)
+        forward(state)
     return 3 * int(counter.get_total_flops())
 
 

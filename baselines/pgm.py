@@ -26,7 +26,7 @@ class CentroidMatchLink:
     cross_r: np.ndarray  # per infrared row: the visible cluster matched to its cluster, or -1
     memory_v: ClusterMemory
     memory_r: ClusterMemory
-    separate_step: bool = False
+    second_batch_labels: None = None  # the matching loss joins the per-modality step
 
     @property
     def pseudo(self) -> dict[str, np.ndarray]:

@@ -19,7 +19,7 @@ PROFILES = ("smoke", "quick", "paper")
 DATASETS: tuple[str, ...] = get_args(DatasetName)
 # Fields every cell sets itself: a variant or a search space may not fix them.
 HARNESS_FIELDS = frozenset({"dataset", "seed"})
-# Rows of the paper's component ablation (DESIGN §1); a variant naming one lets reports set the published
+# Rows of the paper's component ablation (docs/design.md §3); a variant naming one lets reports set the published
 # numbers beside it.
 PAPER_ROWS = ("CMC only", "+MMLM", "+MMLM+Intra", "+MMLM+Inter", "full MMM")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -1,19 +1,47 @@
-"""SCA's L_inter: per pseudo-identity, MMD^2 between its visible and infrared features, each side pulled in turn."""
+"""SCA's L_inter: per pseudo-identity, MMD^2 between its visible and infrared features, each side pulled toward the
+other (the other side detached).
+
+Two forms:
+- half_symmetric (paper): both visible views pooled, 1/2 [MMD^2(F_p^v, sg F_p^r) + MMD^2(F_p^r, sg F_p^v)];
+- four_term (authors' release, main.py train()): each visible view separately against the infrared features, in
+  both directions, the four terms summed without the 1/2.
+Both average over the identities present in both modalities.
+"""
 from __future__ import annotations
+
+from typing import Literal
 
 import torch
 
 from mmm.alignment.mmd import mmd
 
+InterForm = Literal["half_symmetric", "four_term"]
+INTER_FORMS: tuple[str, ...] = ("half_symmetric", "four_term")
+
+
+def _both_directions(visible: torch.Tensor, infrared: torch.Tensor) -> torch.Tensor:
+    return mmd(visible, infrared.detach()) + mmd(infrared, visible.detach())
+
 
 def inter_loss(
-    features_v: torch.Tensor, features_r: torch.Tensor, labels_v: torch.Tensor, labels_r: torch.Tensor
+    features_v: torch.Tensor,
+    features_r: torch.Tensor,
+    labels_v: torch.Tensor,
+    labels_r: torch.Tensor,
+    form: InterForm = "half_symmetric",
+    views_v: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Mean over identities p present in both modalities of 1/2 [MMD^2(F_p^v, sg F_p^r) + MMD^2(F_p^r, sg F_p^v)].
+    """Mean over identities p present in both modalities of the form's terms.
 
-    All visible features of p in the batch form F_p^v (both views of a visible image, when the batch holds two).
-    Negative labels are ignored. Zero, still attached to the graph, when no identity is in both modalities.
+    features_v hold every visible row of the batch; views_v (needed by four_term) says which visible view each row
+    is (mmm.alignment.views.View). Negative labels are ignored. Zero, still attached to the graph, when no
+    identity is in both modalities.
     """
+    if form not in INTER_FORMS:
+        raise ValueError(f"unknown L_inter form {form!r}; valid: {', '.join(INTER_FORMS)}")
+    if form == "four_term" and views_v is None:
+        raise ValueError("the four_term L_inter needs the view of each visible row (views_v)")
+    views = views_v if views_v is not None else labels_v.new_zeros(labels_v.shape)
     labels_v = labels_v.long()
     labels_r = labels_r.long()
     shared = torch.unique(labels_v[labels_v >= 0])
@@ -22,7 +50,13 @@ def inter_loss(
         return features_v.sum() * 0.0 + features_r.sum() * 0.0
     terms = []
     for identity in shared:
-        visible = features_v[labels_v == identity]
         infrared = features_r[labels_r == identity]
-        terms.append(0.5 * (mmd(visible, infrared.detach()) + mmd(infrared, visible.detach())))
+        mine = labels_v == identity
+        if form == "half_symmetric":
+            terms.append(0.5 * _both_directions(features_v[mine], infrared))
+        else:
+            per_view = [
+                _both_directions(features_v[mine & (views == view)], infrared) for view in torch.unique(views[mine])
+            ]
+            terms.append(torch.stack(per_view).sum())
     return torch.stack(terms).mean()

@@ -27,7 +27,7 @@ def mmd(
 
     b_k = b * kernel_mul^k for k = -(kernel_num // 2) .. kernel_num // 2 (2^-2 .. 2^2 by default), and
     b = sum of pairwise d^2 over the pooled set / (n^2 - n), n = n_x + n_y. Each block is averaged on its own,
-    so sets of different sizes weigh equally; for equal sizes this is DESIGN's mean(K_xx + K_yy - K_xy - K_yx).
+    so sets of different sizes weigh equally; equal sizes give docs/design.md §1.6's mean(K_xx + K_yy - K_xy - K_yx).
     The bandwidth is detached by default, as the authors' code does (it reads the distances through `.data`):
     it is a kernel scale estimated from the batch, not something to optimise.
     """

@@ -18,7 +18,7 @@ def weighted_prototypes(
 ) -> torch.Tensor:
     """P_y = sum_{i: y_i = y} w_i f_i / N_y, detached: [num_classes, D].
 
-    N_y is the number of samples of class y (DESIGN's formula), not the sum of their weights, so low-confidence
+    N_y is the number of samples of class y (docs/design.md §1.6), not the sum of their weights, so low-confidence
     samples shrink a prototype toward the origin rather than dropping out. Classes without samples get a zero
     row; negative labels are ignored. weights None means all ones (plain class means).
     """
@@ -34,29 +34,15 @@ def weighted_prototypes(
     return sums / counts.clamp_min(1).unsqueeze(1)
 
 
-def intra_loss(
-    features: torch.Tensor,
-    labels: torch.Tensor,
-    prototypes: torch.Tensor,
-    distance: Distance = "l2sq",
-    weights: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """Mean over the batch of each feature's distance to its class prototype.
+def intra_distances(features: torch.Tensor, row_prototypes: torch.Tensor, distance: Distance = "l2sq") -> torch.Tensor:
+    """[B] distance of each feature [B, D] to the prototype of its row [B, D] (detached).
 
-    l2sq (paper): |f - P_y|^2 summed over dimensions. l1 (authors' code, nn.L1Loss): |f - P_y| averaged over
-    dimensions. weights, when given, scale each sample's term (the code weights it by confidence; the sum is
-    still divided by the batch size).
+    l2sq (paper): |f - P|^2 summed over dimensions. l1 (authors' code, nn.L1Loss): |f - P| averaged over
+    dimensions.
     """
     if distance not in DISTANCES:
         raise ValueError(f"unknown distance {distance!r}; valid: {', '.join(DISTANCES)}")
-    labels = labels.long()
-    if bool((labels < 0).any()):
-        raise ValueError("intra_loss needs labels >= 0 (outliers have no prototype)")
-    difference = features - prototypes[labels].detach()
+    difference = features - row_prototypes.detach()
     if distance == "l2sq":
-        per_sample = difference.pow(2).sum(dim=1)
-    else:
-        per_sample = difference.abs().mean(dim=1)
-    if weights is not None:
-        per_sample = per_sample * weights.to(per_sample.dtype)
-    return per_sample.mean()
+        return difference.pow(2).sum(dim=1)
+    return difference.abs().mean(dim=1)

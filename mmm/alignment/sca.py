@@ -1,19 +1,23 @@
 """Stage C's loss terms in one place: confidence-weighted CE, batch-hard triplet, L_intra and L_inter.
 
 sca_losses returns each enabled term already multiplied by its weight, keyed by name; the step's loss is the
-sum of the values. A weight of 0 disables its term: it is neither computed nor returned.
+sum of the values. A weight of 0 disables its term: it is neither computed nor returned. SCAForm holds the
+choices where the paper and the authors' release differ (mmm.pipeline.recipes).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
-from mmm.alignment.inter import inter_loss
-from mmm.alignment.prototypes import Distance, intra_loss
+from mmm.alignment.inter import InterForm, inter_loss
+from mmm.alignment.prototypes import Distance, intra_distances
 from mmm.alignment.triplet import TRIPLET_MARGIN, batch_hard_triplet
-from mmm.data.records import Modality
+from mmm.alignment.views import is_visible
+
+IntraReduction = Literal["batch_mean", "modality_sum"]
 
 
 @dataclass(frozen=True)
@@ -22,31 +26,43 @@ class SCAWeights:
 
     ce: float = 1.0  # identity cross-entropy over the matched label space
     triplet: float = 1.0  # batch-hard triplet over both modalities together
-    intra: float = 0.5  # lambda_intra: pull to the modality's confidence-weighted prototype
+    intra: float = 0.5  # lambda_intra: pull to the confidence-weighted prototype of the row's view
     inter: float = 0.05  # lambda_inter: per-identity cross-modality MMD^2
+
+
+@dataclass(frozen=True)
+class SCAForm:
+    """How the terms are computed; the defaults are the paper's reading."""
+
+    intra_distance: Distance = "l2sq"  # squared L2 (paper) or mean absolute difference (release)
+    intra_confidence: bool = False  # release: each row's L_intra term times its confidence
+    intra_reduction: IntraReduction = "batch_mean"  # mean over all rows, or visible mean + infrared mean (release)
+    inter_form: InterForm = "half_symmetric"  # see mmm.alignment.inter
+    margin: float = TRIPLET_MARGIN
 
 
 def sca_losses(
     logits: torch.Tensor,
     features: torch.Tensor,
     labels: torch.Tensor,
-    modalities: torch.Tensor,
+    views: torch.Tensor,
     weights: SCAWeights | None = None,
     confidence: torch.Tensor | None = None,
-    prototypes: tuple[torch.Tensor, torch.Tensor] | None = None,
-    intra_distance: Distance = "l2sq",
-    margin: float = TRIPLET_MARGIN,
+    prototypes: torch.Tensor | None = None,
+    form: SCAForm | None = None,
 ) -> dict[str, torch.Tensor]:
     """The weighted terms {"ce", "triplet", "intra", "inter"} (enabled ones only) for one batch.
 
-    logits [B, C] and features [B, D] come from one forward pass over the batch, labels [B] are matched labels,
-    modalities [B] hold Modality values (0 visible, 1 infrared). confidence [B], when given, weights each sample's CE
-    (mean over the batch of w_i CE_i); None is plain CE. prototypes (visible [C, D], infrared [C, D]) are needed
-    when intra is on; every feature is pulled to the prototype of its own modality and the mean runs over the
-    whole batch. weights None means the defaults of SCAWeights.
+    logits [B, C] and features [B, D] come from one forward pass over the batch (features: whichever feature the
+    recipe's triplet and SCA terms use), labels [B] are matched labels, views [B] hold each row's
+    mmm.alignment.views.View. confidence [B], when given, weights each row's CE (mean over the batch of w_i CE_i)
+    and, with form.intra_confidence, its L_intra term; None is plain CE. prototypes [3, C, D] (one table per
+    View) are needed when intra is on: each row is pulled to the prototype of its view and label.
     """
     weights = weights or SCAWeights()
+    form = form or SCAForm()
     labels = labels.long()
+    visible = is_visible(views)
     losses: dict[str, torch.Tensor] = {}
     if weights.ce:
         per_sample = F.cross_entropy(logits, labels, reduction="none")
@@ -54,21 +70,35 @@ def sca_losses(
             per_sample = per_sample * confidence.to(per_sample.dtype)
         losses["ce"] = weights.ce * per_sample.mean()
     if weights.triplet:
-        losses["triplet"] = weights.triplet * batch_hard_triplet(features, labels, margin)
-    visible = modalities == Modality.VISIBLE
-    infrared = modalities == Modality.INFRARED
+        losses["triplet"] = weights.triplet * batch_hard_triplet(features, labels, form.margin)
     if weights.intra:
         if prototypes is None:
-            raise ValueError("the intra term needs prototypes (visible, infrared)")
-        total = features.new_zeros(())
-        for chosen, modality_prototypes in ((visible, prototypes[0]), (infrared, prototypes[1])):
-            if bool(chosen.any()):
-                count = int(chosen.sum())
-                term = intra_loss(features[chosen], labels[chosen], modality_prototypes, intra_distance)
-                total = total + term * count
-        losses["intra"] = weights.intra * total / len(labels)
+            raise ValueError("the intra term needs prototypes [3, C, D], one table per view")
+        if bool((labels < 0).any()):
+            raise ValueError("L_intra needs labels >= 0 (outliers have no prototype)")
+        distances = intra_distances(features, prototypes[views.long(), labels], form.intra_distance)
+        losses["intra"] = weights.intra * _reduce_intra(distances, visible, confidence, form)
     if weights.inter:
         losses["inter"] = weights.inter * inter_loss(
-            features[visible], features[infrared], labels[visible], labels[infrared]
+            features[visible], features[~visible], labels[visible], labels[~visible], form.inter_form,
+            views_v=views[visible],
         )
     return losses
+
+
+def _reduce_intra(
+    distances: torch.Tensor, visible: torch.Tensor, confidence: torch.Tensor | None, form: SCAForm
+) -> torch.Tensor:
+    """L_intra from the rows' distances: batch mean (paper), or the visible rows' mean plus the infrared rows' mean
+    (release: its two visible views are halved and both sums divided by the per-view batch size)."""
+    if form.intra_confidence:
+        if confidence is None:
+            raise ValueError("a confidence-weighted L_intra needs the rows' confidence")
+        distances = distances * confidence.to(distances.dtype)
+    if form.intra_reduction == "batch_mean":
+        return distances.mean()
+    total = distances.new_zeros(())
+    for rows in (visible, ~visible):
+        if bool(rows.any()):
+            total = total + distances[rows].mean()
+    return total

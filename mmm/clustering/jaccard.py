@@ -1,5 +1,5 @@
 """Sparse k-reciprocal Jaccard distance (the classic re-ranking distance of the USL-VI-ReID code), with the
-modality-balanced query expansion of CMC (DESIGN §1, Stage A "Jaccard details" and Stage B).
+modality-balanced query expansion of CMC (docs/design.md §1.3 and §1.4).
 
 Pipeline: exact kNN → expanded k-reciprocal sets (reciprocal.py) → sparse softmax encodings V → query
 expansion as a sparse averaging matrix times V → pairwise min-overlap (overlap.py) → distance, mirrored
@@ -158,7 +158,7 @@ def jaccard_distance(
 
     Absent entries mean distance 1 (no shared support); every pair with distance < 1 is stored, and so is
     the diagonal, explicitly as 0, as well as any off-diagonal pair whose distance is 0. Rows are
-    L2-normalised first. The algorithm is the classic dense one (DESIGN §1):
+    L2-normalised first. The algorithm is the classic dense one (docs/design.md §1.3):
     - the exact kNN list of each sample has k1 entries, the sample itself first; the forward set is that
       whole list (k1 members: the classic code searches k1 neighbours, so its `[:k1 + 1]` slice yields k1);
     - j is k-reciprocal to i when each is in the other's list; half sets do the same on the first

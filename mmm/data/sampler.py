@@ -10,6 +10,10 @@ then K of the second, ...). An identity with fewer than K members is drawn with 
 - `IdentityBalancedSampler` (stage C): one shared label space; P identities present in both modalities, each
   with K visible and K infrared positions, so position i of both arrays belongs to the same identity.
 
+Given each row's camera, `ModalityBatchSampler` can draw camera-aware instances (the authors' release,
+Baseline.py's RandomMultipleGallerySampler): one anchor member of the identity, then K-1 members from cameras other
+than the anchor's, and only when the identity was seen by the anchor's camera alone, K-1 other members of it.
+
 A sampler yields a fixed number of batches per pass and is deterministic given its seed: iterating it again
 gives the same batches. Build one per epoch with seed=(run_seed, epoch) for batches that change every epoch.
 """
@@ -35,12 +39,15 @@ class IndexBatch(NamedTuple):
 
 
 class _LabelGroups:
-    """Positions of each non-outlier label of one modality."""
+    """Positions of each non-outlier label of one modality (and their cameras, for camera-aware draws)."""
 
-    def __init__(self, labels: np.ndarray, name: str) -> None:
+    def __init__(self, labels: np.ndarray, name: str, cameras: np.ndarray | None = None) -> None:
         labels = np.asarray(labels)
         if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
             raise ValueError(f"{name} labels must be a 1-D integer array, got {labels.dtype}{labels.shape}")
+        if cameras is not None and np.shape(cameras) != labels.shape:
+            raise ValueError(f"{name} cameras must have one entry per label {labels.shape}, got {np.shape(cameras)}")
+        self.cameras = None if cameras is None else np.asarray(cameras)
         if labels.size and labels.min() < OUTLIER:
             raise ValueError(f"{name} labels must be >= {OUTLIER} ({OUTLIER} marks outliers), got {labels.min()}")
         kept = np.flatnonzero(labels != OUTLIER)
@@ -53,8 +60,26 @@ class _LabelGroups:
         picks = []
         for identity in ids.tolist():
             members = self.members[identity]
-            picks.append(rng.choice(members, size=k, replace=len(members) < k))
+            if self.cameras is None:
+                picks.append(rng.choice(members, size=k, replace=len(members) < k))
+            else:
+                picks.append(_camera_aware(rng, members, self.cameras[members], k))
         return np.concatenate(picks)
+
+
+
+def _camera_aware(rng: np.random.Generator, members: np.ndarray, cameras: np.ndarray, k: int) -> np.ndarray:
+    """An anchor, then k-1 members from cameras other than the anchor's (when none exist, from the other members;
+    a single-member identity repeats its anchor)."""
+    position = int(rng.integers(len(members)))
+    anchor = members[position]
+    others = members[cameras != cameras[position]]
+    if len(others) == 0:
+        others = members[members != anchor]
+    if len(others) == 0:
+        others = members
+    rest = rng.choice(others, size=k - 1, replace=len(others) < k - 1)
+    return np.r_[anchor, rest].astype(np.int64)
 
 
 class _BatchSampler(ABC):
@@ -68,6 +93,7 @@ class _BatchSampler(ABC):
         num_instances: int,
         iterations: int,
         seed: int | Sequence[int],
+        cameras: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         counts = {"num_identities": num_identities, "num_instances": num_instances, "iterations": iterations}
         for name, value in counts.items():
@@ -77,8 +103,9 @@ class _BatchSampler(ABC):
         self.iterations = iterations
         self._requested = num_identities
         self._seed = seed
-        self._visible = _LabelGroups(labels_visible, "visible")
-        self._infrared = _LabelGroups(labels_infrared, "infrared")
+        cameras_v, cameras_r = cameras if cameras is not None else (None, None)
+        self._visible = _LabelGroups(labels_visible, "visible", cameras_v)
+        self._infrared = _LabelGroups(labels_infrared, "infrared", cameras_r)
         self._setup()
 
     @abstractmethod
@@ -108,7 +135,8 @@ class _BatchSampler(ABC):
 
 
 class ModalityBatchSampler(_BatchSampler):
-    """Stages A and B: P identities × K instances drawn independently from each modality's own label space."""
+    """Stages A and B: P identities × K instances drawn independently from each modality's own label space;
+    camera-aware when given the rows' cameras (visible, infrared)."""
 
     def _setup(self) -> None:
         for groups, name in ((self._visible, "visible"), (self._infrared, "infrared")):

@@ -1,4 +1,4 @@
-"""Training and evaluation augmentations (DESIGN §1) on batched image tensors [B, 3, H, W].
+"""Training and evaluation augmentations (docs/design.md §1.8) on batched image tensors [B, 3, H, W].
 
 torchvision is not available here, so the augmentations of the USL-VI-ReID code (ADCA, PGM, MMM — the CAJ
 channel augmentations on top of the usual re-ID pipeline) are rewritten on batches. Every random choice is made

@@ -37,14 +37,24 @@ def multi_memory_match(
     direction: Direction = "visible",
     seed: int = 0,
     iters: int = KMEANS_ITERS,
+    skip_last: bool = False,
 ) -> MatchResult:
-    """Match every visible cluster to an infrared cluster through n memories per cluster (n=1: centroids)."""
+    """Match every visible cluster to an infrared cluster through n memories per cluster (n=1: centroids).
+
+    skip_last reproduces a defect of the authors' release (mmlm.py builds its cluster lists with
+    range(len(label_set) - 1)): the last infrared cluster is never a candidate, and the last visible cluster is
+    never matched, so it keeps its own id, which names an unrelated infrared cluster. Off by default.
+    """
     started = time.perf_counter()
     with torch.no_grad():
         centres_v = subcentres(features_v, labels_v, n, iters=iters, seed=seed)
         centres_r = subcentres(features_r, labels_r, n, iters=iters, seed=seed)
         cost = chamfer_cost(centres_v, centres_r, direction=direction)
-    matching = match_clusters(cost, solver=solver)
+    if skip_last and cost.shape[0] > 1 and cost.shape[1] > 1:
+        last = cost.shape[0] - 1
+        matching = np.r_[match_clusters(cost[:-1, :-1], solver=solver), last].astype(np.int64)
+    else:
+        matching = match_clusters(cost, solver=solver)
     result = MatchResult(
         labels_v=transfer_labels(labels_v, matching), matching=matching, cost=cost.cpu().numpy()
     )

@@ -55,11 +55,15 @@ class TwoStreamNetwork(nn.Module, ABC):
         """The shared layers: stem output -> last feature map."""
 
     def _head(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        pooled = self.pool(self.trunk(x))
-        normed = self.neck(pooled)
+        pooled, normed = self.pooled_and_neck(x)
         if self.training:
             return pooled, normed
         return normed
+
+    def pooled_and_neck(self, stemmed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(pooled, BN-neck) features of stem outputs in either mode (forward gives the neck alone in eval)."""
+        pooled = self.pool(self.trunk(stemmed))
+        return pooled, self.neck(pooled)
 
     def stem(self, x: torch.Tensor, modality: Modality | int | torch.Tensor) -> torch.Tensor:
         """The stem outputs of `x`; `modality` is one Modality for the whole batch or a per-sample tensor."""

@@ -1,5 +1,9 @@
 """Stage C, SCA: training on the fixed matched labels with confidence-weighted cross-entropy, batch-hard triplet,
-and the soft cluster-level alignment terms L_intra and L_inter."""
+and the soft cluster-level alignment terms L_intra and L_inter.
+
+Each epoch first refreshes the sample states (mmm.pipeline.sample_states: confidences and prototypes), then takes
+its steps; every step's loss is mmm.alignment.sca_losses. The first `plain_ce_epochs` epochs train plain CE alone.
+"""
 from __future__ import annotations
 
 import logging
@@ -8,22 +12,23 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from mmm.alignment.confidence import gmm_confidence
-from mmm.alignment.prototypes import weighted_prototypes
-from mmm.alignment.sca import SCAWeights, sca_losses
+from mmm.alignment.sca import SCAForm, SCAWeights, sca_losses
+from mmm.alignment.views import View, batch_views
 from mmm.data.records import Modality
 from mmm.data.sampler import IdentityBalancedSampler
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.network_inputs import NetworkInputs, TrainingData
+from mmm.pipeline.sample_states import EpochStates, epoch_states, loss_features
 from mmm.pipeline.schedules import warmup_multistep
 from mmm.pipeline.seeds import stage_seed, torch_seed
 
 log = logging.getLogger(__name__)
 
 EpochHook = Callable[[int, dict[str, float]], None]
+# Release main.py: the classifier's weights start from N(0, 0.001).
+CLASSIFIER_INIT_STD = 0.001
 
 
 @dataclass(frozen=True)
@@ -35,13 +40,65 @@ class MatchedLabels:
     def num_classes(self) -> int:
         return int(max(self.visible.max(), self.infrared.max())) + 1
 
+    def targets(self) -> dict[Modality, torch.Tensor]:
+        return {Modality.VISIBLE: torch.from_numpy(self.visible), Modality.INFRARED: torch.from_numpy(self.infrared)}
 
-@dataclass
-class _SampleState:
-    """Per-sample confidence and per-class prototypes of one modality, refreshed each epoch."""
 
-    weights: torch.Tensor
-    prototypes: torch.Tensor | None
+@dataclass(frozen=True)
+class EpochPlan:
+    """What one stage-C epoch trains: its term weights, and whether it needs confidences and prototypes."""
+
+    weights: SCAWeights
+    confidence: bool
+    prototypes: bool
+
+    @classmethod
+    def of(cls, config: PipelineConfig, epoch: int) -> "EpochPlan":
+        if epoch < config.plain_ce_epochs:
+            return cls(SCAWeights(ce=1.0, triplet=0.0, intra=0.0, inter=0.0), confidence=False, prototypes=False)
+        intra = config.intra and config.lambda_intra > 0
+        inter = config.inter and config.lambda_inter > 0 and epoch >= config.inter_start_epoch
+        weights = SCAWeights(
+            ce=1.0, triplet=1.0, intra=config.lambda_intra if intra else 0.0,
+            inter=config.lambda_inter if inter else 0.0,
+        )
+        return cls(weights, confidence=config.resolved_confidence, prototypes=intra)
+
+
+def sca_form(config: PipelineConfig) -> SCAForm:
+    return SCAForm(
+        intra_distance=config.intra_distance, intra_confidence=config.intra_confidence,
+        intra_reduction=config.intra_reduction, inter_form=config.inter_form, margin=config.triplet_margin,
+    )
+
+
+def new_classifier(model: TwoStreamNetwork, num_classes: int, config: PipelineConfig) -> torch.nn.Linear:
+    """The identity classifier over the matched label space, from its own seeded stream: the global RNG's state
+    depends on whether earlier stages ran or came from the stage store, and both must end with the same weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(torch_seed(config.seed, "C-head"))
+        classifier = torch.nn.Linear(model.feature_dim, num_classes, bias=False)
+        if config.classifier_init == "normal":
+            torch.nn.init.normal_(classifier.weight, 0.0, CLASSIFIER_INIT_STD)
+    return classifier
+
+
+def _optimizer(model: TwoStreamNetwork, classifier: torch.nn.Linear, config: PipelineConfig) -> torch.optim.SGD:
+    neck = {id(p) for p in model.neck.parameters()} if config.neck_lr == "head" else set()
+    backbone = [p for p in model.parameters() if p.requires_grad and id(p) not in neck]
+    head = [p for p in model.neck.parameters() if id(p) in neck] + list(classifier.parameters())
+    return torch.optim.SGD(
+        [{"params": backbone, "lr": config.lr_backbone}, {"params": head, "lr": config.lr_head}],
+        momentum=0.9, nesterov=True, weight_decay=5e-4,
+    )
+
+
+def steps_per_epoch(labels: MatchedLabels, config: PipelineConfig) -> int:
+    """iters_c, or one pass over the labelled rows of the larger modality in P×K batches (release)."""
+    if config.epoch_length_c == "iterations":
+        return config.iters_c
+    labelled = max(int((labels.visible >= 0).sum()), int((labels.infrared >= 0).sum()))
+    return max(1, labelled // (config.batch_p_c * config.batch_k_c))
 
 
 def train_alignment_stage(
@@ -53,106 +110,59 @@ def train_alignment_stage(
     on_epoch: EpochHook,
 ) -> None:
     """Stage C trained in place on `model`."""
-    num_classes = labels.num_classes
-    # The head draws from its own seeded stream: the global RNG's state depends on whether stages A/B ran or
-    # came from the stage store, and a cached run must end with the same weights as a computed one.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(torch_seed(config.seed, "C-head"))
-        classifier = torch.nn.Linear(model.feature_dim, num_classes, bias=False).to(device)
-    optimizer = torch.optim.SGD(
-        [
-            {"params": [p for p in model.parameters() if p.requires_grad], "lr": config.lr_backbone},
-            {"params": list(classifier.parameters()), "lr": config.lr_head},
-        ],
-        momentum=0.9,
-        nesterov=True,
-        weight_decay=5e-4,
-    )
+    classifier = new_classifier(model, labels.num_classes, config).to(device)
+    optimizer = _optimizer(model, classifier, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_multistep(config.warmup_epochs, config.milestones))
     inputs = data.inputs(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, "C")), device)
-    targets_v = torch.from_numpy(labels.visible)
-    targets_r = torch.from_numpy(labels.infrared)
+    targets = labels.targets()
+    steps = steps_per_epoch(labels, config)
+    form = sca_form(config)
     for epoch in range(config.epochs_c):
-        sca_on = epoch >= config.plain_ce_epochs
-        use_confidence = sca_on and config.resolved_confidence
-        use_intra = sca_on and config.intra and config.lambda_intra > 0
-        use_inter = sca_on and config.inter and config.lambda_inter > 0 and epoch >= config.inter_start_epoch
-        states = {
-            Modality.VISIBLE: _SampleState(torch.ones(len(labels.visible)), None),
-            Modality.INFRARED: _SampleState(torch.ones(len(labels.infrared)), None),
-        }
-        if use_confidence or use_intra:
-            for modality, targets in ((Modality.VISIBLE, targets_v), (Modality.INFRARED, targets_r)):
-                states[modality] = _sample_state(
-                    model, classifier, inputs, modality, targets, num_classes, use_confidence, use_intra,
-                    config.seed + epoch,
-                )
-        term_weights = SCAWeights(
-            ce=1.0, triplet=1.0, intra=config.lambda_intra if use_intra else 0.0,
-            inter=config.lambda_inter if use_inter else 0.0,
-        )
-        prototypes = (
-            (states[Modality.VISIBLE].prototypes.to(device), states[Modality.INFRARED].prototypes.to(device))
-            if use_intra else None
-        )
+        plan = EpochPlan.of(config, epoch)
+        states = None
+        if plan.confidence or plan.prototypes:
+            states = epoch_states(
+                model, classifier, inputs, targets, config.sample_states, config.loss_feature,
+                config.batch_p_c * config.batch_k_c, confidence=plan.confidence, prototypes=plan.prototypes,
+                num_classes=labels.num_classes, seed=config.seed + epoch, max_iter=config.gmm_max_iter,
+            )
         sampler = IdentityBalancedSampler(
-            labels.visible, labels.infrared, config.batch_p_c, config.batch_k_c, config.iters_c,
+            labels.visible, labels.infrared, config.batch_p_c, config.batch_k_c, steps,
             seed=stage_seed(config.seed, "C", epoch),
         )
         model.train()
         sums: dict[str, float] = {}
         for index_v, index_r in sampler:
-            _, bn = inputs.forward_batch(model, index_v, index_r)
-            y_v = targets_v[index_v].repeat(2).to(device)
-            y_r = targets_r[index_r].to(device)
-            y = torch.cat([y_v, y_r])
-            confidence = torch.cat([
-                states[Modality.VISIBLE].weights[index_v].repeat(2),
-                states[Modality.INFRARED].weights[index_r],
-            ]).to(device) if use_confidence else None
-            modalities = torch.cat([
-                torch.full((len(y_v),), int(Modality.VISIBLE)), torch.full((len(y_r),), int(Modality.INFRARED))
-            ]).to(device)
-            terms = sca_losses(
-                classifier(bn), F.normalize(bn, dim=1), y, modalities, term_weights,
-                confidence=confidence, prototypes=prototypes, intra_distance=config.intra_distance,
-                margin=config.triplet_margin,
-            )
-            loss = sum(terms.values())
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            terms = _step(model, classifier, optimizer, inputs, targets, index_v, index_r, plan, states, form, config)
             for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + float(value.detach()) / config.iters_c
+                sums[name] = sums.get(name, 0.0) + value / steps
         scheduler.step()
         sums["loss"] = sum(sums.values())
         log.info("stage C epoch %d/%d: %s", epoch + 1, config.epochs_c, sums)
         on_epoch(epoch, sums)
 
 
-@torch.no_grad()
-def _sample_state(
-    model: TwoStreamNetwork,
-    classifier: torch.nn.Linear,
-    inputs: NetworkInputs,
-    modality: Modality,
-    targets: torch.Tensor,
-    num_classes: int,
-    use_confidence: bool,
-    use_prototypes: bool,
-    seed: int,
-) -> _SampleState:
-    """Per-sample CE of the un-augmented images -> GMM confidence; confidence-weighted class prototypes."""
-    bn = inputs.plain_features(model, modality)
-    weight = classifier.weight.detach().cpu()
-    losses = F.cross_entropy(bn @ weight.T, targets.clamp(min=0), reduction="none")
-    features_all = F.normalize(bn, dim=1)
-    valid = targets >= 0
-    weights = torch.ones(len(targets))
-    if use_confidence:
-        weights[valid] = torch.as_tensor(gmm_confidence(losses[valid].numpy(), seed=seed), dtype=torch.float32)
-    weights[~valid] = 0.0
-    prototypes = None
-    if use_prototypes:
-        prototypes = weighted_prototypes(features_all[valid], targets[valid], weights[valid], num_classes)
-    return _SampleState(weights, prototypes)
+def _step(
+    model: TwoStreamNetwork, classifier: torch.nn.Linear, optimizer: torch.optim.Optimizer, inputs: NetworkInputs,
+    targets: dict[Modality, torch.Tensor], index_v: np.ndarray, index_r: np.ndarray, plan: EpochPlan,
+    states: EpochStates | None, form: SCAForm, config: PipelineConfig,
+) -> dict[str, float]:
+    """One optimiser step on a batch of visible rows (two views) and infrared rows; the terms' values."""
+    device = classifier.weight.device
+    pooled, bn = inputs.forward_batch(model, index_v, index_r)
+    views = batch_views(len(index_v), len(index_r), device)
+    rows = {View.VISIBLE_1: index_v, View.VISIBLE_2: index_v, View.INFRARED: index_r}
+    y = torch.cat([targets[Modality.INFRARED if v == View.INFRARED else Modality.VISIBLE][rows[v]] for v in View])
+    confidence = None
+    if plan.confidence and states is not None:
+        confidence = torch.cat([states.confidence[v][rows[v]] for v in View]).to(device)
+    prototypes = states.prototypes.to(device) if states is not None and states.prototypes is not None else None
+    terms = sca_losses(
+        classifier(bn), loss_features(pooled, bn, config.loss_feature), y.to(device), views, plan.weights,
+        confidence=confidence, prototypes=prototypes, form=form,
+    )
+    loss = sum(terms.values())
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {name: float(value.detach()) for name, value in terms.items()}

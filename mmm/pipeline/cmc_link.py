@@ -17,12 +17,18 @@ from mmm.pipeline.pseudo_labels import cluster_count, cluster_features
 class CmcLink:
     pooled: np.ndarray  # pooled label per row: visible rows first, then infrared rows (-1 = outlier)
     memory: HybridMemory
-    separate_step: bool
+    hybrid_batch: bool  # L_VR in its own step over batches drawn from the pooled clusters (the release)
     num_visible: int
 
     @property
     def pseudo(self) -> dict[str, np.ndarray]:
         return {"pooled": self.pooled}
+
+    @property
+    def second_batch_labels(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if not self.hybrid_batch:
+            return None
+        return self.pooled[: self.num_visible], self.pooled[self.num_visible:]
 
     def _targets(self, rows_v: np.ndarray, rows_r: np.ndarray, device: torch.device) -> torch.Tensor:
         return torch.from_numpy(np.r_[self.pooled[rows_v], self.pooled[self.num_visible + rows_r]]).to(device)
@@ -56,4 +62,5 @@ def cmc_link(clusters: EpochClusters, config: PipelineConfig) -> CmcLink:
     memory = HybridMemory(pooled_features.shape[1], max(cluster_count(pooled), 1), config.temperature, config.momentum)
     if cluster_count(pooled):
         memory.initialise_from_members(pooled_features, pooled, modality)
-    return CmcLink(pooled, memory.to(clusters.memory_v.features.device), config.cmc_two_steps, num_visible)
+    hybrid_batch = config.cmc_second_step == "hybrid_batch"
+    return CmcLink(pooled, memory.to(clusters.memory_v.features.device), hybrid_batch, num_visible)

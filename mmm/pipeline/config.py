@@ -1,20 +1,52 @@
 """The pipeline's configuration: every stage's constants, the ablation toggles and the paper-vs-code choices.
 
-Defaults are the paper's (DESIGN §1); profiles (mmm.pipeline.profiles) override sizes for CPU runs.
+Defaults are the paper's reading (docs/design.md §1). The two recipes (mmm.pipeline.recipes: `paper`, `release`) set
+every field where the paper text and the authors' released code differ; profiles (mmm.pipeline.profiles) set the
+sizes of CPU runs.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
+
+from mmm.alignment.inter import InterForm
+from mmm.alignment.prototypes import Distance as IntraDistance
+from mmm.alignment.sca import IntraReduction
+from mmm.matching.assignment import Solver
+from mmm.matching.cost import Direction as CostDirection
 
 DatasetName = Literal["sysu", "regdb"]
-Solver = Literal["hungarian", "greedy"]
-CostDirection = Literal["visible", "infrared"]
-IntraDistance = Literal["l2sq", "l1"]
+Recipe = Literal["paper", "release"]
+CmcSecondStep = Literal["none", "hybrid_batch"]
+AlignmentStart = Literal["continue", "fresh"]
+EpochLength = Literal["iterations", "full_pass"]
+LossFeature = Literal["bn_normalised", "pooled"]
+SampleStates = Literal["clean_eval", "augmented_train"]
+NeckLearningRate = Literal["backbone", "head"]
+ClassifierInit = Literal["uniform", "normal"]
+
+# Every Literal-typed field and its valid values, checked in __post_init__.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "dataset": get_args(DatasetName),
+    "recipe": get_args(Recipe),
+    "solver": get_args(Solver),
+    "cost_direction": get_args(CostDirection),
+    "intra_distance": get_args(IntraDistance),
+    "cmc_second_step": get_args(CmcSecondStep),
+    "alignment_start": get_args(AlignmentStart),
+    "epoch_length_c": get_args(EpochLength),
+    "loss_feature": get_args(LossFeature),
+    "intra_reduction": get_args(IntraReduction),
+    "inter_form": get_args(InterForm),
+    "sample_states": get_args(SampleStates),
+    "neck_lr": get_args(NeckLearningRate),
+    "classifier_init": get_args(ClassifierInit),
+}
 
 
 @dataclass(frozen=True)
 class PipelineConfig:
+    recipe: Recipe = "paper"  # the recipe profile_config applied (a label: setting it alone changes no other field)
     # --- data and model ---
     dataset: DatasetName = "sysu"  # which dataset's constants apply (eps, CMC k1/k2)
     backbone: str = "agw_resnet50"  # preset name from mmm.models.factory.create_backbone
@@ -28,6 +60,7 @@ class PipelineConfig:
     iters_a: int = 200  # optimiser steps per stage-A epoch
     batch_p: int = 12  # pseudo-identities per modality in a stage-A/B batch
     batch_k: int = 16  # instances per pseudo-identity in a stage-A/B batch
+    camera_aware: bool = False  # stage-A/B batches: an identity's other instances from cameras unlike its anchor's
     lr: float = 3.5e-4  # Adam learning rate of stages A and B
     weight_decay: float = 5e-4  # Adam weight decay of stages A and B
     step_size: int = 20  # StepLR period (epochs) of stages A and B
@@ -43,29 +76,41 @@ class PipelineConfig:
     iters_b: int = 200  # optimiser steps per stage-B epoch
     k1_cross: int | None = None  # pooled Jaccard k1; None = 40 sysu / 38 regdb
     k2_cross: int | None = None  # pooled Jaccard k2; None = 32 sysu / 18 regdb
-    cmc_two_steps: bool = False  # paper: one step on L_V+L_R+L_VR; code (True): a step on L_V+L_R, then one on L_VR
+    cmc_second_step: CmcSecondStep = "none"  # none: one step on L_V+L_R+L_VR; hybrid_batch: then a step on L_VR
+    # over a separate batch drawn from the hybrid (pooled) clusters
     # --- MMLM ---
     mmlm: bool = True  # off: stop after stage B and evaluate that model ("CMC only")
     memories: int = 4  # sub-centres per cluster (1 = centroid matching)
     solver: Solver = "hungarian"  # paper: Hungarian + second round; code: greedy argmin
     cost_direction: CostDirection = "visible"  # paper sums over visible memories; code over infrared
     kmeans_iters: int = 20  # batched k-means iterations for the sub-centres
+    mmlm_skip_last: bool = False  # quirk of the release's greedy loop: the last cluster of each modality is skipped
     # --- stage C: SCA ---
+    alignment_start: AlignmentStart = "continue"  # continue: train the stage-B model; fresh: a new start network
     epochs_c: int = 80  # stage-C epochs (paper 80, code 100)
-    iters_c: int = 200  # optimiser steps per stage-C epoch
+    epoch_length_c: EpochLength = "iterations"  # iterations: iters_c steps; full_pass: one pass over the data
+    iters_c: int = 200  # optimiser steps per stage-C epoch when epoch_length_c is "iterations"
     batch_p_c: int = 8  # pseudo-identities per stage-C batch (each with both modalities)
     batch_k_c: int = 4  # instances per identity and modality in a stage-C batch
     lr_head: float = 0.1  # SGD learning rate of the classifier
+    neck_lr: NeckLearningRate = "backbone"  # which learning rate the BN neck trains at
+    classifier_init: ClassifierInit = "uniform"  # uniform: torch's Linear default; normal: N(0, 0.001)
     lr_backbone: float = 0.01  # SGD learning rate of the backbone
     warmup_epochs: int = 10  # linear learning-rate warm-up
     milestones: tuple[int, ...] = (20, 40)  # x0.1 learning-rate steps
-    plain_ce_epochs: int = 5  # first epochs train plain CE on all samples (no weighting, no SCA terms)
+    plain_ce_epochs: int = 5  # first epochs train plain CE only (no weighting, no triplet, no SCA terms)
     intra: bool = True  # L_intra on
     inter: bool = True  # L_inter on
     confidence: bool | None = None  # GMM weighting; None = on whenever intra or inter is on
     lambda_intra: float = 0.5  # weight of L_intra
     lambda_inter: float = 0.05  # weight of L_inter
     intra_distance: IntraDistance = "l2sq"  # paper: squared L2; code: L1
+    intra_confidence: bool = False  # weight each sample's L_intra term by its GMM confidence
+    intra_reduction: IntraReduction = "batch_mean"  # batch_mean over all rows, or visible mean + infrared mean
+    inter_form: InterForm = "half_symmetric"  # half_symmetric over pooled views; four_term: 2 views x 2 directions
+    loss_feature: LossFeature = "bn_normalised"  # feature of triplet, L_intra, L_inter: BN neck (L2) or pooled
+    sample_states: SampleStates = "clean_eval"  # what confidences and prototypes come from (see alignment)
+    gmm_max_iter: int = 10  # EM iterations of the confidence GMM
     inter_start_epoch: int = 15  # paper starts L_inter at epoch 15; code at 0
     triplet_margin: float = 0.2  # batch-hard triplet margin (code)
     # --- evaluation ---
@@ -77,18 +122,13 @@ class PipelineConfig:
             raise ValueError(
                 f"PipelineConfig.pretrained: expected 'imagenet', 'none' or a file path, got {self.pretrained!r}"
             )
-        if self.dataset not in ("sysu", "regdb"):
-            raise ValueError(f"PipelineConfig.dataset: expected 'sysu' or 'regdb', got {self.dataset!r}")
+        for name, valid in CHOICES.items():
+            if getattr(self, name) not in valid:
+                raise ValueError(
+                    f"PipelineConfig.{name}: expected one of {', '.join(map(repr, valid))}, got {getattr(self, name)!r}"
+                )
         if self.memories < 1:
             raise ValueError(f"PipelineConfig.memories: expected >= 1, got {self.memories}")
-        if self.solver not in ("hungarian", "greedy"):
-            raise ValueError(f"PipelineConfig.solver: expected 'hungarian' or 'greedy', got {self.solver!r}")
-        if self.cost_direction not in ("visible", "infrared"):
-            raise ValueError(
-                f"PipelineConfig.cost_direction: expected 'visible' or 'infrared', got {self.cost_direction!r}"
-            )
-        if self.intra_distance not in ("l2sq", "l1"):
-            raise ValueError(f"PipelineConfig.intra_distance: expected 'l2sq' or 'l1', got {self.intra_distance!r}")
 
     @property
     def resolved_eps(self) -> float:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import numpy as np
 import torch
 
 from mmm.data.records import Modality
-from mmm.data.sampler import ModalityBatchSampler
+from mmm.data.sampler import IndexBatch, ModalityBatchSampler
 from mmm.memory.cluster_memory import ClusterMemory, cluster_centroids
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.config import PipelineConfig
@@ -51,7 +51,9 @@ class CrossModalityLink(Protocol):
     visible rows of a batch appear twice (two views) and the indices say so."""
 
     pseudo: dict[str, np.ndarray]  # extra pseudo-labels for diagnostics (e.g. "pooled")
-    separate_step: bool  # True: optimise this loss in its own step after the per-modality step
+    # None: the loss joins the per-modality step on its batch. Otherwise (visible, infrared) labels: after each
+    # per-modality step, one more step on this loss alone, over a separate P×K batch drawn from these labels.
+    second_batch_labels: tuple[np.ndarray, np.ndarray] | None
 
     def loss(
         self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray
@@ -111,8 +113,10 @@ def train_contrast_stage(
             cluster_memory(features.infrared, labels_r, config, device),
         )
         link = link_factory(clusters, config) if link_factory is not None else None
+        cameras = data.images.cameras() if config.camera_aware else None
         sampler = ModalityBatchSampler(labels_v, labels_r, config.batch_p, config.batch_k, iters,
-                                       seed=stage_seed(config.seed, stage, epoch))
+                                       seed=stage_seed(config.seed, stage, epoch), cameras=cameras)
+        second = _second_batches(link, config, iters, stage_seed(config.seed, stage + "-link", epoch), cameras)
         model.train()
         total = 0.0
         for index_v, index_r in sampler:
@@ -121,16 +125,19 @@ def train_contrast_stage(
             targets_r = torch.from_numpy(labels_r[index_r]).to(device)
             feats_v, feats_r = _forward(model, inputs, index_v, index_r)
             loss = clusters.memory_v.loss(feats_v, targets_v) + clusters.memory_r.loss(feats_r, targets_r)
-            if link is not None and not link.separate_step:
+            if link is not None and second is None:
                 loss = loss + link.loss(feats_v, feats_r, rows_v, index_r)
             _step(optimizer, loss)
             clusters.memory_v.update(feats_v.detach(), targets_v)
             clusters.memory_r.update(feats_r.detach(), targets_r)
-            if link is not None:
-                if link.separate_step:
-                    feats_v, feats_r = _forward(model, inputs, index_v, index_r)
-                    _step(optimizer, link.loss(feats_v, feats_r, rows_v, index_r))
+            if link is not None and second is None:
                 link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
+            elif link is not None and second is not None:
+                link_v, link_r = next(second)
+                link_rows_v = np.r_[link_v, link_v]
+                feats_v, feats_r = _forward(model, inputs, link_v, link_r)
+                _step(optimizer, link.loss(feats_v, feats_r, link_rows_v, link_r))
+                link.update(feats_v.detach(), feats_r.detach(), link_rows_v, link_r)
             total += float(loss.detach()) / iters
         scheduler.step()
         values = {
@@ -139,6 +146,22 @@ def train_contrast_stage(
         pseudo = {"visible": labels_v, "infrared": labels_r, **(link.pseudo if link is not None else {})}
         log.info("stage %s epoch %d/%d: %s", stage, epoch + 1, epochs, values)
         on_epoch(epoch, values, pseudo)
+
+
+def _second_batches(
+    link: CrossModalityLink | None, config: PipelineConfig, iters: int, seed: tuple[int, ...],
+    cameras: tuple[np.ndarray, np.ndarray] | None,
+) -> Iterator[IndexBatch] | None:
+    """The link's own batches, one per step, when it asks for them and has clusters in both modalities to draw
+    from; None otherwise (its loss then joins the per-modality step)."""
+    if link is None or link.second_batch_labels is None:
+        return None
+    labels_v, labels_r = link.second_batch_labels
+    if not ((labels_v >= 0).any() and (labels_r >= 0).any()):
+        log.warning("no cross-modality cluster to draw the link's batch from; its loss joins the main step")
+        return None
+    return iter(ModalityBatchSampler(labels_v, labels_r, config.batch_p, config.batch_k, iters, seed=seed,
+                                     cameras=cameras))
 
 
 def _forward(

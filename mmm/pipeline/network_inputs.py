@@ -3,7 +3,7 @@ stems are frozen, the stems' stored outputs (mmm.pipeline.stem_encoding) through
 
 Every stage asks a NetworkInputs for the same three things: the network's outputs on a training batch (visible
 rows in two views, then infrared rows), flip-averaged eval features of every training image (clustering,
-MMLM), and eval BN-neck features of the un-augmented images (stage C's confidences and prototypes).
+MMLM), and eval (pooled, BN-neck) features of the un-augmented images (stage C's confidences and prototypes).
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ Outputs = tuple[torch.Tensor, torch.Tensor]  # (pooled, BN-neck) features of a b
 EVAL_BATCH = 256
 # Stem outputs are small: the shared blocks take more of them per eval batch.
 STEMMED_EVAL_BATCH = 1024
-# Random erasing of stem outputs, as DESIGN §1's pixel erasing: probability and area range of the rectangle.
+# Random erasing of stem outputs, as docs/design.md §1.8's pixel erasing: probability and area range of the rectangle.
 ERASE_PROB = 0.5
 ERASE_AREA = (0.02, 0.4)
 
@@ -42,12 +42,12 @@ class NetworkInputs(ABC):
         """[N, D] eval BN-neck features of every training image of `modality`, flip-averaged, L2-normalised."""
 
     @abstractmethod
-    def plain_features(self, model: TwoStreamNetwork, modality: Modality) -> torch.Tensor:
-        """[N, D] eval BN-neck features of the un-augmented training images of `modality` (not normalised)."""
+    def plain_outputs(self, model: TwoStreamNetwork, modality: Modality) -> Outputs:
+        """Eval-mode (pooled, BN-neck) features [N, D] of the un-augmented training images of `modality`."""
 
 
 class PixelInputs(NetworkInputs):
-    """Augmented pixels (DESIGN §1: pad-crop, flip, erasing; channel exchange for the second visible view,
+    """Augmented pixels (docs/design.md §1.8: pad-crop, flip, erasing; channel exchange for the second visible view,
     adaptive gray for infrared) through the model's own stems."""
 
     def __init__(self, images: TrainingImages, augment: Augmenter, device: torch.device) -> None:
@@ -64,18 +64,19 @@ class PixelInputs(NetworkInputs):
         return extract_features(model, self.images.of(modality), modality, device=self.device)
 
     @torch.no_grad()
-    def plain_features(self, model: TwoStreamNetwork, modality: Modality) -> torch.Tensor:
+    def plain_outputs(self, model: TwoStreamNetwork, modality: Modality) -> Outputs:
         images = self.images.of(modality)
         was_training = model.training
         model.eval()
         try:
-            return torch.cat([
-                model(eval_transform(batch_tensor(images, np.arange(start, min(start + EVAL_BATCH, len(images)))))
-                      .to(self.device), modality).cpu()
+            chunks = [
+                model.pooled_and_neck(model.stem(eval_transform(batch_tensor(
+                    images, np.arange(start, min(start + EVAL_BATCH, len(images))))).to(self.device), modality))
                 for start in range(0, len(images), EVAL_BATCH)
-            ])
+            ]
         finally:
             model.train(was_training)
+        return torch.cat([c[0] for c in chunks]).cpu(), torch.cat([c[1] for c in chunks]).cpu()
 
 
 @dataclass(frozen=True)
@@ -135,30 +136,32 @@ class StemmedInputs(NetworkInputs):
         views = self.outputs.of(modality)
         return stemmed_features(model, views["plain"], views["flip"], self.device)
 
-    def plain_features(self, model: TwoStreamNetwork, modality: Modality) -> torch.Tensor:
-        return _stemmed_eval(model, self.outputs.of(modality)["plain"], self.device)
+    def plain_outputs(self, model: TwoStreamNetwork, modality: Modality) -> Outputs:
+        return _stemmed_outputs(model, self.outputs.of(modality)["plain"], self.device)
 
 
 @torch.no_grad()
-def _stemmed_eval(model: TwoStreamNetwork, maps: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Eval-mode BN-neck features [N, D] of stored stem outputs."""
+def _stemmed_outputs(model: TwoStreamNetwork, maps: torch.Tensor, device: torch.device) -> Outputs:
+    """Eval-mode (pooled, BN-neck) features [N, D] of stored stem outputs."""
     was_training = model.training
     model.eval()
     try:
         chunks = [
-            model.forward_stemmed(maps[start : start + STEMMED_EVAL_BATCH].float().to(device)).float().cpu()
+            model.pooled_and_neck(maps[start : start + STEMMED_EVAL_BATCH].float().to(device))
             for start in range(0, len(maps), STEMMED_EVAL_BATCH)
         ]
     finally:
         model.train(was_training)
-    return torch.cat(chunks) if chunks else torch.empty(0, model.feature_dim)
+    if not chunks:
+        return torch.empty(0, model.feature_dim), torch.empty(0, model.feature_dim)
+    return torch.cat([c[0] for c in chunks]).float().cpu(), torch.cat([c[1] for c in chunks]).float().cpu()
 
 
 def stemmed_features(
     model: TwoStreamNetwork, plain: torch.Tensor, flip: torch.Tensor, device: torch.device
 ) -> torch.Tensor:
     """Flip-averaged, L2-normalised eval features from stored stem outputs of images and of their mirrors."""
-    return F.normalize(_stemmed_eval(model, plain, device) + _stemmed_eval(model, flip, device), dim=1)
+    return F.normalize(_stemmed_outputs(model, plain, device)[1] + _stemmed_outputs(model, flip, device)[1], dim=1)
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,32 @@
-"""Named profiles: `smoke` (seconds, CI), `quick` (synthetic stand-ins, ImageNet MobileNetV2, 2 CPU cores, minutes) and
-`paper` (real data, AGW ResNet-50 at 288x144, the paper's batches, epochs and optimisers; a GPU)."""
+"""Named profiles: `smoke` (seconds, CI), `quick` (synthetic stand-ins, ImageNet MobileNetV2, 2 CPU cores, minutes),
+`paper` (real data, AGW ResNet-50 at 288x144, the paper's batches, epochs and optimisers; a GPU) and `release` (the
+same scale with the authors' released recipe, mmm.pipeline.recipes).
+
+A config is built in layers: the defaults, the recipe's fields (its scale rows only at paper scale), the profile's
+sizes, then the caller's overrides. The recipe is the profile's own unless the overrides name one ("recipe").
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.recipes import recipe_overrides
+
+Sizes = Callable[[str, dict[str, Any]], dict[str, Any]]  # (dataset, the recipe's fields) -> the profile's fields
 
 
-def _paper(dataset: str) -> dict[str, Any]:
-    return {"dataset": dataset, "backbone": "agw_resnet50", "height": 288, "width": 144}
+def _paper(dataset: str, recipe: dict[str, Any]) -> dict[str, Any]:
+    return {"backbone": "agw_resnet50", "height": 288, "width": 144}
 
 
-def _quick(dataset: str) -> dict[str, Any]:
+def _quick(dataset: str, recipe: dict[str, Any]) -> dict[str, Any]:
     # An ImageNet MobileNetV2 whose first 17 blocks are frozen per-modality stems (adapted by BatchNorm statistics
     # per modality, their outputs computed once and stored), so only the last two blocks and the head train: a
     # pretrained start needs few passes, and a step costs a fraction of a full forward. The images are rendered
     # at 128x64 (an ImageNet network sees little at 64x32). Stage A's length, k1 and eps were calibrated on the
     # untrained start and on DCL's pseudo-label ARI only, never on MMM's results.
     return {
-        "dataset": dataset,
         "backbone": "mobilenet_v2",
         "pretrained": "imagenet",
         "height": 128,
@@ -39,14 +47,15 @@ def _quick(dataset: str) -> dict[str, Any]:
         "warmup_epochs": 1,
         "milestones": (6,),
         "plain_ce_epochs": 1,
-        "inter_start_epoch": 2,
+        # The paper's epoch 15 of 80, scaled; the release's 0 stays 0.
+        "inter_start_epoch": 2 if recipe["inter_start_epoch"] else 0,
         "kmeans_iters": 10,
     }
 
 
-def _smoke(dataset: str) -> dict[str, Any]:
+def _smoke(dataset: str, recipe: dict[str, Any]) -> dict[str, Any]:
     return {
-        **_quick(dataset),
+        **_quick(dataset, recipe),
         # The smoke pair is rendered at 32x16; 64x32 keeps the frozen stems' outputs non-trivial (2x1) and cheap.
         "height": 64,
         "width": 32,
@@ -60,16 +69,46 @@ def _smoke(dataset: str) -> dict[str, Any]:
         "warmup_epochs": 1,
         "milestones": (),
         "plain_ce_epochs": 1,
-        "inter_start_epoch": 1,
+        "inter_start_epoch": 1 if recipe["inter_start_epoch"] else 0,
         "eval_trials": 2,
     }
 
 
-PROFILES: dict[str, Callable[[str], dict[str, Any]]] = {"smoke": _smoke, "quick": _quick, "paper": _paper}
+@dataclass(frozen=True)
+class Profile:
+    sizes: Sizes
+    recipe: str  # the recipe used unless the overrides name another
+    paper_scale: bool  # apply the recipe's scale rows (batch sizes, lengths)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(_smoke, "paper", paper_scale=False),
+    "quick": Profile(_quick, "paper", paper_scale=False),
+    "paper": Profile(_paper, "paper", paper_scale=True),
+    "release": Profile(_paper, "release", paper_scale=True),
+}
+
+
+def default_recipe(profile: str) -> str:
+    """The recipe `profile` runs unless told otherwise."""
+    return _profile(profile).recipe
+
+
+def _profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}")
+    return PROFILES[name]
 
 
 def profile_config(profile: str, dataset: str, **overrides: Any) -> PipelineConfig:
-    """The config of `profile` for `dataset` ("sysu" or "regdb"), with field overrides applied."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILES)}")
-    return PipelineConfig().with_overrides(**PROFILES[profile](dataset)).with_overrides(**overrides)
+    """The config of `profile` for `dataset` ("sysu" or "regdb"): its recipe (or overrides["recipe"]), its sizes,
+    then the field overrides."""
+    chosen = _profile(profile)
+    recipe = overrides.get("recipe", chosen.recipe)
+    fields = recipe_overrides(recipe, dataset, scale=chosen.paper_scale)
+    return (
+        PipelineConfig(dataset=dataset)
+        .with_overrides(recipe=recipe, **fields)
+        .with_overrides(**chosen.sizes(dataset, fields))
+        .with_overrides(**overrides)
+    )

@@ -155,6 +155,7 @@ def _match_stage(
         match = multi_memory_match(
             features.visible, labels_v, features.infrared, labels_r, n=config.memories, solver=config.solver,
             direction=config.cost_direction, seed=config.seed, iters=config.kmeans_iters,
+            skip_last=config.mmlm_skip_last,
         )
         pseudo = {"visible": labels_v, "infrared": labels_r, "matched_visible": np.asarray(match.labels_v)}
         return {"pseudo": {k: v.astype(np.int32) for k, v in pseudo.items()}}
@@ -214,6 +215,11 @@ def run_stages(
         key = stage_key("MMLM", task.fingerprint, config, {"after": upstream}, weights=start_weights)
         labels = _match_stage(model, data, config, key, store, recorder, device)
         start = time.perf_counter()
+        if config.alignment_start == "fresh":
+            # The release trains stage C from a new start network on the matched labels. Frozen stems are the
+            # start's own, so their stored outputs still serve.
+            model, _ = start_network(config, images, cache_dir, device)
+            featurize = make_featurize(model, config, cache_dir, device)
         train_alignment_stage(
             model, data, labels, config, device,
             lambda epoch, values: recorder.epoch("C", epoch, config.epochs_c, values),

@@ -15,10 +15,11 @@ STAGE_CODE_VERSION = 2
 
 STAGE_A_FIELDS = (
     "dataset", "backbone", "pretrained", "height", "width", "pad", "seed", "epochs_a", "iters_a", "batch_p",
-    "batch_k", "lr", "weight_decay", "step_size", "k1", "k2", "eps", "min_samples", "temperature", "momentum",
+    "batch_k", "camera_aware", "lr", "weight_decay", "step_size", "k1", "k2", "eps", "min_samples", "temperature",
+    "momentum",
 )
-STAGE_B_FIELDS = STAGE_A_FIELDS + ("cmc", "epochs_b", "iters_b", "k1_cross", "k2_cross", "cmc_two_steps")
-MMLM_FIELDS = STAGE_B_FIELDS + ("memories", "solver", "cost_direction", "kmeans_iters")
+STAGE_B_FIELDS = STAGE_A_FIELDS + ("cmc", "epochs_b", "iters_b", "k1_cross", "k2_cross", "cmc_second_step")
+MMLM_FIELDS = STAGE_B_FIELDS + ("memories", "solver", "cost_direction", "kmeans_iters", "mmlm_skip_last")
 
 UPSTREAM_FIELDS = {"A": STAGE_A_FIELDS, "B": STAGE_B_FIELDS, "MMLM": MMLM_FIELDS}
 

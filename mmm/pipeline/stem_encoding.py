@@ -6,7 +6,7 @@ blocks on these stored outputs. For the CPU backbone (MobileNetV2 with 17 frozen
 all of the network's cost lies. Both steps read no labels.
 
 Views of an image: `plain`; `flip` (mirrored, as test-time flip averaging and the training flip need, since a
-mirrored image does not give a mirrored stem output); `exchange`, the second visible view of DESIGN §1 (one
+mirrored image does not give a mirrored stem output); `exchange`, the second visible view of docs/design.md §1.8 (one
 RGB channel copied to all three), here with its channel and a mirror drawn once per image from a fixed seed,
 so the stored view is the same for every run.
 """

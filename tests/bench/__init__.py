@@ -1,1 +1,1 @@
-"""pytest-benchmark timings of clustering, matching and training at RegDB and SYSU-MM01 scale (DESIGN §1-2)."""
+"""pytest-benchmark timings of clustering, matching and training at RegDB and SYSU-MM01 scale (docs/design.md §1,§4)."""

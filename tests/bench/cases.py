@@ -1,4 +1,4 @@
-"""The problems the benchmarks time, sized like the RegDB and SYSU-MM01 training sets (DESIGN §2).
+"""The problems the benchmarks time, sized like the RegDB and SYSU-MM01 training sets (docs/design.md §4).
 
 Cases are plain named records; the conftest parametrises tests by case name (so the benchmark JSON holds a
 readable name, not a repr) and selects them by scale: `regdb` runs by default, `sysu` on request.

@@ -1,7 +1,7 @@
 """Dense reference for the k-reciprocal Jaccard distance: the classic algorithm written plainly with loops,
 one sample at a time and an N x N encoding matrix, to check the sparse implementation against.
 
-Conventions follow DESIGN §1 and mmm.clustering.jaccard: the kNN list has k1 entries (the sample itself
+Conventions follow docs/design.md §1.3 and mmm.clustering.jaccard: the kNN list has k1 entries (the sample itself
 first) and is the forward set; half sets use the first round(k1/2) + 1 entries.
 """
 from __future__ import annotations

@@ -8,11 +8,13 @@ import pytest
 import torch
 
 from mmm.alignment import (
+    SCAForm,
     SCAWeights,
     batch_hard_triplet,
     gmm_confidence,
+    gmm_confidence_views,
     inter_loss,
-    intra_loss,
+    intra_distances,
     mmd,
     sca_losses,
     weighted_prototypes,
@@ -110,12 +112,11 @@ def test_weighted_prototypes_divide_by_the_class_count_not_the_weight_sum() -> N
     assert not prototypes.requires_grad
 
 
-def test_intra_loss_uses_squared_l2_or_mean_absolute_distance() -> None:
+def test_intra_distances_are_squared_l2_or_mean_absolute_difference() -> None:
     features = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
-    prototypes = torch.tensor([[0.0, 0.0], [1.0, -1.0]])
-    labels = torch.tensor([0, 1])
-    assert intra_loss(features, labels, prototypes, "l2sq").item() == pytest.approx((5.0 + 2.0) / 2)
-    assert intra_loss(features, labels, prototypes, "l1").item() == pytest.approx((1.5 + 1.0) / 2)
+    row_prototypes = torch.tensor([[0.0, 0.0], [1.0, -1.0]])
+    assert intra_distances(features, row_prototypes, "l2sq").tolist() == pytest.approx([5.0, 2.0])
+    assert intra_distances(features, row_prototypes, "l1").tolist() == pytest.approx([1.5, 1.0])
 
 
 def test_batch_hard_triplet_equals_a_brute_force_loop() -> None:
@@ -135,30 +136,71 @@ def test_sca_losses_omit_terms_whose_weight_is_zero() -> None:
     features = torch.randn(8, 4, generator=generator, requires_grad=True)
     logits = torch.randn(8, 2, generator=generator, requires_grad=True)
     labels = torch.tensor([0, 0, 1, 1, 0, 0, 1, 1])
-    modalities = torch.tensor([0, 0, 0, 0, 1, 1, 1, 1])
-    prototypes = (torch.zeros(2, 4), torch.ones(2, 4))
-    full = sca_losses(logits, features, labels, modalities, SCAWeights(), prototypes=prototypes)
+    views = torch.tensor([0, 0, 1, 1, 2, 2, 2, 2])
+    prototypes = torch.stack([torch.zeros(2, 4), torch.zeros(2, 4), torch.ones(2, 4)])
+    full = sca_losses(logits, features, labels, views, SCAWeights(), prototypes=prototypes)
     assert set(full) == {"ce", "triplet", "intra", "inter"}
     sum(full.values()).backward()
-    plain = sca_losses(logits, features, labels, modalities, SCAWeights(intra=0.0, inter=0.0))
+    plain = sca_losses(logits, features, labels, views, SCAWeights(intra=0.0, inter=0.0))
     assert set(plain) == {"ce", "triplet"}
 
 
 def test_sca_confidence_weights_each_sample_cross_entropy() -> None:
     logits = torch.tensor([[2.0, 0.0], [0.0, 2.0]])
     labels = torch.tensor([0, 0])
-    modalities = torch.tensor([0, 1])
+    views = torch.tensor([0, 2])
     weights = SCAWeights(triplet=0.0, intra=0.0, inter=0.0)
     confidence = torch.tensor([1.0, 0.0])
-    losses = sca_losses(logits, torch.zeros(2, 3), labels, modalities, weights, confidence=confidence)
+    losses = sca_losses(logits, torch.zeros(2, 3), labels, views, weights, confidence=confidence)
     assert losses["ce"].item() == pytest.approx(math.log(1 + math.exp(-2)) / 2)
 
 
-def test_sca_intra_pulls_each_modality_to_its_own_prototypes() -> None:
-    features = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
-    prototypes = (torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 0.0]]))
+def test_sca_intra_pulls_each_view_to_its_own_prototypes() -> None:
+    features = torch.tensor([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    prototypes = torch.tensor([[[1.0, 0.0]], [[0.0, 0.0]], [[0.0, 0.0]]])  # view 1 sits on its prototype
     weights = SCAWeights(ce=0.0, triplet=0.0, intra=1.0, inter=0.0)
     losses = sca_losses(
-        torch.zeros(2, 1), features, torch.tensor([0, 0]), torch.tensor([0, 1]), weights, prototypes=prototypes
+        torch.zeros(3, 1), features, torch.tensor([0, 0, 0]), torch.tensor([0, 1, 2]), weights, prototypes=prototypes
     )
-    assert losses["intra"].item() == pytest.approx(0.5)
+    assert losses["intra"].item() == pytest.approx(2 / 3)
+
+
+def test_release_intra_is_confidence_weighted_l1_summed_over_modality_means() -> None:
+    # Two visible rows per view (v1, v2) and two infrared rows, each one unit from its prototype per dimension.
+    features = torch.ones(6, 2)
+    prototypes = torch.zeros(3, 1, 2)
+    views = torch.tensor([0, 0, 1, 1, 2, 2])
+    confidence = torch.tensor([1.0, 0.0, 0.5, 0.5, 1.0, 0.25])
+    weights = SCAWeights(ce=0.0, triplet=0.0, intra=0.5, inter=0.0)
+    release = SCAForm(intra_distance="l1", intra_confidence=True, intra_reduction="modality_sum")
+    losses = sca_losses(torch.zeros(6, 1), features, torch.zeros(6, dtype=torch.long), views, weights,
+                        confidence=confidence, prototypes=prototypes, form=release)
+    # release main.py: (sum over visible rows of (w1 l1 + w2 l2)/2 + sum over infrared rows of w l) / n, n = 2
+    expected = 0.5 * (((1.0 + 0.5) / 2 + (0.0 + 0.5) / 2) + (1.0 + 0.25)) / 2
+    assert losses["intra"].item() == pytest.approx(expected)
+    paper = sca_losses(torch.zeros(6, 1), features, torch.zeros(6, dtype=torch.long), views, weights,
+                       confidence=confidence, prototypes=prototypes)
+    assert paper["intra"].item() == pytest.approx(0.5 * 2.0)  # squared L2 of (1, 1), unweighted batch mean
+
+
+def test_four_term_inter_sums_both_views_in_both_directions_without_a_half() -> None:
+    generator = torch.Generator().manual_seed(8)
+    view_1, view_2, infrared = (torch.randn(3, 4, generator=generator) for _ in range(3))
+    features = torch.cat([view_1, view_2, infrared])
+    labels = torch.zeros(9, dtype=torch.long)
+    views = torch.tensor([0] * 3 + [1] * 3 + [2] * 3)
+    weights = SCAWeights(ce=0.0, triplet=0.0, intra=0.0, inter=1.0)
+    four = sca_losses(torch.zeros(9, 1), features, labels, views, weights, form=SCAForm(inter_form="four_term"))
+    expected = sum(2 * loop_mmd(view, infrared) for view in (view_1, view_2))
+    assert four["inter"].item() == pytest.approx(expected, rel=1e-4)
+    half = sca_losses(torch.zeros(9, 1), features, labels, views, weights)
+    assert half["inter"].item() == pytest.approx(loop_mmd(torch.cat([view_1, view_2]), infrared), rel=1e-4)
+
+
+def test_gmm_over_views_normalises_each_view_on_its_own() -> None:
+    rng = np.random.default_rng(3)
+    losses = np.r_[rng.normal(0.1, 0.02, 30), rng.normal(0.9, 0.02, 10)]
+    first, second = gmm_confidence_views([losses, losses * 10 + 5], max_iter=100)
+    assert np.allclose(first, second)
+    assert first[:30].min() > 0.9 and first[30:].max() < 0.1
+    assert np.allclose(gmm_confidence(losses, max_iter=100), gmm_confidence_views([losses], max_iter=100)[0])

@@ -126,9 +126,11 @@ def test_invalid_labels_and_counts_are_rejected() -> None:
 
 
 def test_batches_follow_the_pseudo_labels_given_not_the_true_identities() -> None:
-    # The constructor takes pseudo-labels and counts only; nothing else could carry ground truth.
+    # The constructor takes pseudo-labels, counts and cameras (image metadata) only; nothing could carry ground truth.
     params = set(inspect.signature(IdentityBalancedSampler).parameters)
-    assert params == {"labels_visible", "labels_infrared", "num_identities", "num_instances", "iterations", "seed"}
+    assert params == {
+        "labels_visible", "labels_infrared", "num_identities", "num_instances", "iterations", "seed", "cameras",
+    }
     true_pids = np.repeat(np.arange(6), 4)
     pseudo = np.roll(true_pids, 2)
     for batch in IdentityBalancedSampler(pseudo, pseudo, 3, 2, iterations=10, seed=0):
@@ -139,3 +141,26 @@ def test_batches_follow_the_pseudo_labels_given_not_the_true_identities() -> Non
         for batch in IdentityBalancedSampler(pseudo, pseudo, 3, 2, iterations=10, seed=0)
     )
     assert mixes_true_ids
+
+
+def test_camera_aware_batches_take_an_identitys_other_instances_from_other_cameras() -> None:
+    # Identity 0: 6 rows on camera 1, 2 on camera 2, 1 on camera 3. Identity 1: every row on camera 4.
+    labels = np.array([0] * 9 + [1] * 5)
+    cameras = np.array([1] * 6 + [2, 2, 3] + [4] * 5)
+    sampler = ModalityBatchSampler(labels, labels, 2, 4, iterations=50, seed=0, cameras=(cameras, cameras))
+    anchors_on_camera_1 = 0
+    for batch in sampler:
+        for group in batch.visible.reshape(2, 4):
+            anchor, rest = group[0], group[1:]
+            if labels[anchor] == 0:
+                assert (cameras[rest] != cameras[anchor]).all()
+                anchors_on_camera_1 += int(cameras[anchor] == 1)
+            else:
+                assert (rest != anchor).all()  # one camera only: the other members of the identity
+    assert anchors_on_camera_1 > 0
+    plain = ModalityBatchSampler(labels, labels, 2, 4, iterations=50, seed=0)
+    same_camera = sum(
+        int((cameras[group[1:]] == cameras[group[0]]).any())
+        for batch in plain for group in batch.visible.reshape(2, 4) if labels[group[0]] == 0
+    )
+    assert same_camera > 0  # without cameras, the draw ignores them

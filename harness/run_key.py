@@ -1,8 +1,8 @@
 """What, besides the cell itself, decides whether a stored run answers for a cell: the profile (run sizes), the
 starting weights and the exact data each dataset was read from. Runs that differ in any of these are kept
 apart (in separate Optuna studies of one storage and in separate result folders of one --out), so a cell done
-under one is never counted done under another. A recipe (named training settings) would be one more field, named
-in both places.
+under one is never counted done under another. A recipe other than the profile's own (`--recipe`) is one more
+part of both names.
 """
 from __future__ import annotations
 
@@ -17,13 +17,20 @@ class RunKey:
     data: Mapping[str, str] = field(hash=False)
     # "none" or "<imagenet|file>@<sha256 prefix>" (harness.weights.StartingWeights.identity)
     weights: str
+    # None: the profile's own recipe (mmm.pipeline.profiles.default_recipe); else the recipe --recipe chose
+    recipe: str | None = None
+
+    @property
+    def _run(self) -> str:
+        return self.profile if self.recipe is None else f"{self.profile}+{self.recipe}"
 
     def study_name(self, study: str, dataset: str) -> str:
         """The Optuna study holding the cells of `study` on `dataset` under this key."""
-        return f"{study}:{self.profile}:{self.weights}:{self.data[dataset]}:{dataset}"
+        return f"{study}:{self._run}:{self.weights}:{self.data[dataset]}:{dataset}"
 
     @property
     def folder(self) -> str:
-        """The results folder under `<out>/<study>/`: one per profile, so profiles never overwrite each other's
-        tables; runs on other data under one profile replace the tables (and provenance) along with the numbers."""
-        return self.profile
+        """The results folder under `<out>/<study>/`: one per profile (and recipe other than the profile's), so they
+        never overwrite each other's tables; runs on other data under one profile replace the tables (and
+        provenance) along with the numbers."""
+        return self._run

@@ -45,7 +45,9 @@ from harness.stage_cache import FileStageStore
 from harness.status import CellState, CellStatus
 from harness.storage import StorageError, StorageSpec, parse_storage
 from harness.weights import StartingWeights, cells_starting_weights, weights_identity
+from mmm.choices import RECIPES
 from mmm.paths import default_cache_dir
+from mmm.pipeline.profiles import default_recipe
 
 log = logging.getLogger("harness.study")
 
@@ -85,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--pretrained", metavar="imagenet|none|PATH",
         help="starting weights: the backbone's ImageNet file, none (random initialisation) or a state-dict file "
         "(default: the profile's, imagenet for quick and paper)",
+    )
+    parser.add_argument(
+        "--recipe", choices=RECIPES,
+        help="training recipe: paper (the paper's text) or release (the authors' code); see docs/recipes.md "
+        "(default: the profile's, release for the release profile, paper otherwise)",
     )
     parser.add_argument(
         "--seeds", type=_positive, help="run seeds 0..N-1 instead of the profile's seeds (tuning uses the first)"
@@ -171,18 +178,22 @@ def _resolve(args: argparse.Namespace) -> Setup:
     missing = sorted(set(spec.datasets) - set(datasets))
     if missing:
         log.warning("skipping %s: not found under --data-root", missing)
-    if args.profile == "paper" and data.kind == "synthetic":
-        log.warning("the paper profile is meant for the real datasets (--data-root); running it on synthetic data")
+    if args.profile in ("paper", "release") and data.kind == "synthetic":
+        log.warning("the %s profile is meant for the real datasets (--data-root); running it on synthetic data",
+                    args.profile)
     seeds = range(args.seeds) if args.seeds else None
     cells = plan_cells(spec, args.profile, datasets=datasets, seeds=seeds)
-    run_overrides = {"pretrained": args.pretrained} if args.pretrained else {}
+    run_overrides: dict[str, Any] = {"pretrained": args.pretrained} if args.pretrained else {}
+    recipe = None if args.recipe in (None, default_recipe(args.profile)) else args.recipe
+    if recipe is not None:
+        run_overrides["recipe"] = recipe
     # Read-only commands check what a run would start from but never download it.
     weights = cells_starting_weights(
         spec, args.profile, cells, run_overrides, download=not (args.dry_run or args.report_only)
     )
     study_dir = args.out / spec.name
     storage = parse_storage(args.storage, study_dir)
-    key = RunKey(args.profile, data.identity(datasets), weights_identity(weights))
+    key = RunKey(args.profile, data.identity(datasets), weights_identity(weights), recipe)
     return Setup(
         spec=spec,
         cells=cells,

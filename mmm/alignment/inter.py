@@ -9,14 +9,10 @@ Both average over the identities present in both modalities.
 """
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 
 from mmm.alignment.mmd import mmd
-
-InterForm = Literal["half_symmetric", "four_term"]
-INTER_FORMS: tuple[str, ...] = ("half_symmetric", "four_term")
+from mmm.choices import INTER_FORMS, InterForm
 
 
 def _both_directions(visible: torch.Tensor, infrared: torch.Tensor) -> torch.Tensor:

@@ -1,13 +1,11 @@
 """SCA's L_intra: confidence-weighted class prototypes per modality, and the pull of each feature to its own."""
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import torch
 
-Distance = Literal["l2sq", "l1"]
-DISTANCES: tuple[str, ...] = ("l2sq", "l1")
+from mmm.choices import DISTANCES
+from mmm.choices import IntraDistance as Distance
 
 
 def weighted_prototypes(

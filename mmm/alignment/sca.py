@@ -7,17 +7,15 @@ choices where the paper and the authors' release differ (mmm.pipeline.recipes).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
-from mmm.alignment.inter import InterForm, inter_loss
+from mmm.alignment.inter import inter_loss
 from mmm.alignment.prototypes import Distance, intra_distances
 from mmm.alignment.triplet import TRIPLET_MARGIN, batch_hard_triplet
 from mmm.alignment.views import is_visible
-
-IntraReduction = Literal["batch_mean", "modality_sum"]
+from mmm.choices import InterForm, IntraReduction
 
 
 @dataclass(frozen=True)

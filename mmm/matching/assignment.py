@@ -1,14 +1,11 @@
 """MMLM's assignment of every visible cluster to an infrared cluster, and the label transfer that follows."""
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
-Solver = Literal["hungarian", "greedy"]
-SOLVERS: tuple[str, ...] = ("hungarian", "greedy")
+from mmm.choices import SOLVERS, Solver
 
 
 def match_clusters(cost: torch.Tensor | np.ndarray, solver: Solver = "hungarian") -> np.ndarray:

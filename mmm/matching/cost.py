@@ -1,12 +1,10 @@
 """MMLM's cluster-to-cluster cost: the one-sided Chamfer distance between two clusters' sets of memories."""
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 
-Direction = Literal["visible", "infrared"]
-DIRECTIONS: tuple[str, ...] = ("visible", "infrared")
+from mmm.choices import DIRECTIONS
+from mmm.choices import CostDirection as Direction
 
 
 def chamfer_cost(

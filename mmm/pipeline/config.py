@@ -7,23 +7,24 @@ sizes of CPU runs.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
-from mmm.alignment.inter import InterForm
-from mmm.alignment.prototypes import Distance as IntraDistance
-from mmm.alignment.sca import IntraReduction
-from mmm.matching.assignment import Solver
-from mmm.matching.cost import Direction as CostDirection
-
-DatasetName = Literal["sysu", "regdb"]
-Recipe = Literal["paper", "release"]
-CmcSecondStep = Literal["none", "hybrid_batch"]
-AlignmentStart = Literal["continue", "fresh"]
-EpochLength = Literal["iterations", "full_pass"]
-LossFeature = Literal["bn_normalised", "pooled"]
-SampleStates = Literal["clean_eval", "augmented_train"]
-NeckLearningRate = Literal["backbone", "head"]
-ClassifierInit = Literal["uniform", "normal"]
+from mmm.choices import (
+    AlignmentStart,
+    ClassifierInit,
+    CmcSecondStep,
+    CostDirection,
+    DatasetName,
+    EpochLength,
+    InterForm,
+    IntraDistance,
+    IntraReduction,
+    LossFeature,
+    NeckLearningRate,
+    Recipe,
+    SampleStates,
+    Solver,
+)
 
 # Every Literal-typed field and its valid values, checked in __post_init__.
 CHOICES: dict[str, tuple[str, ...]] = {

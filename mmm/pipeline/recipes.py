@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
-from mmm.pipeline.config import PipelineConfig, Recipe
-
-RECIPES: tuple[str, ...] = get_args(Recipe)
+from mmm.choices import DATASETS, RECIPES
+from mmm.pipeline.config import PipelineConfig
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def recipe_table() -> str:
 def check_rows() -> None:
     """Every row names a real config field, and each value is one the config accepts."""
     for recipe in RECIPES:
-        for dataset in ("sysu", "regdb"):
+        for dataset in DATASETS:
             PipelineConfig(dataset=dataset).with_overrides(**recipe_overrides(recipe, dataset, scale=True))
 
 

@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from mmm.alignment.confidence import gmm_confidence_views
 from mmm.alignment.prototypes import weighted_prototypes
 from mmm.alignment.views import View
+from mmm.choices import LossFeature, SampleStates
 from mmm.data.records import Modality
 from mmm.models.two_stream import TwoStreamNetwork
-from mmm.pipeline.config import LossFeature, SampleStates
 from mmm.pipeline.network_inputs import NetworkInputs
 
 MODALITY_VIEWS: dict[Modality, tuple[View, ...]] = {

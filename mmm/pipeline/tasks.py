@@ -11,10 +11,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from mmm.choices import DatasetName
 from mmm.data.datasets import RegdbDataset, SysuDataset
 from mmm.data.records import ImageRecord, Modality, TrainSplit
 from mmm.evaluation.protocols import ProtocolResult, run_regdb_protocol, run_sysu_protocol
-from mmm.pipeline.config import DatasetName
 
 Featurize = Callable[[Sequence[ImageRecord], Modality], np.ndarray]
 Evaluate = Callable[[Featurize], dict[str, ProtocolResult]]

@@ -160,3 +160,17 @@ def test_batched_kmeans_routes_agree() -> None:
     via_gram = batched_kmeans(points, mask, 4, 10, torch.Generator().manual_seed(0), use_gram=True)
     direct = batched_kmeans(points, mask, 4, 10, torch.Generator().manual_seed(0), use_gram=False)
     assert torch.allclose(via_gram, direct, atol=1e-9)
+
+
+def test_the_release_skip_last_quirk_leaves_the_last_clusters_out() -> None:
+    # Three visible and three infrared clusters; visible cluster c sits on infrared cluster 2 - c.
+    centres = torch.eye(3)
+    features_v = centres.repeat_interleave(4, dim=0)
+    features_r = centres.flip(0).repeat_interleave(4, dim=0)
+    labels = np.repeat(np.arange(3), 4)
+    plain = multi_memory_match(features_v, labels, features_r, labels, n=1, solver="greedy")
+    assert plain.matching.tolist() == [2, 1, 0]
+    quirk = multi_memory_match(features_v, labels, features_r, labels, n=1, solver="greedy", skip_last=True)
+    # visible 0 cannot reach infrared 2 (never a candidate); visible 2 is never matched and keeps id 2
+    assert quirk.matching[2] == 2 and 2 not in quirk.matching[:2].tolist()
+    assert quirk.labels_v[labels == 2].tolist() == [2] * 4

@@ -119,7 +119,8 @@ def test_stored_inputs_give_the_features_the_pixel_path_gives(model: TwoStreamNe
     for modality in Modality:
         cosine = (stored.features(model, modality) * pixels.features(model, modality)).sum(1)
         assert torch.all(cosine > 0.999)
-        for stored_part, pixel_part in zip(stored.plain_outputs(model, modality), pixels.plain_outputs(model, modality)):
+        pairs = zip(stored.plain_outputs(model, modality), pixels.plain_outputs(model, modality))
+        for stored_part, pixel_part in pairs:
             cosine = (F.normalize(stored_part, dim=1) * F.normalize(pixel_part, dim=1)).sum(1)
             assert torch.all(cosine > 0.999)
 

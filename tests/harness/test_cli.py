@@ -23,7 +23,11 @@ def test_list_names_every_study_with_its_description(capsys: pytest.CaptureFixtu
     ("argv", "expected"),
     [
         (["no_such_study"], "unknown study 'no_such_study'; valid: ablation_components, ablation_sca"),
-        (["smoke", "--profile", "huge"], "invalid choice: 'huge' (choose from 'smoke', 'quick', 'paper')"),
+        (
+            ["smoke", "--profile", "huge"],
+            "invalid choice: 'huge' (choose from 'smoke', 'quick', 'paper', 'release')",
+        ),
+        (["smoke", "--recipe", "authors"], "invalid choice: 'authors' (choose from 'paper', 'release')"),
         (["smoke", "--device", "tpu"], "invalid choice: 'tpu' (choose from 'cpu', 'cuda')"),
         (["smoke", "--storage", "redis://localhost"], "sqlite:///PATH"),
         (["smoke", "--seeds", "0"], "expected a positive integer"),

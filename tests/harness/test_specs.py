@@ -16,7 +16,9 @@ from harness.spec import (
     validate_spec,
 )
 
-EXPECTED_STUDIES = {"smoke", "ablation_sca", "ablation_components", "memories", "baselines", "matching", "tune"}
+EXPECTED_STUDIES = {
+    "smoke", "ablation_sca", "ablation_components", "memories", "baselines", "matching", "tune", "recipes",
+}
 
 
 def test_every_study_module_loads_and_validates() -> None:

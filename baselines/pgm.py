@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from mmm.choices import Stage
 from mmm.memory.cluster_memory import ClusterMemory
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.contrast import EpochClusters
@@ -66,7 +67,7 @@ def centroid_match_link(clusters: EpochClusters, config: PipelineConfig) -> Cent
     return CentroidMatchLink(cross_v, cross_r, clusters.memory_v, clusters.memory_r)
 
 
-PGM_STAGE = SecondStage("PGM", centroid_match_link, {"link": "pgm-centroid-hungarian"})
+PGM_STAGE = SecondStage(Stage.PGM, centroid_match_link, {"link": "pgm-centroid-hungarian"})
 
 
 def run_pgm(config: PipelineConfig, task: Task, **hooks: Any) -> RunResult:

@@ -8,10 +8,12 @@ from typing import Any
 
 import torch
 
+from mmm.choices import Stage
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import ProgressCallback
+from mmm.pipeline.network import make_featurize, start_network, state_digest
 from mmm.pipeline.result import RunResult
-from mmm.pipeline.run import make_featurize, report_evaluation, start_network, state_digest
+from mmm.pipeline.stage_runner import report_evaluation
 from mmm.pipeline.tasks import Task, protocol_means, protocol_trials
 from mmm.pipeline.training_images import TrainingImages
 
@@ -36,6 +38,7 @@ def run_untrained(
     metrics = protocol_means(evaluation)
     report_evaluation(metrics, on_progress)
     return RunResult(
-        metrics=metrics, trial_metrics=protocol_trials(evaluation), stage_seconds={"stems": stems, "eval": seconds},
+        metrics=metrics, trial_metrics=protocol_trials(evaluation),
+        stage_seconds={Stage.STEMS: stems, Stage.EVAL: seconds},
         model_digest=state_digest(model), weights=None if weights is None else weights.as_dict(),
     )

@@ -136,7 +136,7 @@ class FloorStore:
         if not floor.reused:
             return floor.result
         # Imported here: the pipeline module pulls in the training code, which --list and --dry-run never need.
-        from mmm.pipeline.run import report_evaluation
+        from mmm.pipeline.stage_runner import report_evaluation
 
         report_evaluation(floor.result.metrics, on_progress)
         seconds = {FLOOR_STAGE: time.perf_counter() - started}

@@ -28,17 +28,17 @@ from harness.claims import LeasePolicy, WorkerIdentity
 from harness.ledger import Ledger
 from harness.records import StoredRun
 from harness.status import CellState
+from reports import schema
 
 log = logging.getLogger(__name__)
 
-RESULT_COLUMNS = ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial", "metric", "value",
-                  "optuna_trial", "params_json")
-EPOCH_COLUMNS = ("study", "variant", "dataset", "seed", "regdb_trial", "stage", "epoch", "name", "value")
-EVAL_TRIAL_COLUMNS = ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial", "eval_trial",
-                      "metric", "value")
-STAGE_COLUMNS = ("study", "variant", "dataset", "seed", "regdb_trial", "stage", "seconds", "cached")
-FAILURE_COLUMNS = ("cell_id", "variant", "dataset", "seed", "state", "error")
-IMPORTANCE_COLUMNS = ("study", "dataset", "param", "importance", "note")
+# The headers come from the report's input contract, so writer and reader cannot drift apart.
+RESULT_COLUMNS = schema.RESULTS.written
+EPOCH_COLUMNS = schema.EPOCHS.written
+EVAL_TRIAL_COLUMNS = schema.EVAL_TRIALS.written
+STAGE_COLUMNS = schema.STAGE_TIMES.written
+FAILURE_COLUMNS = schema.FAILURES.written
+IMPORTANCE_COLUMNS = schema.IMPORTANCES.written
 MIN_TRIALS_FOR_IMPORTANCE = 2
 
 
@@ -59,15 +59,17 @@ def write_results(
         if statuses[c.id].state is not CellState.DONE
     ]
     tables = {
-        "results.csv": (RESULT_COLUMNS, [row for cell, run in runs for row in _metric_rows(cell, run)]),
-        "eval_trials.csv": (EVAL_TRIAL_COLUMNS, [row for cell, run in runs for row in _eval_trial_rows(cell, run)]),
-        "epochs.csv": (EPOCH_COLUMNS, [row for cell, run in runs for row in _epoch_rows(cell, run)]),
-        "stages.csv": (STAGE_COLUMNS, [row for cell, run in runs for row in _stage_rows(cell, run)]),
-        "failures.csv": (FAILURE_COLUMNS, failures),
+        schema.RESULTS.filename: (RESULT_COLUMNS, [row for cell, run in runs for row in _metric_rows(cell, run)]),
+        schema.EVAL_TRIALS.filename: (
+            EVAL_TRIAL_COLUMNS, [row for cell, run in runs for row in _eval_trial_rows(cell, run)]
+        ),
+        schema.EPOCHS.filename: (EPOCH_COLUMNS, [row for cell, run in runs for row in _epoch_rows(cell, run)]),
+        schema.STAGE_TIMES.filename: (STAGE_COLUMNS, [row for cell, run in runs for row in _stage_rows(cell, run)]),
+        schema.FAILURES.filename: (FAILURE_COLUMNS, failures),
     }
     if ledger.spec.is_tuning:
         datasets = sorted({c.dataset for c in cells})
-        tables["importances.csv"] = (IMPORTANCE_COLUMNS, list(_importance_rows(ledger, datasets)))
+        tables[schema.IMPORTANCES.filename] = (IMPORTANCE_COLUMNS, list(_importance_rows(ledger, datasets)))
     for name, (columns, rows) in tables.items():
         atomic_write_text(study_dir / name, tidy_csv(columns, rows))
     return len(runs)

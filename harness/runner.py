@@ -31,15 +31,15 @@ from harness.progress import Display
 from harness.records import CELL, CONFIG, ERROR, LOST, PARAMS, TASK, jsonable, primary_value, result_attrs
 from harness.spec import StudySpec
 from harness.status import CellState
+from mmm.choices import PRIMARY_METRIC, PRIMARY_PROTOCOLS
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressEvent, StageStore
 from mmm.pipeline.result import RunResult
 
 log = logging.getLogger(__name__)
 
-OBJECTIVE_METRIC = "mAP"
-# The protocol whose mAP is the trial's value (and the tuning objective): SYSU all-search, RegDB visible->IR.
-PRIMARY_PROTOCOLS = {"sysu": "all", "regdb": "v2i"}
+# The trial's value (and the tuning objective): the primary protocol's mAP (SYSU all-search, RegDB visible->IR).
+OBJECTIVE_METRIC = PRIMARY_METRIC
 
 
 class TaskLike(Protocol):

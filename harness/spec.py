@@ -13,10 +13,10 @@ from harness.methods import METHOD_NAMES
 from mmm.choices import DATASETS
 from mmm.data.datasets import REGDB_TRIALS
 from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.profiles import PROFILES as PIPELINE_PROFILES
 
-# The pipeline's profiles (mmm.pipeline.profiles.PROFILES); kept here so the CLI and the specs can be checked
-# without building a model. tests/harness/test_specs.py checks the two lists agree.
-PROFILES = ("smoke", "quick", "paper", "release")
+# The pipeline's profiles (the module builds no model: the CLI and the specs check names without torch).
+PROFILES: tuple[str, ...] = tuple(PIPELINE_PROFILES)
 # Fields every cell sets itself: a variant or a search space may not fix them.
 HARNESS_FIELDS = frozenset({"dataset", "seed"})
 # Rows of the paper's component ablation (docs/design.md §3); a variant naming one lets reports set the published

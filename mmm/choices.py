@@ -1,8 +1,11 @@
-"""The named choices of the method, each defined once: the Literal type a config field, a function argument and a
-study use, and its tuple of valid values. No torch here, so the command line can check names without loading it."""
+"""The names the method, the harness and the reports share, each defined once: the Literal type of every named
+choice with its tuple of valid values, the evaluation's metrics and protocols, and the stage names. No torch here,
+so the command line and the reports can check names without loading it."""
 from __future__ import annotations
 
-from typing import Literal, get_args
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Literal, Mapping, get_args
 
 DatasetName = Literal["sysu", "regdb"]
 Recipe = Literal["paper", "release"]
@@ -26,3 +29,30 @@ DIRECTIONS: tuple[str, ...] = get_args(CostDirection)
 DISTANCES: tuple[str, ...] = get_args(IntraDistance)
 INTRA_REDUCTIONS: tuple[str, ...] = get_args(IntraReduction)
 INTER_FORMS: tuple[str, ...] = get_args(InterForm)
+
+# --- evaluation ---
+METRICS: tuple[str, ...] = ("R1", "R10", "R20", "mAP", "mINP")
+SysuMode = Literal["all", "indoor"]
+RegdbDirection = Literal["v2i", "i2v"]
+SYSU_MODES: tuple[str, ...] = get_args(SysuMode)
+REGDB_DIRECTIONS: tuple[str, ...] = get_args(RegdbDirection)
+PROTOCOLS: Mapping[str, tuple[str, ...]] = MappingProxyType({"sysu": SYSU_MODES, "regdb": REGDB_DIRECTIONS})
+# The protocol a run is summarised by (progress, tuning objective, paired tests): the paper's headline settings.
+PRIMARY_PROTOCOLS: Mapping[str, str] = MappingProxyType({"sysu": "all", "regdb": "v2i"})
+PRIMARY_METRIC = "mAP"  # what a tuning study maximises
+
+
+class Stage(StrEnum):
+    """Stage names in records, progress, reports and the stage cache, in pipeline order."""
+
+    IMAGES = "images"  # decoding the training images
+    STEMS = "stems"  # the start network, its frozen stems' statistics and stored outputs
+    DCL = "dcl"  # intra-modality cluster contrast, one memory per modality (the paper's warm-up)
+    CMC = "cmc"  # cross-modality clustering with the hybrid memory
+    PGM = "pgm"  # the PGM-style baseline's centroid-matching stage
+    MMLM = "mmlm"  # multi-memory learning and matching
+    SCA = "sca"  # soft cluster-level alignment on the matched labels
+    EVAL = "eval"  # test-set evaluation
+
+
+STAGES: tuple[str, ...] = tuple(stage.value for stage in Stage)

@@ -28,7 +28,6 @@ from reports.summary import (
     per_seed,
     search_trials,
     seed_summary,
-    select,
     stage_time_summary,
     variant_order,
 )
@@ -114,7 +113,6 @@ class ReportContext:
     paired_notes: list[str]  # what a single seed does and does not allow the test to say
     paired_deltas: pd.DataFrame  # reports.paired's table, also written beside the report as a CSV
     protocol: list[ProtocolBlock]
-    oracle: list[LabelledTable]
     comparison: Comparison
     quality: list[EmbeddedFigure]
     timing: Timing | None
@@ -125,8 +123,8 @@ class ReportContext:
 
 
 def build_context(data: StudyData, benchmark_json: Path | None = None) -> ReportContext:
-    """All sections of the report; the main tables use last-epoch rows only (oracle rows get their own)."""
-    results = select(data.results, "last")
+    """All sections of the report (every result is a last-epoch result)."""
+    results = data.results
     variants = variant_order(data.results)
     # Variants that only failed or only left diagnostics still need a colour in the figures.
     others = [frame[["variant"]] for frame in (data.epochs, data.stages) if not frame.empty]
@@ -155,7 +153,6 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         paired_notes=seed_notes(paired),
         paired_deltas=paired,
         protocol=protocol_blocks(results, data.eval_trials, data.provenance.get("data_source"), search),
-        oracle=_oracle(data.results),
         comparison=_search_comparison() if search else _comparison(summary, data.provenance, variants, reference),
         quality=_quality(data.epochs, palette, data.provenance.get("data_source")),
         timing=_timing(data.stages, palette),
@@ -248,18 +245,6 @@ def _seed_note(rows: pd.DataFrame) -> str:
     if trials:
         note += f"; each seed's value is the mean over its {trials} RegDB trial{'s' if trials != 1 else ''}"
     return note
-
-
-def _oracle(results: pd.DataFrame) -> list[LabelledTable]:
-    oracle = select(results, "oracle")
-    if oracle.empty:
-        return []
-    summary = seed_summary(per_seed(oracle))
-    return [
-        LabelledTable(f"{DATASET_LABELS[d]} — oracle (best epoch on the test set)", summary_display(summary, d))
-        for d in DATASET_LABELS
-        if d in set(oracle["dataset"])
-    ]
 
 
 def _comparison(

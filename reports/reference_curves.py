@@ -14,9 +14,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
+from mmm.choices import Stage
+
 REFERENCE_FILE = "pgm_sysu_dcl_clusters.csv"
 # Our stage whose counts the published DCL stage corresponds to (intra-modality cluster contrast).
-OUR_STAGE = "A"
+OUR_STAGE = Stage.DCL
 # Our epochs.csv quantity per modality of the reference.
 OUR_NAMES = {"visible": "clusters_visible", "infrared": "clusters_infrared"}
 _STYLE: dict[str, Any] = {"linestyle": ":", "linewidth": 1.6, "alpha": 0.9}

@@ -6,20 +6,18 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
-DATASETS = ("sysu", "regdb")
-PROTOCOLS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"sysu": ("all", "indoor"), "regdb": ("v2i", "i2v")}
-)
-METRICS = ("R1", "R10", "R20", "mAP", "mINP")
-# A tuning study's objective: the mAP of this protocol per dataset (as harness/runner.py tells Optuna).
-OBJECTIVE_PROTOCOLS: Mapping[str, str] = MappingProxyType({"sysu": "all", "regdb": "v2i"})
-OBJECTIVE_METRIC = "mAP"
-# Stage names in pipeline order: loading the images, stage A, stage B (CMC), MMLM matching, stage C (SCA),
-# evaluation. Others (a baseline's own second stage) are allowed and follow in order of appearance.
-STAGES = ("images", "A", "B", "MMLM", "C", "eval")
+# The names shared with the method and the harness (defined once, in mmm.choices): datasets, metrics, protocols
+# and stage names in pipeline order (other stage names are allowed and follow in order of appearance).
+from mmm.choices import DATASETS as DATASETS
+from mmm.choices import METRICS as METRICS
+from mmm.choices import PRIMARY_METRIC, PRIMARY_PROTOCOLS
+from mmm.choices import PROTOCOLS as PROTOCOLS
+from mmm.choices import STAGES as STAGES
+
+# A tuning study's objective: the primary protocol's metric per dataset (as harness/runner.py tells Optuna).
+OBJECTIVE_PROTOCOLS = PRIMARY_PROTOCOLS
+OBJECTIVE_METRIC = PRIMARY_METRIC
 DATA_SOURCES = ("synthetic", "real")
-# Optional column of results.csv: "last" (the honest default) or "oracle" (best epoch chosen on the test set).
-SELECTIONS = ("last", "oracle")
 
 DATASET_LABELS: Mapping[str, str] = MappingProxyType({"sysu": "SYSU-MM01", "regdb": "RegDB"})
 PROTOCOL_LABELS: Mapping[str, str] = MappingProxyType(
@@ -35,20 +33,28 @@ def stage_order(stages: Iterable[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One tidy CSV: its file name, the columns the report needs, the allowed values of categorical columns
-    and the columns that must parse as numbers."""
+    """One tidy CSV, the contract between the harness that writes it and the report that reads it: its file name,
+    the columns the report needs, the further columns the harness writes, the allowed values of categorical
+    columns and the columns that must parse as numbers."""
 
     filename: str
     columns: tuple[str, ...]
     allowed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     numeric: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()  # written by the harness, read when present
+
+    @property
+    def written(self) -> tuple[str, ...]:
+        """The header the harness writes."""
+        return self.columns + self.optional
 
 
 RESULTS = TableSpec(
     "results.csv",
     ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial", "metric", "value"),
-    allowed={"dataset": DATASETS, "metric": METRICS, "selection": SELECTIONS},
+    allowed={"dataset": DATASETS, "metric": METRICS},
     numeric=("seed", "regdb_trial", "value"),
+    optional=("optuna_trial", "params_json"),
 )
 EPOCHS = TableSpec(
     "epochs.csv",
@@ -62,6 +68,7 @@ EVAL_TRIALS = TableSpec(
     ("study", "variant", "dataset", "protocol", "seed", "regdb_trial", "eval_trial", "metric", "value"),
     allowed={"dataset": DATASETS, "metric": METRICS},
     numeric=("seed", "regdb_trial", "eval_trial", "value"),
+    optional=("method",),
 )
 STAGE_TIMES = TableSpec(
     "stages.csv",
@@ -72,7 +79,9 @@ STAGE_TIMES = TableSpec(
 FAILURES = TableSpec(
     "failures.csv", ("cell_id", "variant", "dataset", "seed", "state", "error"), numeric=("seed",)
 )
-IMPORTANCES = TableSpec("importances.csv", ("param", "importance"), numeric=("importance",))
+IMPORTANCES = TableSpec(
+    "importances.csv", ("param", "importance"), numeric=("importance",), optional=("study", "dataset", "note")
+)
 # The untrained floor per (dataset, seed, RegDB trial): metric rows as in results.csv; a floor that could not be
 # computed is one row with its error and no protocol, metric or value.
 FLOOR = TableSpec(

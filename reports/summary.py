@@ -10,13 +10,6 @@ KEYS = ["variant", "dataset", "protocol", "metric"]
 _PROTOCOL_ORDER = [protocol for dataset in DATASETS for protocol in PROTOCOLS[dataset]]
 
 
-def select(results: pd.DataFrame, selection: str) -> pd.DataFrame:
-    """Rows of one model-selection rule; without a selection column every row is a last-epoch result."""
-    if "selection" not in results.columns:
-        return results if selection == "last" else results.iloc[0:0]
-    return results[results["selection"] == selection]
-
-
 def variant_order(results: pd.DataFrame) -> list[str]:
     """Variants in the order the harness wrote them, which is the order the study declares them."""
     return list(dict.fromkeys(results["variant"]))

@@ -11,24 +11,20 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
+from mmm.choices import METRICS, REGDB_DIRECTIONS, RegdbDirection, SysuMode
 from mmm.data.datasets import SYSU_INDOOR_CAMS, SYSU_VISIBLE_CAMS, RegdbDataset, SysuDataset
 from mmm.data.records import ImageRecord, Modality
 from mmm.evaluation.metrics import RankResult, evaluate_regdb, evaluate_sysu
-from mmm.pipeline.result import METRICS
 
 logger = logging.getLogger(__name__)
 
-SysuMode = Literal["all", "indoor"]
-RegdbDirection = Literal["v2i", "i2v"]
 Featurize = Callable[[Sequence[ImageRecord], Modality], np.ndarray]
 
 SYSU_MODE_CAMS: dict[str, tuple[int, ...]] = {"all": SYSU_VISIBLE_CAMS, "indoor": SYSU_INDOOR_CAMS}
 SYSU_TRIALS = range(10)
-REGDB_DIRECTIONS = ("v2i", "i2v")
 MAX_RANK = 20
 _RANK_OF_METRIC = {"R1": 1, "R10": 10, "R20": 20}
 

@@ -12,10 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mmm.data.records import Modality
 from mmm.memory.cluster_memory import ClusterMemory
-
-VISIBLE = 0
-INFRARED = 1
 
 
 def hybrid_centroids(
@@ -33,7 +31,7 @@ def hybrid_centroids(
         raise ValueError(f"labels reach {int(labels[kept].max())} but num_clusters is {num_clusters}")
     means = []
     present = []
-    for modality in (VISIBLE, INFRARED):
+    for modality in Modality:
         chosen = kept & (modalities == modality)
         sums = torch.zeros(num_clusters, features.shape[1], dtype=features.dtype, device=features.device)
         sums.index_add_(0, labels[chosen], features[chosen])

@@ -22,7 +22,7 @@ from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.network_inputs import NetworkInputs, TrainingData
 from mmm.pipeline.sample_states import EpochStates, epoch_states, loss_features
 from mmm.pipeline.schedules import warmup_multistep
-from mmm.pipeline.seeds import stage_seed, torch_seed
+from mmm.pipeline.seeds import seed_label, stage_seed, torch_seed
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def new_classifier(model: TwoStreamNetwork, num_classes: int, config: PipelineCo
     """The identity classifier over the matched label space, from its own seeded stream: the global RNG's state
     depends on whether earlier stages ran or came from the stage store, and both must end with the same weights."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(torch_seed(config.seed, "C-head"))
+        torch.manual_seed(torch_seed(config.seed, seed_label("sca") + "-head"))
         classifier = torch.nn.Linear(model.feature_dim, num_classes, bias=False)
         if config.classifier_init == "normal":
             torch.nn.init.normal_(classifier.weight, 0.0, CLASSIFIER_INIT_STD)
@@ -113,7 +113,7 @@ def train_alignment_stage(
     classifier = new_classifier(model, labels.num_classes, config).to(device)
     optimizer = _optimizer(model, classifier, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_multistep(config.warmup_epochs, config.milestones))
-    inputs = data.inputs(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, "C")), device)
+    inputs = data.inputs(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, seed_label("sca"))), device)
     targets = labels.targets()
     steps = steps_per_epoch(labels, config)
     form = sca_form(config)
@@ -128,7 +128,7 @@ def train_alignment_stage(
             )
         sampler = IdentityBalancedSampler(
             labels.visible, labels.infrared, config.batch_p_c, config.batch_k_c, steps,
-            seed=stage_seed(config.seed, "C", epoch),
+            seed=stage_seed(config.seed, seed_label("sca"), epoch),
         )
         model.train()
         sums: dict[str, float] = {}

@@ -21,7 +21,7 @@ from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.network_inputs import NetworkInputs, TrainingData
 from mmm.pipeline.pseudo_labels import cluster_count, cluster_features
 from mmm.pipeline.schedules import step_decay
-from mmm.pipeline.seeds import stage_seed, torch_seed
+from mmm.pipeline.seeds import seed_label, stage_seed, torch_seed
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def train_contrast_stage(
         [p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=config.weight_decay
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, step_decay(config.step_size))
-    inputs = data.inputs(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, stage)), device)
+    inputs = data.inputs(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, seed_label(stage))), device)
     for epoch in range(epochs):
         features = extract_both(model, inputs)
         labels_v, labels_r = per_modality_labels(features, config)
@@ -114,9 +114,10 @@ def train_contrast_stage(
         )
         link = link_factory(clusters, config) if link_factory is not None else None
         cameras = data.images.cameras() if config.camera_aware else None
+        label = seed_label(stage)
         sampler = ModalityBatchSampler(labels_v, labels_r, config.batch_p, config.batch_k, iters,
-                                       seed=stage_seed(config.seed, stage, epoch), cameras=cameras)
-        second = _second_batches(link, config, iters, stage_seed(config.seed, stage + "-link", epoch), cameras)
+                                       seed=stage_seed(config.seed, label, epoch), cameras=cameras)
+        second = _second_batches(link, config, iters, stage_seed(config.seed, label + "-link", epoch), cameras)
         model.train()
         total = 0.0
         for index_v, index_r in sampler:

@@ -23,7 +23,7 @@ class StageStore(Protocol):
 
 @dataclass(frozen=True)
 class ProgressEvent:
-    stage: str  # "A", "B", "MMLM", "C" or "eval"
+    stage: str  # a mmm.choices.Stage: "dcl", "cmc", "mmlm", "sca", "eval", ...
     epoch: int  # 0-based epoch within the stage (0 for one-shot stages)
     epochs: int  # epochs in the stage
     values: dict[str, float] = field(default_factory=dict)  # losses, cluster counts, intermediate metrics

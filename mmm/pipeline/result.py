@@ -4,8 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-METRICS = ("R1", "R10", "R20", "mAP", "mINP")
-
 
 @dataclass
 class RunResult:

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
+# The label each stage's random streams were first seeded with. Kept when the stages were renamed, so the same seed
+# still gives bit-identical runs.
+SEED_LABELS: dict[str, str] = {"dcl": "A", "cmc": "B", "pgm": "PGM", "sca": "C"}
+
+
+def seed_label(stage: str) -> str:
+    """The label of `stage`'s random streams."""
+    return SEED_LABELS.get(stage, stage)
+
 
 def stage_seed(seed: int, stage: str, epoch: int = 0) -> tuple[int, ...]:
     """A seed sequence for numpy (samplers) that never collides across stages or epochs."""

@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+from mmm.choices import Stage
 from mmm.pipeline.config import PipelineConfig
 
-# Bump when a stage's computation changes, so entries made by older code are not reused.
-STAGE_CODE_VERSION = 2
+# Bump when a stage's computation changes, so entries made by older code are not reused. 3: stages named for what
+# they are (dcl, cmc, mmlm), the recipes' fields.
+STAGE_CODE_VERSION = 3
 
 STAGE_A_FIELDS = (
     "dataset", "backbone", "pretrained", "height", "width", "pad", "seed", "epochs_a", "iters_a", "batch_p",
@@ -21,17 +23,18 @@ STAGE_A_FIELDS = (
 STAGE_B_FIELDS = STAGE_A_FIELDS + ("cmc", "epochs_b", "iters_b", "k1_cross", "k2_cross", "cmc_second_step")
 MMLM_FIELDS = STAGE_B_FIELDS + ("memories", "solver", "cost_direction", "kmeans_iters", "mmlm_skip_last")
 
-UPSTREAM_FIELDS = {"A": STAGE_A_FIELDS, "B": STAGE_B_FIELDS, "MMLM": MMLM_FIELDS}
+UPSTREAM_FIELDS = {Stage.DCL: STAGE_A_FIELDS, Stage.CMC: STAGE_B_FIELDS, Stage.PGM: STAGE_B_FIELDS,
+                   Stage.MMLM: MMLM_FIELDS}
 
 
 def stage_key(
-    stage: str, fingerprint: str, config: PipelineConfig, extra: dict | None = None, weights: str = "none"
+    stage: Stage, fingerprint: str, config: PipelineConfig, extra: dict | None = None, weights: str = "none"
 ) -> str:
     """The hex key of `stage` for this task fingerprint, config and starting weights (the sha256 of the weight
     file, "none" for a random start), plus `extra` for method-specific stages."""
     fields = UPSTREAM_FIELDS[stage]
-    if stage == "MMLM" and not config.cmc:
-        # stage B did not run, so its fields are not upstream of MMLM
+    if stage == Stage.MMLM and not config.cmc:
+        # CMC did not run, so its fields are not upstream of MMLM
         fields = STAGE_A_FIELDS + tuple(name for name in fields if name not in STAGE_B_FIELDS)
     values = {name: getattr(config, name) for name in fields}
     # eps and the cross k's resolve per dataset; hash what is actually used

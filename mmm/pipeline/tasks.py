@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from mmm.choices import DatasetName
+from mmm.choices import SYSU_MODES, DatasetName
 from mmm.data.datasets import RegdbDataset, SysuDataset
 from mmm.data.records import ImageRecord, Modality, TrainSplit
 from mmm.evaluation.protocols import ProtocolResult, run_regdb_protocol, run_sysu_protocol
@@ -43,7 +43,7 @@ def sysu_task(dataset: SysuDataset, eval_trials: int = 10) -> Task:
     trials = range(eval_trials)
 
     def evaluate(featurize: Featurize) -> dict[str, ProtocolResult]:
-        return {mode: run_sysu_protocol(featurize, dataset, mode, trials=trials) for mode in ("all", "indoor")}
+        return {mode: run_sysu_protocol(featurize, dataset, mode, trials=trials) for mode in SYSU_MODES}
 
     images = [(str(im.path), im.camid) for im in dataset.train.images]
     tests = [(str(r.path), r.pid, r.camid) for r in dataset.query + dataset.gallery_pool]

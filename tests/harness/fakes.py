@@ -30,9 +30,10 @@ from harness.spec import StudySpec
 from harness.stage_cache import FileStageStore
 from harness.storage import parse_storage
 from harness.weights import cells_starting_weights, weights_identity
+from mmm.choices import METRICS
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import ProgressEvent
-from mmm.pipeline.result import METRICS, RunResult
+from mmm.pipeline.result import RunResult
 
 PROTOCOLS = {"sysu": ("all", "indoor"), "regdb": ("v2i", "i2v")}
 FAST_LEASES = LeasePolicy(heartbeat_seconds=0.2, grace_seconds=30.0, poll_seconds=0.05, recheck_seconds=0.1)
@@ -94,16 +95,16 @@ def recording_method(
         if task.name in block:
             time.sleep(600)
         cached = []
-        if store is not None and store.load("A", f"k{config.seed}") is not None:
-            cached.append("A")
+        if store is not None and store.load("dcl", f"k{config.seed}") is not None:
+            cached.append("dcl")
         elif store is not None:
-            store.save("A", f"k{config.seed}", {"seed": config.seed})
+            store.save("dcl", f"k{config.seed}", {"seed": config.seed})
         for epoch in range(2):
             values = {"loss": 1.0 / (epoch + 1)}
             if map_values is not None:
                 values["mAP"] = map_values(calls)
             if on_progress is not None:
-                on_progress(ProgressEvent("C", epoch, 2, values))
+                on_progress(ProgressEvent("sca", epoch, 2, values))
         time.sleep(sleep)
         append_line(log_path, f"done {task.name} {os.getpid()}")
         score = 40.0 + config.memories + config.seed
@@ -112,8 +113,8 @@ def recording_method(
             # Two evaluation trials one point either side of the mean.
             trial_metrics={p: {t: {m: score - 1.0 + 2 * t for m in METRICS} for t in (0, 1)}
                            for p in PROTOCOLS[config.dataset]},
-            epochs=[{"stage": "C", "epoch": e, "loss": 1.0 / (e + 1), "diag": {"ari": 0.5}} for e in range(2)],
-            stage_seconds={"A": 0.01, "C": 0.02},
+            epochs=[{"stage": "sca", "epoch": e, "loss": 1.0 / (e + 1), "diag": {"ari": 0.5}} for e in range(2)],
+            stage_seconds={"dcl": 0.01, "sca": 0.02},
             cached_stages=cached,
         )
 

@@ -39,7 +39,7 @@ def test_smoke_study_end_to_end(
     assert _rows(study_dir / "failures.csv") == []
     assert _rows(study_dir / "epochs.csv")
     stages = _rows(study_dir / "stages.csv")
-    assert {r["stage"] for r in stages if r["variant"] == "sca_off" and r["cached"] == "True"} >= {"A", "B"}
+    assert {r["stage"] for r in stages if r["variant"] == "sca_off" and r["cached"] == "True"} >= {"dcl", "cmc"}
     provenance = json.loads((study_dir / "provenance.json").read_text())
     assert provenance["data_source"] == "synthetic" and provenance["cache"]["hits"] >= 4
     assert set(provenance["data_check"]) == {"sysu", "regdb"}

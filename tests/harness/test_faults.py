@@ -33,8 +33,9 @@ from harness.stage_cache import FileStageStore
 from harness.status import CellState
 from harness.storage import JOURNAL_NAME
 from harness.study import main
+from mmm.choices import METRICS
 from mmm.data.image_store import load_images
-from mmm.pipeline.result import METRICS, RunResult
+from mmm.pipeline.result import RunResult
 from tests.availability import require
 from tests.harness.fakes import (
     FAST_LEASES,

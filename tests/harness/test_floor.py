@@ -21,10 +21,11 @@ from harness.run_key import RunKey
 from harness.runner import run_cells
 from harness.stage_cache import FileStageStore
 from harness.study import main
+from mmm.choices import METRICS
 from mmm.models.pretrained import MOBILENET_SHA256
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.profiles import profile_config
-from mmm.pipeline.result import METRICS, RunResult
+from mmm.pipeline.result import RunResult
 from tests.harness.fakes import FAST_LEASES, FakeTask, fake_environment, fake_ledger, planned, recording_method
 
 PROFILE = "smoke"

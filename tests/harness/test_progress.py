@@ -17,12 +17,12 @@ def test_bars_track_stages_and_cells(capsys: pytest.CaptureFixture[str]) -> None
     cell = Cell("smoke", "full", "mmm", "sysu", 0, None)
     with Display(total=2, done=1, bars=True) as display:
         display.cell_started(cell)
-        for stage, epochs in (("A", 3), ("C", 2)):
+        for stage, epochs in (("dcl", 3), ("sca", 2)):
             for epoch in range(epochs):
                 display.event(ProgressEvent(stage, epoch, epochs, {"loss": 0.5}))
         display.cell_finished(cell, "complete", 1.0)
     err = capsys.readouterr().err
-    assert "cells" in err and "2/2" in err and "stage C" in err
+    assert "cells" in err and "2/2" in err and "stage sca" in err
 
 
 def test_a_run_with_bars_completes(tmp_path: Path) -> None:

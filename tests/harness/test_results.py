@@ -63,7 +63,7 @@ def test_tables_hold_every_metric_epoch_stage_and_failure(tmp_path: Path) -> Non
     epochs = _rows(study_dir / "epochs.csv")
     assert {r["name"] for r in epochs} == {"loss", "diag.ari"}
     stages = _rows(study_dir / "stages.csv")
-    cached = {(r["variant"], r["dataset"]) for r in stages if r["stage"] == "A" and r["cached"] == "True"}
+    cached = {(r["variant"], r["dataset"]) for r in stages if r["stage"] == "dcl" and r["cached"] == "True"}
     assert cached == {("sca_off", "sysu"), ("sca_off", "regdb")}  # the fake caches stage A per seed
 
     failures = _rows(study_dir / "failures.csv")

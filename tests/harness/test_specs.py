@@ -34,12 +34,6 @@ def test_unknown_study_error_lists_the_valid_names() -> None:
         load_study("nope")
 
 
-def test_harness_profiles_match_the_pipelines() -> None:
-    from mmm.pipeline.profiles import PROFILES as PIPELINE_PROFILES
-
-    assert tuple(PIPELINE_PROFILES) == PROFILES
-
-
 def test_ablation_sca_cells_cover_variants_datasets_and_regdb_splits() -> None:
     spec = load_study("ablation_sca")
     quick = plan_cells(spec, "quick", datasets=("sysu", "regdb"))

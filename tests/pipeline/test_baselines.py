@@ -17,7 +17,7 @@ CPU = torch.device("cpu")
 
 def test_dcl_trains_stage_a_only(sysu_smoke_task: Task, session_cache: Path) -> None:
     result = run_dcl(profile_config("smoke", "sysu"), sysu_smoke_task, device=CPU, cache_dir=session_cache)
-    assert [e["stage"] for e in result.epochs] == ["A"]
+    assert [e["stage"] for e in result.epochs] == ["dcl"]
     assert set(result.metrics) == {"all", "indoor"}
 
 
@@ -34,8 +34,8 @@ def test_pgm_matches_centroids_each_epoch_and_shares_stage_a_with_mmm(
         return {}
 
     result = run_pgm(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store, diagnose=capture)
-    assert result.cached_stages == ["A"]
-    assert [e["stage"] for e in result.epochs] == ["A", "PGM"]
+    assert result.cached_stages == ["dcl"]
+    assert [e["stage"] for e in result.epochs] == ["dcl", "pgm"]
     assert "matched_visible" in seen[-1]
 
 

@@ -101,7 +101,7 @@ def test_paper_profile_runs_end_to_end_at_full_size(
     assert protocols == {"all", "indoor", "v2i", "i2v"}
     assert (study_dir / "failures.csv").read_text().splitlines()[1:] == []
     stages = {line.split(",")[5] for line in (study_dir / "stages.csv").read_text().splitlines()[1:]}
-    assert {"images", "A", "B", "MMLM", "C", "eval"} <= stages
+    assert {"images", "dcl", "cmc", "mmlm", "sca", "eval"} <= stages
     provenance = json.loads((study_dir / "provenance.json").read_text())
     assert provenance["profile"] == "paper"
     assert all(not verdict["mismatches"] for verdict in provenance["data_check"].values())

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import torch
 
+from mmm.choices import METRICS
 from mmm.data.records import GroundTruth, TrainSplit
 from mmm.pipeline.hooks import ProgressEvent
 from mmm.pipeline.profiles import profile_config
-from mmm.pipeline.result import METRICS, RunResult
+from mmm.pipeline.result import RunResult
 from mmm.pipeline.run import run_pipeline
 from mmm.pipeline.stage_keys import stage_key
 from mmm.pipeline.tasks import Task
@@ -44,8 +45,8 @@ def test_run_reports_every_metric_of_both_sysu_protocols(reference_run) -> None:
     for values in result.metrics.values():
         assert list(values) == list(METRICS)
         assert all(0.0 <= v <= 100.0 for v in values.values())
-    assert {"A", "B", "MMLM", "C", "eval"} <= set(result.stage_seconds)
-    assert [e["stage"] for e in result.epochs] == ["A", "B", "MMLM", "C", "C"]
+    assert {"images", "stems", "dcl", "cmc", "mmlm", "sca", "eval"} <= set(result.stage_seconds)
+    assert [e["stage"] for e in result.epochs] == ["dcl", "cmc", "mmlm", "sca", "sca"]
 
 
 def test_run_keeps_the_gallery_draws_behind_each_mean(reference_run) -> None:
@@ -90,10 +91,10 @@ def test_variants_differing_in_stage_c_reuse_stages_a_b_and_mmlm(sysu_smoke_task
     config = profile_config("smoke", "sysu")
     first = run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
     assert first.cached_stages == []
-    assert {stage for stage, _ in store.entries} == {"A", "B", "MMLM"}
+    assert {stage for stage, _ in store.entries} == {"dcl", "cmc", "mmlm"}
     second = run_pipeline(config.with_overrides(intra=False, inter=False), sysu_smoke_task, device=CPU,
                           cache_dir=session_cache, store=store)
-    assert second.cached_stages == ["A", "B", "MMLM"]
+    assert second.cached_stages == ["dcl", "cmc", "mmlm"]
     assert [e["stage"] for e in second.epochs] == [e["stage"] for e in first.epochs]
     replayed = run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
     assert replayed.model_digest == first.model_digest
@@ -111,13 +112,13 @@ def test_changing_an_upstream_field_does_not_reuse_the_stage(sysu_smoke_task: Ta
 
 def test_mmlm_off_evaluates_the_stage_b_model(sysu_smoke_task: Task, session_cache: Path) -> None:
     result, _ = _run(sysu_smoke_task, session_cache, mmlm=False)
-    assert [e["stage"] for e in result.epochs] == ["A", "B"]
-    assert "C" not in result.stage_seconds
+    assert [e["stage"] for e in result.epochs] == ["dcl", "cmc"]
+    assert "sca" not in result.stage_seconds
 
 
 def test_cmc_off_skips_stage_b(sysu_smoke_task: Task, session_cache: Path) -> None:
     result, pseudo = _run(sysu_smoke_task, session_cache, cmc=False)
-    assert [e["stage"] for e in result.epochs] == ["A", "MMLM", "C", "C"]
+    assert [e["stage"] for e in result.epochs] == ["dcl", "mmlm", "sca", "sca"]
     assert all("pooled" not in p for p in pseudo)
 
 
@@ -129,13 +130,13 @@ def test_progress_callback_sees_every_epoch_and_may_stop_the_run(sysu_smoke_task
 
     def on_progress(event: ProgressEvent) -> None:
         events.append(event)
-        if event.stage == "B":
+        if event.stage == "cmc":
             raise Stop
 
     with pytest.raises(Stop):
         run_pipeline(profile_config("smoke", "sysu"), sysu_smoke_task, device=CPU, cache_dir=session_cache,
                      on_progress=on_progress)
-    assert [e.stage for e in events] == ["A", "B"]
+    assert [e.stage for e in events] == ["dcl", "cmc"]
 
 
 def test_config_for_another_dataset_is_rejected(sysu_smoke_task: Task, session_cache: Path) -> None:
@@ -150,12 +151,12 @@ def test_intermediate_eval_reports_map_after_each_contrastive_stage(sysu_smoke_t
     evaluations = [i for i, e in enumerate(events) if e.stage == "eval"]
     stages = [e.stage for e in events]
     assert len(evaluations) == 3
-    assert stages.index("B") < evaluations[1] < stages.index("MMLM")
+    assert stages.index("cmc") < evaluations[1] < stages.index("mmlm")
     assert all("mAP" in events[i].values for i in evaluations)
 
 
 def test_mmlm_key_ignores_stage_b_fields_when_cmc_is_off() -> None:
     off = profile_config("smoke", "sysu", cmc=False)
-    assert stage_key("MMLM", "t", off) == stage_key("MMLM", "t", off.with_overrides(epochs_b=7, k1_cross=12))
+    assert stage_key("mmlm", "t", off) == stage_key("mmlm", "t", off.with_overrides(epochs_b=7, k1_cross=12))
     on = profile_config("smoke", "sysu")
-    assert stage_key("MMLM", "t", on) != stage_key("MMLM", "t", on.with_overrides(epochs_b=7))
+    assert stage_key("mmlm", "t", on) != stage_key("mmlm", "t", on.with_overrides(epochs_b=7))

@@ -14,9 +14,10 @@ from mmm.pipeline.alignment_stage import new_classifier
 from mmm.pipeline.cmc_link import cmc_link
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.contrast import EpochClusters, extract_both, per_modality_labels, train_contrast_stage
+from mmm.pipeline.network import start_network, state_digest
 from mmm.pipeline.network_inputs import TrainingData, prepare_training_data
 from mmm.pipeline.profiles import profile_config
-from mmm.pipeline.run import run_pipeline, start_network, state_digest
+from mmm.pipeline.run import run_pipeline
 from mmm.pipeline.sample_states import epoch_states
 from mmm.pipeline.tasks import Task
 from mmm.pipeline.training_images import TrainingImages
@@ -37,7 +38,7 @@ def test_each_recipe_runs_end_to_end_on_the_smoke_pair(
 ) -> None:
     task = sysu_smoke_task if dataset == "sysu" else regdb_smoke_task
     result = run_pipeline(profile_config("smoke", dataset, recipe=recipe), task, device=CPU, cache_dir=session_cache)
-    stage_c = [e for e in result.epochs if e["stage"] == "C"]
+    stage_c = [e for e in result.epochs if e["stage"] == "sca"]
     assert set(stage_c[0]) >= {"ce", "loss"} and "triplet" not in stage_c[0]  # plain-CE warm-up epoch
     assert {"ce", "triplet", "intra", "inter"} <= set(stage_c[-1])
     assert all(np.isfinite(v) for values in result.metrics.values() for v in values.values())
@@ -71,7 +72,7 @@ def test_cmc_second_step_takes_its_own_batches_from_the_pooled_clusters(
         link.loss = loss
         return link
 
-    train_contrast_stage(model, data, config, "B", 1, 3, CPU, lambda *_: None, recording_link)
+    train_contrast_stage(model, data, config, "cmc", 1, 3, CPU, lambda *_: None, recording_link)
     assert len(seen) == 3
     for rows_v, rows_r, pooled, num_visible in seen:
         assert len(rows_v) % (2 * config.batch_k) == 0 and len(rows_r) % config.batch_k == 0

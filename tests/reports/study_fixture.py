@@ -19,7 +19,7 @@ METRICS = ("R1", "R10", "R20", "mAP", "mINP")
 BASE = {"R1": 40.0, "R10": 70.0, "R20": 80.0, "mAP": 35.0, "mINP": 20.0}
 # The one failed cell (variant, dataset, seed): it has a failures.csv row and no results.
 FAILED_CELL = ("off", "regdb", 2)
-STAGE_SECONDS = {"images": 3.0, "A": 30.0, "B": 45.0, "MMLM": 5.0, "C": 20.0, "eval": 4.0}
+STAGE_SECONDS = {"images": 3.0, "dcl": 30.0, "cmc": 45.0, "mmlm": 5.0, "sca": 20.0, "eval": 4.0}
 # "full" beats "off" by this many points in every column: the Δ of "off" against "full" is its negative.
 FULL_GAIN = 4.0
 # The untrained floor lies this far below BASE, spread FLOOR_SPREAD per seed (sd exactly FLOOR_SPREAD).
@@ -107,16 +107,16 @@ def epoch_values(variant: str, stage: str, epoch: int, seed: int, data_source: s
     """What the pipeline records per epoch: cluster counts and losses in A and B, ground-truth ARI when
     diagnosing, one MMLM record with the matching accuracy, losses only in C."""
     visible, infrared = FIRST_CLUSTERS[data_source]
-    if stage in ("A", "B"):
+    if stage in ("dcl", "cmc"):
         values = {
             "loss": 5.0 / (epoch + 1),
             "clusters_visible": visible - 8 * epoch + seed, "clusters_infrared": infrared - 7 * epoch + seed,
             "ari_visible": 0.3 + 0.05 * epoch, "ari_infrared": 0.25 + 0.05 * epoch,
         }
-        if stage == "B":
+        if stage == "cmc":
             values["ari_pooled"] = 0.2 + 0.06 * epoch
         return values
-    if stage == "MMLM":
+    if stage == "mmlm":
         return {
             "clusters_visible": visible - 40.0 + seed, "clusters_infrared": infrared - 35.0 + seed, "ari_visible": 0.55,
             "matching_accuracy": 0.6 + (0.1 if variant == "full" else 0.0) + 0.01 * seed,
@@ -129,7 +129,7 @@ def epochs_frame(data_source: str = "synthetic") -> pd.DataFrame:
     for variant in VARIANTS:
         for dataset in PROTOCOLS:
             for seed in SEEDS:
-                for stage, epochs in (("A", 6), ("B", 6), ("MMLM", 1), ("C", 6)):
+                for stage, epochs in (("dcl", 6), ("cmc", 6), ("mmlm", 1), ("sca", 6)):
                     for epoch in range(epochs):
                         for name, value in epoch_values(variant, stage, epoch, seed, data_source).items():
                             rows.append(
@@ -149,7 +149,7 @@ def stages_frame() -> pd.DataFrame:
             for seed in SEEDS:
                 for stage, seconds in STAGE_SECONDS.items():
                     # The SCA ablation shares everything up to MMLM: the second variant loads it from the cache.
-                    cached = variant == "off" and stage in ("A", "B", "MMLM")
+                    cached = variant == "off" and stage in ("dcl", "cmc", "mmlm")
                     rows.append(
                         {
                             "study": STUDY, "variant": variant, "dataset": dataset, "seed": seed,
@@ -212,7 +212,7 @@ def provenance(data_source: str, mismatches: list[str] | None = None) -> dict[st
         "data_roots": roots,
         "profile": "quick",
         "wall_seconds": 3725.0,
-        "cache": {"hits": 12, "misses": 24, "hits_by_stage": {"A": 6, "B": 6}, "misses_by_stage": {"A": 12}},
+        "cache": {"hits": 12, "misses": 24, "hits_by_stage": {"dcl": 6, "cmc": 6}, "misses_by_stage": {"dcl": 12}},
         "reference_variant": "full",
         "study_description": "Soft cluster-level alignment ablation: both SCA terms on versus both off.",
         "variant_rows": {"full": "full MMM", "off": "+MMLM"},

@@ -33,7 +33,7 @@ def test_missing_results_column_names_file_and_column(tmp_path: Path) -> None:
 
 def test_missing_column_of_an_optional_table_names_that_file(tmp_path: Path) -> None:
     study_dir = write_study(tmp_path)
-    pd.DataFrame({"variant": ["full"], "stage": ["A"]}).to_csv(study_dir / "stages.csv", index=False)
+    pd.DataFrame({"variant": ["full"], "stage": ["dcl"]}).to_csv(study_dir / "stages.csv", index=False)
     with pytest.raises(ValueError, match=r"stages\.csv: missing column 'study'"):
         load_study(study_dir)
 
@@ -95,7 +95,7 @@ def test_absent_optional_tables_load_as_empty_frames(tmp_path: Path) -> None:
 def test_stage_names_beyond_the_known_ones_are_accepted_and_ordered_after_them(tmp_path: Path) -> None:
     study_dir = write_study(tmp_path)
     stages = pd.read_csv(study_dir / "stages.csv")
-    stages.loc[stages["stage"] == "B", "stage"] = "pgm_link"
+    stages.loc[stages["stage"] == "cmc", "stage"] = "pgm_link"
     stages.to_csv(study_dir / "stages.csv", index=False)
     data = load_study(study_dir)
-    assert stage_order(data.stages["stage"]) == ["images", "A", "MMLM", "C", "eval", "pgm_link"]
+    assert stage_order(data.stages["stage"]) == ["images", "dcl", "mmlm", "sca", "eval", "pgm_link"]

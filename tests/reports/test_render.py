@@ -7,7 +7,6 @@ import io
 import re
 from pathlib import Path
 
-import pandas as pd
 from PIL import Image
 
 from reports.render import render_report
@@ -72,23 +71,8 @@ def test_real_report_sets_published_peers_beside_ours(real_html: str) -> None:
     assert "61.56" in real_html
 
 
-def test_report_states_last_epoch_selection_and_has_no_oracle_without_oracle_rows(synthetic_html: str) -> None:
+def test_report_states_last_epoch_selection(synthetic_html: str) -> None:
     assert "last training epoch" in synthetic_html
-    assert 'id="oracle"' not in synthetic_html
-
-
-def test_oracle_numbers_get_their_own_labelled_section(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path)
-    last = results_frame().assign(selection="last")
-    oracle = last.assign(selection="oracle", value=last["value"] + 10.0)
-    pd.concat([last, oracle]).to_csv(study_dir / "results.csv", index=False)
-    for optional in ("epochs.csv", "stages.csv"):
-        (study_dir / optional).unlink()
-    html = render_report(tmp_path, STUDY).read_text(encoding="utf-8")
-    oracle_part = html[html.index('id="oracle"'):html.index('id="published"')]
-    assert "oracle (best epoch on the test set)" in oracle_part
-    assert "54.00 ± 1.00" in oracle_part
-    assert "54.00 ± 1.00" not in html[: html.index('id="oracle"')]
 
 
 def test_report_from_results_alone_notes_each_missing_table(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mmm.choices import METRICS
 from mmm.data.datasets import RegdbDataset, RegdbTrial, SysuDataset
 from mmm.data.records import GroundTruth, ImageRecord, Modality, TrainSplit
 from mmm.evaluation.metrics import RankResult
@@ -19,7 +20,6 @@ from mmm.evaluation.protocols import (
     summarise,
     sysu_gallery,
 )
-from mmm.pipeline.result import METRICS
 
 NUM_IDS = 4
 EMPTY_TRAIN = TrainSplit(images=(), ground_truth=GroundTruth(pids=np.zeros(0, dtype=np.int64)))

@@ -1,0 +1,56 @@
+"""The network a run starts from, its test-time featurizer, and a digest of its weights."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mmm.data.image_store import load_images
+from mmm.data.records import ImageRecord, Modality
+from mmm.features.extract import extract_features
+from mmm.models.factory import build_backbone
+from mmm.models.pretrained import WeightFile
+from mmm.models.two_stream import TwoStreamNetwork
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.network_inputs import stemmed_features
+from mmm.pipeline.stem_encoding import adapt_stems, encode_images
+from mmm.pipeline.tasks import Featurize
+from mmm.pipeline.training_images import TrainingImages
+
+
+def start_network(
+    config: PipelineConfig, images: TrainingImages, cache_dir: Path, device: torch.device
+) -> tuple[TwoStreamNetwork, WeightFile | None]:
+    """The network every method starts from: the config's backbone and starting weights (seeded), its frozen
+    stems, if any, given each modality's BatchNorm statistics from the training images (no labels read)."""
+    torch.manual_seed(config.seed)
+    model, weights = build_backbone(config.backbone, config.pretrained)
+    model = model.to(device)
+    if model.frozen_stems:
+        adapt_stems(model, images.visible, images.infrared, cache_dir, device)
+    return model, weights
+
+
+def make_featurize(model: TwoStreamNetwork, config: PipelineConfig, cache_dir: Path, device: torch.device) -> Featurize:
+    """Test-time features of records (through the stem of their modality), flip-averaged and L2-normalised, as
+    numpy. Frozen stems encode each test image once; later evaluations read their stored outputs."""
+
+    def featurize(records: list[ImageRecord], modality: Modality) -> np.ndarray:
+        images = load_images([r.path for r in records], config.height, config.width, cache_dir)
+        if model.frozen_stems:
+            views = encode_images(model, images, modality, ("plain", "flip"), cache_dir, device)
+            return stemmed_features(model, views["plain"], views["flip"], device).numpy()
+        return extract_features(model, images, modality, device=device).numpy()
+
+    return featurize
+
+
+def state_digest(model: torch.nn.Module) -> str:
+    """sha256 over the model's state dict (names and raw bytes, in order)."""
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()

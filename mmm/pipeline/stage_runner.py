@@ -1,0 +1,184 @@
+"""What runs a stage besides its training: the stage store (an output computed once is loaded, and its epochs
+replayed to the records, by every later run that shares it), the per-epoch records, timings and progress events.
+
+mmm.pipeline.run reads as the method's sequence of stages; each call there is one StageRunner method.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+
+from mmm.choices import PRIMARY_PROTOCOLS, Stage
+from mmm.matching.mmlm import multi_memory_match
+from mmm.pipeline.alignment_stage import MatchedLabels, train_alignment_stage
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.contrast import LinkFactory, extract_both, per_modality_labels, train_contrast_stage
+from mmm.pipeline.hooks import Diagnose, ProgressCallback, ProgressEvent, StageStore
+from mmm.pipeline.network import make_featurize, start_network, state_digest
+from mmm.pipeline.network_inputs import prepare_training_data
+from mmm.pipeline.result import RunResult
+from mmm.pipeline.stage_keys import stage_key
+from mmm.pipeline.tasks import Task, protocol_means, protocol_trials
+from mmm.pipeline.training_images import TrainingImages
+
+log = logging.getLogger(__name__)
+
+
+class RunRecorder:
+    """Collects per-epoch records, forwards progress events and asks the caller's diagnose hook."""
+
+    def __init__(self, on_progress: ProgressCallback | None, diagnose: Diagnose | None) -> None:
+        self.on_progress = on_progress
+        self.diagnose = diagnose
+        self.epochs: list[dict[str, Any]] = []
+        self.stage_seconds: dict[str, float] = {}
+        self.cached_stages: list[str] = []
+
+    def epoch(self, stage: str, epoch: int, epochs: int, values: dict[str, float],
+              pseudo: dict[str, np.ndarray] | None = None) -> None:
+        record = {"stage": stage, "epoch": epoch, **values}
+        if pseudo and self.diagnose is not None:
+            record.update(self.diagnose(stage, epoch, pseudo))
+        self.epochs.append(record)
+        if self.on_progress is not None:
+            self.on_progress(ProgressEvent(stage, epoch, epochs, dict(values)))
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+def report_evaluation(metrics: dict[str, dict[str, float]], on_progress: ProgressCallback | None) -> None:
+    """Report the primary protocol's mAP and R1 (SYSU all-search, RegDB visible->infrared) as an "eval" event."""
+    if on_progress is not None:
+        primary = next((metrics[p] for p in PRIMARY_PROTOCOLS.values() if p in metrics), next(iter(metrics.values())))
+        on_progress(ProgressEvent(Stage.EVAL, 0, 1, {"mAP": primary["mAP"], "R1": primary["R1"]}))
+
+
+class StageRunner:
+    """One run's network, training data and records; each method runs one stage of the method on them."""
+
+    def __init__(
+        self, config: PipelineConfig, task: Task, device: torch.device, cache_dir: Path,
+        store: StageStore | None, on_progress: ProgressCallback | None, diagnose: Diagnose | None,
+    ) -> None:
+        if task.dataset != config.dataset:
+            raise ValueError(f"config is for dataset {config.dataset!r} but the task is {task.name!r}")
+        self.config, self.task, self.device, self.cache_dir, self.store = config, task, device, cache_dir, store
+        self.recorder = RunRecorder(on_progress, diagnose)
+        with self.recorder.timed(Stage.IMAGES):
+            self.images = TrainingImages.load(task.train, config.height, config.width, cache_dir)
+        with self.recorder.timed(Stage.STEMS):
+            self.model, weights = start_network(config, self.images, cache_dir, device)
+            self.data = prepare_training_data(self.model, self.images, cache_dir, device)
+        self.weights = weights
+        self.start_weights = "none" if weights is None else weights.sha256
+        self.featurize = make_featurize(self.model, config, cache_dir, device)
+        self.upstream: Stage | None = None  # the last contrastive stage, part of MMLM's cache key
+
+    def contrast(self, stage: Stage, link: LinkFactory | None = None, key_extra: dict[str, str] | None = None) -> None:
+        """A cluster-contrast stage: DCL alone (no link), or a cross-modality stage with its link (CMC, PGM)."""
+        config = self.config
+        epochs, iters = (config.epochs_a, config.iters_a) if link is None else (config.epochs_b, config.iters_b)
+        key = stage_key(stage, self.task.fingerprint, config, key_extra, weights=self.start_weights)
+        model = self.model
+
+        def compute() -> dict[str, Any]:
+            history: list[dict[str, Any]] = []
+
+            def on_epoch(epoch: int, values: dict[str, float], pseudo: dict[str, np.ndarray]) -> None:
+                history.append({"values": values, "pseudo": {k: v.astype(np.int32) for k, v in pseudo.items()}})
+                self.recorder.epoch(stage, epoch, epochs, values, pseudo)
+
+            train_contrast_stage(model, self.data, config, stage, epochs, iters, self.device, on_epoch, link)
+            state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            return {"model": state, "history": history}
+
+        def replay(value: dict[str, Any]) -> None:
+            model.load_state_dict(value["model"])
+            for epoch, item in enumerate(value["history"]):
+                self.recorder.epoch(stage, epoch, epochs, item["values"], item["pseudo"])
+
+        self._cached(stage, key, compute, replay)
+        self.upstream = stage
+
+    def match(self) -> MatchedLabels:
+        """MMLM on the current network's features: per-modality clusters, matched through their memories."""
+        config = self.config
+        extra = {"after": str(self.upstream)}
+        key = stage_key(Stage.MMLM, self.task.fingerprint, config, extra, weights=self.start_weights)
+
+        def compute() -> dict[str, Any]:
+            features = extract_both(self.model, self.data.inputs(config.pad, torch.Generator(), self.device))
+            labels_v, labels_r = per_modality_labels(features, config)
+            match = multi_memory_match(
+                features.visible, labels_v, features.infrared, labels_r, n=config.memories, solver=config.solver,
+                direction=config.cost_direction, seed=config.seed, iters=config.kmeans_iters,
+                skip_last=config.mmlm_skip_last,
+            )
+            pseudo = {"visible": labels_v, "infrared": labels_r, "matched_visible": np.asarray(match.labels_v)}
+            return {"pseudo": {k: v.astype(np.int32) for k, v in pseudo.items()}}
+
+        pseudo = self._cached(Stage.MMLM, key, compute, lambda _value: None)["pseudo"]
+        self.recorder.epoch(Stage.MMLM, 0, 1, {"clusters_visible": float(pseudo["visible"].max() + 1),
+                                                "clusters_infrared": float(pseudo["infrared"].max() + 1)}, pseudo)
+        return MatchedLabels(pseudo["matched_visible"].astype(np.int64), pseudo["infrared"].astype(np.int64))
+
+    def align(self, labels: MatchedLabels) -> None:
+        """SCA on the matched labels, from the current network or, when the config says so, a fresh start."""
+        with self.recorder.timed(Stage.SCA):
+            if self.config.alignment_start == "fresh":
+                # The release trains this stage from a new start network. Frozen stems are the start's own, so
+                # their stored outputs still serve.
+                self.model, _ = start_network(self.config, self.images, self.cache_dir, self.device)
+                self.featurize = make_featurize(self.model, self.config, self.cache_dir, self.device)
+            train_alignment_stage(
+                self.model, self.data, labels, self.config, self.device,
+                lambda epoch, values: self.recorder.epoch(Stage.SCA, epoch, self.config.epochs_c, values),
+            )
+
+    def report_intermediate(self) -> None:
+        """With intermediate_eval, the current network's test metrics as a progress event (tuning prunes on it)."""
+        if self.config.intermediate_eval:
+            report_evaluation(protocol_means(self.task.evaluate(self.featurize)), self.recorder.on_progress)
+
+    def result(self) -> RunResult:
+        """The final network's evaluation (last epoch) and everything recorded."""
+        with self.recorder.timed(Stage.EVAL):
+            evaluation = self.task.evaluate(self.featurize)
+        metrics = protocol_means(evaluation)
+        report_evaluation(metrics, self.recorder.on_progress)
+        return RunResult(
+            metrics=metrics,
+            trial_metrics=protocol_trials(evaluation),
+            epochs=self.recorder.epochs,
+            stage_seconds=self.recorder.stage_seconds,
+            cached_stages=self.recorder.cached_stages,
+            model_digest=state_digest(self.model),
+            weights=None if self.weights is None else self.weights.as_dict(),
+        )
+
+    def _cached(
+        self, stage: Stage, key: str, compute: Callable[[], dict[str, Any]],
+        replay: Callable[[dict[str, Any]], None],
+    ) -> dict[str, Any]:
+        """The output of `stage`: from the store when present (`replay` restores it), else computed and stored."""
+        with self.recorder.timed(stage):
+            value = self.store.load(stage, key) if self.store is not None else None
+            if value is not None:
+                log.info("stage %s loaded from the stage store (%s)", stage, key)
+                replay(value)
+                self.recorder.cached_stages.append(stage)
+            else:
+                value = compute()
+                if self.store is not None:
+                    self.store.save(stage, key, value)
+        return value

@@ -22,19 +22,27 @@ from typing import Any, Iterator, NoReturn, Sequence
 
 import optuna
 import torch
-from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from harness.cells import Cell, plan_cells
-from harness.claims import LeasePolicy, WorkerIdentity
 from harness.data_source import DataSource
 from harness.environment import build_environment, stage_cache_dir
 from harness.errors import SetupError
 from harness.floor import FloorRun, FloorStore, compute_floors, floor_cache_dir
 from harness.floor_table import keep_current_floors, write_floor_table
-from harness.ledger import Ledger
 from harness.output_folder import OutputFolderError, ensure_writable_folder
 from harness.provenance import PROVENANCE_NAME, collect_provenance, write_provenance
+from harness.queue import (
+    STORAGE_FAILURES,
+    CellState,
+    CellStatus,
+    LeasePolicy,
+    Ledger,
+    StorageError,
+    StorageSpec,
+    WorkerIdentity,
+    parse_storage,
+)
 from harness.redact import RedactingFilter, redact
 from harness.registry import list_studies, load_study
 from harness.results import write_results
@@ -42,8 +50,6 @@ from harness.run_key import RunKey
 from harness.runner import RunInterrupted, RunSummary, run_cells
 from harness.spec import PROFILES, StudyError, StudySpec, default_plan
 from harness.stage_cache import FileStageStore
-from harness.status import CellState, CellStatus
-from harness.storage import StorageError, StorageSpec, parse_storage
 from harness.weights import StartingWeights, cells_starting_weights, weights_identity
 from mmm.choices import RECIPES
 from mmm.paths import default_cache_dir
@@ -330,7 +336,7 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
     except KeyboardInterrupt:  # while computing the floors, before any cell ran
         interrupted, summary = True, RunSummary()
         log.warning("interrupted while computing the untrained floor; no cell ran: re-run the same command")
-    except (OSError, SQLAlchemyError) as error:
+    except STORAGE_FAILURES as error:
         raise StorageError(
             f"--storage {setup.storage.display} failed while running cells ({error}); finished cells are kept: "
             "fix the storage (free space, start the server) and re-run the same command"

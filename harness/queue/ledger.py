@@ -14,11 +14,11 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from harness.cells import Cell
-from harness.claims import LeasePolicy, WorkerIdentity
+from harness.queue.claims import LeasePolicy, WorkerIdentity
+from harness.queue.status import CellStatus, cell_statuses
+from harness.queue.storage import StorageSpec
 from harness.run_key import RunKey
 from harness.spec import StudySpec
-from harness.status import CellStatus, cell_statuses
-from harness.storage import StorageSpec
 
 
 class Ledger:

@@ -208,7 +208,8 @@ def _resolve(args: argparse.Namespace) -> Setup:
         key=key,
         weights=weights,
         run_overrides=run_overrides,
-        ledger=Ledger(storage, spec, key, read_only=args.dry_run or args.report_only),
+        # A tuning study's cells all train with one seed, the one its sampler's seeds derive from.
+        ledger=Ledger(storage, spec, key, read_only=args.dry_run or args.report_only, seed=cells[0].seed),
         study_dir=study_dir,
         results_dir=study_dir / key.folder,
         policy=LeasePolicy(settle_seconds=storage.settle_seconds),

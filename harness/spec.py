@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Union
-
-import optuna
+from typing import TYPE_CHECKING, Any, Mapping, Union
 
 from harness.methods import METHOD_NAMES
 from mmm.choices import DATASETS
 from mmm.data.datasets import REGDB_TRIALS
 from mmm.pipeline.config import PipelineConfig
+
+if TYPE_CHECKING:
+    # Only the trial type: `--list` and `--help` read the specs and should not wait for Optuna to import.
+    import optuna
 
 # The pipeline's profiles (mmm.pipeline.profiles.PROFILES); kept here so the CLI and the specs can be checked
 # without building a model. tests/harness/test_specs.py checks the two lists agree.

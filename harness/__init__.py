@@ -1,1 +1,1 @@
-"""Study runner: CLI, study specs, Optuna storage and cells, stage cache, results table."""
+"""Study runner: CLI, study specs and cells, the cell queue (harness.queue), stage cache, results table."""

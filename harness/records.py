@@ -1,7 +1,7 @@
-"""What the harness stores on each Optuna trial (user attributes, all JSON) and how it reads them back.
+"""What a run records on the Optuna trial that claimed its cell (user attributes, all JSON) and how it is read back.
 
-Keys without a prefix describe the run (cell, params, config, metrics, epochs, stage times); keys prefixed
-"harness." are bookkeeping of claims and leases (see harness.claims).
+These keys describe the run (cell, params, config, metrics, epochs, stage times); the queue's own bookkeeping of
+claims and leases (keys prefixed "harness.") is harness.queue's.
 """
 from __future__ import annotations
 
@@ -26,11 +26,6 @@ STAGES_CACHED = "stages_cached"
 MODEL_DIGEST = "model_digest"
 WEIGHTS = "weights"
 SECONDS = "seconds"
-CLAIM = "harness.claim"
-HEARTBEAT = "harness.heartbeat"
-WON = "harness.won"
-LOST = "harness.lost"
-ERROR = "harness.error"
 
 
 def jsonable(value: Any) -> Any:
@@ -60,17 +55,6 @@ def result_attrs(result: RunResult, seconds: float) -> dict[str, Any]:
         WEIGHTS: jsonable(result.weights),
         SECONDS: seconds,
     }
-
-
-def cell_id_of(trial: FrozenTrial) -> str | None:
-    """The cell a trial claimed, or None for a trial the harness did not make (or has not labelled yet)."""
-    claim = trial.user_attrs.get(CLAIM)
-    return claim.get("cell") if isinstance(claim, dict) else None
-
-
-def is_lost(trial: FrozenTrial) -> bool:
-    """A trial created to claim a cell that another worker held: not an attempt at the cell."""
-    return bool(trial.user_attrs.get(LOST))
 
 
 def primary_value(metrics: dict[str, dict[str, float]], protocol: str, metric: str) -> float:

@@ -24,10 +24,8 @@ from optuna.trial import TrialState
 
 from harness.atomic import atomic_write_text
 from harness.cells import Cell
-from harness.claims import LeasePolicy, WorkerIdentity
-from harness.ledger import Ledger
+from harness.queue import CellState, LeasePolicy, Ledger, WorkerIdentity
 from harness.records import StoredRun
-from harness.status import CellState
 from reports import schema
 
 log = logging.getLogger(__name__)

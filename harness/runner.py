@@ -23,14 +23,22 @@ import torch
 from optuna.trial import TrialState
 
 from harness.cells import Cell
-from harness.claims import LeasePolicy, WorkerIdentity, claim_cell
-from harness.heartbeat import Heartbeat
-from harness.ledger import Ledger
 from harness.methods import Method
 from harness.progress import Display
-from harness.records import CELL, CONFIG, ERROR, LOST, PARAMS, TASK, jsonable, primary_value, result_attrs
+from harness.queue import (
+    CellState,
+    Heartbeat,
+    LeasePolicy,
+    Ledger,
+    WorkerIdentity,
+    claim_cell,
+    complete_cell,
+    drop_claim,
+    fail_cell,
+    prune_cell,
+)
+from harness.records import CELL, CONFIG, PARAMS, TASK, jsonable, primary_value, result_attrs
 from harness.spec import StudySpec
-from harness.status import CellState
 from mmm.choices import PRIMARY_METRIC, PRIMARY_PROTOCOLS
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressEvent, StageStore
@@ -211,24 +219,21 @@ def _run_claimed(
         with Heartbeat(study, trial, cell.id, policy) as heartbeat:
             result = _execute(trial, cell, spec, env, _Progress(trial, heartbeat, display, spec.is_tuning))
     except optuna.TrialPruned:
-        study.tell(trial, state=TrialState.PRUNED)
+        prune_cell(study, trial)
         return TrialState.PRUNED
     except CellSuperseded:
-        trial.set_user_attr(LOST, True)
-        study.tell(trial, state=TrialState.FAIL)
+        drop_claim(study, trial)
         return TrialState.FAIL
     except Exception as error:
         hint = env.explain(error)
         log.error("cell %s failed: %s%s", cell.id, error, f"; {hint}" if hint else "",
                   exc_info=log.isEnabledFor(logging.DEBUG))
         message = "".join(traceback.format_exception_only(error)).strip()
-        trial.set_user_attr(ERROR, f"{message}; {hint}" if hint else message)
-        study.tell(trial, state=TrialState.FAIL)
+        fail_cell(study, trial, f"{message}; {hint}" if hint else message)
         return TrialState.FAIL
     except BaseException as interrupt:
         # Ctrl-C or SIGTERM: record the attempt as failed so the next run retries it at once, then stop.
-        trial.set_user_attr(ERROR, f"interrupted ({type(interrupt).__name__})")
-        study.tell(trial, state=TrialState.FAIL)
+        fail_cell(study, trial, f"interrupted ({type(interrupt).__name__})")
         raise
     for key, value in result_attrs(result, time.perf_counter() - started).items():
         trial.set_user_attr(key, value)
@@ -237,10 +242,9 @@ def _run_claimed(
     if math.isnan(value):
         # Optuna would fail a NaN trial on its own; say why, so failures.csv shows it.
         log.error("cell %s returned no %s for protocol %s", cell.id, OBJECTIVE_METRIC, protocol)
-        trial.set_user_attr(ERROR, f"the run returned no {OBJECTIVE_METRIC} for protocol {protocol!r}")
-        study.tell(trial, state=TrialState.FAIL)
+        fail_cell(study, trial, f"the run returned no {OBJECTIVE_METRIC} for protocol {protocol!r}")
         return TrialState.FAIL
-    study.tell(trial, value)
+    complete_cell(study, trial, value)
     return TrialState.COMPLETE
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Union
-
-import optuna
+from typing import TYPE_CHECKING, Any, Mapping, Union
 
 from harness.methods import METHOD_NAMES
 from mmm.choices import DATASETS
 from mmm.data.datasets import REGDB_TRIALS
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.profiles import PROFILES as PIPELINE_PROFILES
+
+if TYPE_CHECKING:
+    # Only the trial type: `--list` and `--help` read the specs and should not wait for Optuna to import.
+    import optuna
 
 # The pipeline's profiles (the module builds no model: the CLI and the specs check names without torch).
 PROFILES: tuple[str, ...] = tuple(PIPELINE_PROFILES)

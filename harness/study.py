@@ -8,59 +8,16 @@ Exit codes: 0 all went well, 1 a cell or the report failed, 2 a usage error or a
 from __future__ import annotations
 
 import argparse
-import json
-import logging
-import signal
 import sys
-import threading
-import time
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
-from typing import Any, Iterator, NoReturn, Sequence
+from typing import NoReturn, Sequence
 
-import optuna
-import torch
-from sqlalchemy.exc import SQLAlchemyError
-from tqdm import tqdm
-
-from harness.cells import Cell, plan_cells
-from harness.claims import LeasePolicy, WorkerIdentity
-from harness.data_source import DataSource
-from harness.environment import build_environment, stage_cache_dir
-from harness.errors import SetupError
-from harness.floor import FloorRun, FloorStore, compute_floors, floor_cache_dir
-from harness.floor_table import keep_current_floors, write_floor_table
-from harness.ledger import Ledger
-from harness.output_folder import OutputFolderError, ensure_writable_folder
-from harness.provenance import PROVENANCE_NAME, collect_provenance, write_provenance
-from harness.redact import RedactingFilter, redact
+from harness.errors import EXIT_OK, UsageError, report_usage_error
 from harness.registry import list_studies, load_study
-from harness.results import write_results
-from harness.run_key import RunKey
-from harness.runner import RunInterrupted, RunSummary, run_cells
-from harness.spec import PROFILES, StudyError, StudySpec, default_plan
-from harness.stage_cache import FileStageStore
-from harness.status import CellState, CellStatus
-from harness.storage import StorageError, StorageSpec, parse_storage
-from harness.weights import StartingWeights, cells_starting_weights, weights_identity
+from harness.spec import PROFILES
 from mmm.choices import RECIPES
-from mmm.paths import default_cache_dir
-from mmm.pipeline.profiles import default_recipe
 
-log = logging.getLogger("harness.study")
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-# provenance.json key: the run key's data identity, so --report-only can tell whether it describes this data.
-DATA_IDENTITY = "data_identity"
-# provenance.json key: the untrained floors this run computed and reused (harness.floor).
-FLOOR_PROVENANCE = "floor"
 DEVICES = ("cpu", "cuda")
-
-
-class UsageError(Exception):
-    """A command-line mistake: reported with the valid values, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -82,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-root", type=Path, help="folder holding SYSU-MM01/ and/or RegDB/ (default: synthetic)")
     parser.add_argument("--out", type=Path, default=Path("runs"), help="output folder (default: runs/)")
     parser.add_argument("--storage", help="Optuna storage shared by workers (default: <out>/<study>/optuna.journal)")
-    parser.add_argument("--device", choices=DEVICES, default="cuda" if torch.cuda.is_available() else "cpu")
+    # No default here: whether CUDA is there takes importing torch, which --list and --help should not wait for.
+    parser.add_argument("--device", choices=DEVICES, help="where cells run (default: cuda when available, else cpu)")
     parser.add_argument(
         "--pretrained", metavar="imagenet|none|PATH",
         help="starting weights: the backbone's ImageNet file, none (random initialisation) or a state-dict file "
@@ -113,24 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@dataclass(frozen=True)
-class Setup:
-    """Everything the command resolved from its arguments."""
-
-    spec: StudySpec
-    cells: list[Cell]
-    data: DataSource
-    storage: StorageSpec
-    key: RunKey
-    weights: list[StartingWeights]  # every start the cells use (one, unless a variant picks its own)
-    run_overrides: dict[str, Any]  # config fields the command sets for every cell (--pretrained)
-    ledger: Ledger
-    study_dir: Path  # <out>/<study>: the default journal
-    results_dir: Path  # <out>/<study>/<key folder>: tables, provenance and report of this run key
-    policy: LeasePolicy
-    me: WorkerIdentity
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -139,311 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as done:  # --help
         return int(done.code or 0)
     except UsageError as error:
-        return _usage_error(parser, error)
+        return report_usage_error(parser.prog, error)
     if args.list:
         sys.stdout.write("".join(f"{n:<22} {load_study(n).description}\n" for n in list_studies()))
         return EXIT_OK
-    bars = sys.stderr.isatty()
-    _configure_logging(bars, args.verbose)
-    if args.check_data:
-        return _check_data(parser, args, bars)
-    try:
-        setup = _resolve(args)
-        if args.dry_run:
-            return _dry_run(setup)
-        # Checked before anything is stored or trained: outputs that cannot be written would waste the run.
-        ensure_writable_folder(args.out)
-        if args.report_only:
-            return _report_only(args, argv, setup)
-        return _run(args, argv, setup, bars)
-    except (UsageError, StudyError, SetupError) as error:
-        return _usage_error(parser, error)
+    # Imported here: the rest needs torch, Optuna and the pipeline, seconds of imports that --list and --help skip.
+    from harness.command import run_command
 
-
-def _usage_error(parser: argparse.ArgumentParser, error: Exception) -> int:
-    sys.stderr.write(f"{parser.prog}: error: {redact(str(error))}\n")
-    return EXIT_USAGE
-
-
-def _resolve(args: argparse.Namespace) -> Setup:
-    if args.study is None:
-        raise UsageError(f"name a study (valid: {', '.join(list_studies())}) or pass --list")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA device is available here; valid here: cpu")
-    spec = load_study(args.study)
-    data = _data_source(args)
-    datasets = [d for d in spec.datasets if d in data.datasets]
-    if not datasets:
-        raise UsageError(f"study {spec.name} uses {list(spec.datasets)}; --data-root has only {list(data.datasets)}")
-    missing = sorted(set(spec.datasets) - set(datasets))
-    if missing:
-        log.warning("skipping %s: not found under --data-root", missing)
-    if args.profile in ("paper", "release") and data.kind == "synthetic":
-        log.warning("the %s profile is meant for the real datasets (--data-root); running it on synthetic data",
-                    args.profile)
-    seeds = range(args.seeds) if args.seeds else None
-    cells = plan_cells(spec, args.profile, datasets=datasets, seeds=seeds)
-    run_overrides: dict[str, Any] = {"pretrained": args.pretrained} if args.pretrained else {}
-    recipe = None if args.recipe in (None, default_recipe(args.profile)) else args.recipe
-    if recipe is not None:
-        run_overrides["recipe"] = recipe
-    # Read-only commands check what a run would start from but never download it.
-    weights = cells_starting_weights(
-        spec, args.profile, cells, run_overrides, download=not (args.dry_run or args.report_only)
-    )
-    study_dir = args.out / spec.name
-    storage = parse_storage(args.storage, study_dir)
-    key = RunKey(args.profile, data.identity(datasets), weights_identity(weights), recipe)
-    return Setup(
-        spec=spec,
-        cells=cells,
-        data=data,
-        storage=storage,
-        key=key,
-        weights=weights,
-        run_overrides=run_overrides,
-        ledger=Ledger(storage, spec, key, read_only=args.dry_run or args.report_only),
-        study_dir=study_dir,
-        results_dir=study_dir / key.folder,
-        policy=LeasePolicy(settle_seconds=storage.settle_seconds),
-        me=WorkerIdentity.current(),
-    )
-
-
-def _data_source(args: argparse.Namespace) -> DataSource:
-    cache_dir = default_cache_dir()
-    if args.data_root:
-        return DataSource.real(args.data_root, cache_dir)
-    return DataSource.synthetic(cache_dir, small=args.profile == "smoke")
-
-
-def _check_data(parser: argparse.ArgumentParser, args: argparse.Namespace, bars: bool) -> int:
-    # Imported here: the check pulls in the pipeline, which --list and usage errors do not need.
-    from harness.data_check.command import run_check
-
-    try:
-        data = _data_source(args)
-        plan = load_study(args.study).plan(args.profile) if args.study else default_plan(args.profile)
-    except (StudyError, SetupError) as error:
-        return _usage_error(parser, error)
-    return run_check(data.roots(), args.profile, data.cache_dir, plan.regdb_trials, sys.stdout, sys.stderr, bars)
-
-
-def _configure_logging(bars: bool, verbose: bool) -> None:
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if isinstance(h, _TqdmHandler)]:
-        root.removeHandler(handler)  # main() may run more than once in a process (tests)
-    handler = _TqdmHandler()
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(message)s" if bars else "%(asctime)s %(levelname)s %(message)s"))
-    root.addHandler(handler)
-    root.setLevel(logging.WARNING)
-    logging.getLogger("harness").setLevel(logging.DEBUG if verbose else logging.INFO)
-    optuna.logging.set_verbosity(logging.WARNING)
-
-
-class _TqdmHandler(logging.Handler):
-    """Writes log lines above the progress bars instead of through them."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        tqdm.write(self.format(record), file=sys.stderr)
-
-
-def _dry_run(setup: Setup) -> int:
-    statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
-    lines = [f"{statuses[c.id].state.value:<8} {c.id}\n" for c in setup.cells]
-    counts = {state: sum(s.state is state for s in statuses.values()) for state in CellState}
-    summary = ", ".join(f"{n} {state.value}" for state, n in counts.items() if n)
-    where = f"{setup.ledger.profile}, {setup.data.kind} data, weights {setup.key.weights}"
-    header = f"{setup.spec.name} ({where}): {len(setup.cells)} cells — {summary}\n"
-    sys.stdout.write(header + "".join(lines) + _nothing_stored_hint(setup, statuses))
-    return EXIT_OK
-
-
-def _nothing_stored_hint(setup: Setup, statuses: dict[str, CellStatus]) -> str:
-    """When nothing is stored for this profile and data source, the Optuna studies that are (a likely typo)."""
-    if any(s.state is not CellState.PENDING for s in statuses.values()):
-        return ""
-    others = [n for n in setup.ledger.stored_study_names() if n.startswith(f"{setup.spec.name}:")]
-    return f"(stored runs of this study under other profiles/data: {', '.join(others)})\n" if others else ""
-
-
-def _report_only(args: argparse.Namespace, argv: list[str], setup: Setup) -> int:
-    statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
-    hint = _nothing_stored_hint(setup, statuses)
-    if all(s.state is CellState.PENDING for s in statuses.values()):
-        # Nothing to report under this key: write nothing rather than empty tables beside another key's report.
-        log.warning("nothing stored for %s under profile %s on this data; nothing written %s", setup.spec.name,
-                    args.profile, hint.strip())
-        return EXIT_OK
-    return _finish(args, argv, setup, None, None)
-
-
-def _provenance_is_current(setup: Setup) -> bool:
-    """Whether the results folder's provenance.json describes this run key's data (it is kept, wall time and all)."""
-    path = setup.results_dir / PROVENANCE_NAME
-    try:
-        return json.loads(path.read_text(encoding="utf-8")).get(DATA_IDENTITY) == dict(setup.key.data)
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler stopping the job) ends the run like Ctrl-C: the running cell is recorded as failed."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) -> int:
-    started = time.perf_counter()
-    setup.ledger.open()
-    store = FileStageStore(stage_cache_dir(args.out))
-    floor_store = FloorStore(floor_cache_dir(stage_cache_dir(args.out)))
-    try:
-        env = build_environment(
-            setup.spec, args.profile, setup.cells, setup.data, device=args.device, store=store,
-            run_overrides=setup.run_overrides, floors=floor_store,
-        )
-    except ImportError as error:
-        log.error("the method is not available (%s); nothing was run", error)
-        return EXIT_FAILED
-    interrupted = False
-    floors = FloorRun(floor_store)
-    try:
-        with _sigterm_as_interrupt():
-            floors = compute_floors(setup.cells, env, floor_store)
-            summary = run_cells(setup.cells, setup.ledger, env, policy=setup.policy, me=setup.me, bars=bars)
-    except RunInterrupted as stop:
-        interrupted, summary = True, stop.summary
-        log.warning("interrupted: finished cells are stored; re-run the same command to resume")
-    except KeyboardInterrupt:  # while computing the floors, before any cell ran
-        interrupted, summary = True, RunSummary()
-        log.warning("interrupted while computing the untrained floor; no cell ran: re-run the same command")
-    except (OSError, SQLAlchemyError) as error:
-        raise StorageError(
-            f"--storage {setup.storage.display} failed while running cells ({error}); finished cells are kept: "
-            "fix the storage (free space, start the server) and re-run the same command"
-        ) from None
-    code = _finish(args, argv, setup, time.perf_counter() - started, store, floors)
-    _closing_note(setup, summary, store)
-    if interrupted or code == EXIT_INTERRUPTED:
-        return EXIT_INTERRUPTED
-    return EXIT_FAILED if summary.unfinished else code
-
-
-def _finish(
-    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float | None, store: FileStageStore | None,
-    floors: FloorRun | None = None,
-) -> int:
-    """Tables, provenance and report from the stored trials; `seconds`, `store` and `floors` are None for
-    --report-only, which keeps a current provenance.json (the run's wall time and cache use) and floor.csv and
-    rewrites a stale one."""
-    try:
-        runs = _write_tables(setup)
-        if floors is not None:
-            write_floor_table(setup.results_dir, setup.spec.name, setup.key, floors)
-        else:
-            keep_current_floors(setup.results_dir, setup.key)
-        if seconds is not None or not _provenance_is_current(setup):
-            cache = store.stats.as_dict() if store is not None else {}
-            provenance = _provenance(args, argv, setup, seconds or 0.0, cache, check_data=seconds is not None)
-            if floors is not None:
-                provenance[FLOOR_PROVENANCE] = floors.store.stats.as_dict()
-            write_provenance(setup.results_dir, provenance)
-        return _render(setup, runs, args.benchmark_json)
-    except KeyboardInterrupt:
-        log.warning("interrupted while writing tables and report; finished cells are stored: run the same command "
-                    "with --report-only to write them")
-        return EXIT_INTERRUPTED
-    except OSError as error:
-        raise OutputFolderError(
-            f"--out {args.out}: writing the tables and report failed ({error}); finished cells are stored: free "
-            "space or fix the folder, then run the same command with --report-only"
-        ) from None
-
-
-def _write_tables(setup: Setup) -> int:
-    setup.results_dir.mkdir(parents=True, exist_ok=True)
-    return write_results(setup.results_dir, setup.ledger, setup.cells, setup.policy, setup.me)
-
-
-def _provenance(
-    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float, cache: dict[str, Any],
-    check_data: bool = False,
-) -> dict[str, Any]:
-    statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
-    counts = {state.value: sum(s.state is state for s in statuses.values()) for state in CellState}
-    provenance = collect_provenance(
-        argv=[redact(arg) for arg in argv],
-        spec=setup.spec,
-        profile=args.profile,
-        device=args.device,
-        data_source=setup.data.kind,
-        data_roots=setup.data.known_roots(),
-        storage=setup.storage.display,
-        wall_seconds=seconds,
-        cache=cache,
-        cells={"planned": len(setup.cells), **counts},
-    )
-    provenance[DATA_IDENTITY] = dict(setup.key.data)
-    provenance["weights"] = [start.as_provenance() for start in setup.weights]
-    if check_data:
-        provenance["data_check"] = _data_verdicts(setup)
-    return provenance
-
-
-def _data_verdicts(setup: Setup) -> dict[str, Any]:
-    """Counts and fingerprint of each dataset the cells use, for provenance (and the report's warning)."""
-    from harness.data_check.summary import study_verdict
-
-    roots = setup.data.roots()
-    names = sorted({cell.dataset for cell in setup.cells})
-    verdicts = {name: study_verdict(name, roots[name], lambda name=name: setup.data.dataset(name)) for name in names}
-    for verdict in verdicts.values():
-        for line in verdict["mismatches"]:
-            log.warning("data check: %s", line)
-    return verdicts
-
-
-def _render(setup: Setup, runs: int, benchmark_json: Path | None = None) -> int:
-    if not runs:
-        log.warning("no finished runs yet, so no report; the tables are in %s", setup.results_dir)
-        return EXIT_OK
-    try:
-        # Imported here: plotting libraries take a while to import and --list or --dry-run never need them.
-        from reports.render import render_study_dir
-
-        path = render_study_dir(setup.results_dir, benchmark_json=benchmark_json)
-    except Exception:  # the tables are written already; a broken report must not hide them
-        log.exception("rendering the report of %s failed; the tables are in %s", setup.spec.name, setup.results_dir)
-        return EXIT_FAILED
-    log.info("report: %s", path)
-    return EXIT_OK
-
-
-def _closing_note(setup: Setup, summary: RunSummary, store: FileStageStore) -> None:
-    stats = store.stats
-    hits = ", ".join(f"{stage} {n}" for stage, n in sorted(stats.hits.items())) or "none"
-    elsewhere = len(summary.done_elsewhere) + len(summary.failed_elsewhere) + len(summary.held_elsewhere)
-    log.info(
-        "%s: %d cells — %d run now, %d pruned, %d done earlier, %d failed, %d interrupted, %d by other workers "
-        "(%d done, %d failed, %d still running); stage cache: %d hits (%s), %d misses, %d not written",
-        setup.spec.name, len(setup.cells), len(summary.completed), len(summary.pruned), summary.already_done,
-        len(summary.failed), int(summary.interrupted is not None), elsewhere, len(summary.done_elsewhere),
-        len(summary.failed_elsewhere), len(summary.held_elsewhere), sum(stats.hits.values()), hits,
-        sum(stats.misses.values()), sum(stats.unwritten.values()),
-    )
+    return run_command(parser.prog, args, argv)
 
 
 if __name__ == "__main__":

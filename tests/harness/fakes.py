@@ -19,16 +19,14 @@ from typing import Any, Callable, Collection, Mapping
 import psutil
 
 from harness.cells import Cell, plan_cells
-from harness.claims import LeasePolicy, WorkerIdentity
 from harness.data_source import DataSource
-from harness.ledger import Ledger
 from harness.methods import METHOD_NAMES, Method
+from harness.queue import LeasePolicy, Ledger, WorkerIdentity, parse_storage
 from harness.registry import load_study
 from harness.run_key import RunKey
 from harness.runner import CellEnvironment, RunSummary, run_cells
 from harness.spec import StudySpec
 from harness.stage_cache import FileStageStore
-from harness.storage import parse_storage
 from harness.weights import cells_starting_weights, weights_identity
 from mmm.choices import METRICS
 from mmm.pipeline.config import PipelineConfig

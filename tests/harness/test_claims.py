@@ -12,10 +12,10 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
-from harness.claims import LeasePolicy, Verdict, WorkerIdentity, claim_cell, is_dead, judge, superseded
-from harness.heartbeat import Heartbeat
-from harness.records import CLAIM, HEARTBEAT, LOST, WON
-from harness.status import CellState, cell_statuses
+from harness.queue import CellState, Heartbeat, LeasePolicy, WorkerIdentity, claim_cell
+from harness.queue.bookkeeping import CLAIM, HEARTBEAT, LOST, WON
+from harness.queue.claims import Verdict, is_dead, judge, superseded
+from harness.queue.status import cell_statuses
 from tests.harness.fakes import dead_process_identity
 
 POLICY = LeasePolicy(heartbeat_seconds=0.1, grace_seconds=60.0, poll_seconds=0.01)

@@ -1,6 +1,8 @@
 """The command line: listing, dry runs, report-only, and usage errors that name the valid values (exit 2)."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,22 @@ from harness.study import main
 from tests.harness.fakes import fake_ledger, recording_method, run_fake
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
+
+REPO = Path(__file__).resolve().parents[2]
+# Seconds of imports between them, and nothing that lists studies or explains the options needs them.
+HEAVY = ("torch", "optuna", "sqlalchemy")
+# Runs the command the way `python -m harness.study` does (runpy, as __main__), then writes on the last line of
+# stderr which of the heavy packages the process imported.
+IMPORTS_OF_COMMAND = f"""
+import runpy, sys
+code = 0
+try:
+    runpy.run_module("harness.study", run_name="__main__", alter_sys=True)
+except SystemExit as end:
+    code = end.code
+sys.stderr.write("\\nimported: " + " ".join(sorted(set({HEAVY!r}) & {{m.split(".")[0] for m in sys.modules}})))
+sys.exit(code)
+"""
 
 
 def test_list_names_every_study_with_its_description(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,6 +69,15 @@ def test_a_data_root_without_datasets_is_a_usage_error(tmp_path: Path, capsys: p
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     assert "--report-only" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("flag", "shown"), [("--list", "ablation_sca"), ("--help", "--report-only")])
+def test_list_and_help_import_neither_torch_nor_optuna_nor_sqlalchemy(flag: str, shown: str) -> None:
+    done = subprocess.run([sys.executable, "-c", IMPORTS_OF_COMMAND, flag], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert shown in done.stdout
+    assert done.stderr.rsplit("imported:", 1)[1].split() == []
 
 
 def test_dry_run_lists_pending_cells_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,16 +22,14 @@ import torch
 from optuna.trial import TrialState
 
 import reports.render
-from harness.claims import LeasePolicy, WorkerIdentity, claim_cell
 from harness.data_source import DataSource
-from harness.journal import TORN_SUFFIX
+from harness.queue import JOURNAL_NAME, CellState, LeasePolicy, WorkerIdentity, claim_cell
+from harness.queue.journal import TORN_SUFFIX
 from harness.redact import redact
 from harness.registry import load_study
 from harness.run_key import RunKey
 from harness.runner import RunInterrupted, run_cells
 from harness.stage_cache import FileStageStore
-from harness.status import CellState
-from harness.storage import JOURNAL_NAME
 from harness.study import main
 from mmm.choices import METRICS
 from mmm.data.image_store import load_images

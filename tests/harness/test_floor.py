@@ -14,9 +14,9 @@ from typing import Any, Iterator
 import pytest
 
 from harness.cells import Cell
-from harness.claims import WorkerIdentity
 from harness.floor import FLOOR_STAGE, FloorStore, compute_floors, floor_key, starting_weights
 from harness.floor_table import FLOOR_TABLE, keep_current_floors, write_floor_table
+from harness.queue import WorkerIdentity
 from harness.run_key import RunKey
 from harness.runner import run_cells
 from harness.stage_cache import FileStageStore

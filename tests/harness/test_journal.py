@@ -10,7 +10,7 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
-from harness.journal import (
+from harness.queue.journal import (
     TORN_SUFFIX,
     RepairingJournalBackend,
     SnapshotJournalBackend,

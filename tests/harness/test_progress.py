@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from harness.cells import Cell
-from harness.claims import WorkerIdentity
 from harness.progress import Display
+from harness.queue import WorkerIdentity
 from harness.runner import run_cells
 from mmm.pipeline.hooks import ProgressEvent
 from tests.harness.fakes import FAST_LEASES, fake_environment, fake_ledger, planned, recording_method

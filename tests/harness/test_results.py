@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.claims import WorkerIdentity
-from harness.ledger import Ledger
 from harness.provenance import collect_provenance, git_commit
+from harness.queue import Ledger, WorkerIdentity, parse_storage
 from harness.registry import load_study
 from harness.results import (
     EPOCH_COLUMNS,
@@ -20,7 +19,6 @@ from harness.results import (
     write_results,
 )
 from harness.spec import FloatParam, StudySpec, Variant, tuning_profiles
-from harness.storage import parse_storage
 from reports.loading import load_study as load_report_tables
 from tests.harness.fakes import FAST_LEASES, fake_ledger, planned, recording_method, run_fake, synthetic_key
 

@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 from optuna.trial import TrialState
 
-from harness.claims import WorkerIdentity
-from harness.ledger import Ledger
+from harness.queue import CellState, Ledger, WorkerIdentity, parse_storage
 from harness.spec import FloatParam, StudySpec, Variant, tuning_profiles
-from harness.status import CellState
-from harness.storage import parse_storage
 from mmm.pipeline.result import RunResult
 from tests.harness.fakes import (
     FAST_LEASES,

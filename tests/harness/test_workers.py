@@ -15,9 +15,8 @@ from typing import Callable
 import pytest
 from optuna.trial import TrialState
 
-from harness.claims import WorkerIdentity
-from harness.records import LOST, cell_id_of
-from harness.status import CellState
+from harness.queue import CellState, WorkerIdentity
+from harness.queue.bookkeeping import LOST, cell_id_of
 from tests.harness.fakes import FAST_LEASES, fake_ledger, logged, planned
 
 REPO = Path(__file__).resolve().parents[2]

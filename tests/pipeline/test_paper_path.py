@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import command as study_command
 from harness import study as study_cli
 from harness.spec import ProfilePlan, StudySpec, Variant, validate_spec
 from mmm.data.synthetic import ensure_synthetic_pair, smoke_spec
@@ -84,7 +85,7 @@ def test_paper_profile_runs_end_to_end_at_full_size(
     monkeypatch.setenv("MMM_CACHE_DIR", str(session_cache))
     pair = ensure_synthetic_pair(session_cache, full_size_spec())[0].parent
     study = paper_path_study()
-    monkeypatch.setattr(study_cli, "load_study", lambda name: study)
+    monkeypatch.setattr(study_command, "load_study", lambda name: study)
     config = profile_config("paper", "sysu", **SMALL_RUN)
     assert (config.backbone, config.height, config.width) == ("agw_resnet50", PAPER_HEIGHT, PAPER_WIDTH)
 

@@ -186,7 +186,7 @@ def failures_frame() -> pd.DataFrame:
 
 
 def data_check(data_source: str, mismatches: list[str]) -> dict[str, object]:
-    """The data check's record, as harness/study.py writes it."""
+    """The data check's record, as harness/command.py writes it."""
     expected = {"synthetic": "synthetic stand-in spec 0123456789abcdef (seed 0)", "real": None}
     return {
         name: {

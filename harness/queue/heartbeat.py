@@ -9,8 +9,8 @@ from types import TracebackType
 
 import optuna
 
-from harness.claims import LeasePolicy, superseded
-from harness.records import HEARTBEAT
+from harness.queue.bookkeeping import HEARTBEAT
+from harness.queue.claims import LeasePolicy, superseded
 
 log = logging.getLogger(__name__)
 

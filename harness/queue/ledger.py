@@ -14,19 +14,23 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial
 
 from harness.cells import Cell
-from harness.claims import LeasePolicy, WorkerIdentity
+from harness.queue.claims import LeasePolicy, WorkerIdentity
+from harness.queue.sampler import TrialSeededTPESampler
+from harness.queue.status import CellStatus, cell_statuses
+from harness.queue.storage import StorageSpec
 from harness.run_key import RunKey
 from harness.spec import StudySpec
-from harness.status import CellStatus, cell_statuses
-from harness.storage import StorageSpec
 
 
 class Ledger:
-    def __init__(self, storage: StorageSpec, spec: StudySpec, key: RunKey, *, read_only: bool = False) -> None:
+    def __init__(
+        self, storage: StorageSpec, spec: StudySpec, key: RunKey, *, read_only: bool = False, seed: int = 0
+    ) -> None:
         self.storage_spec = storage
         self.spec = spec
         self.key = key
         self.read_only = read_only
+        self.seed = seed  # the cells' run seed; a tuning study's sampler draws from seeds derived from it
         self._storage: BaseStorage | None = None
         self._opened = False
         self._studies: dict[str, optuna.Study] = {}
@@ -78,8 +82,7 @@ class Ledger:
 
     def _sampler(self) -> optuna.samplers.BaseSampler:
         if self.spec.is_tuning:
-            # Workers sample concurrently: constant_liar keeps them from proposing the same point.
-            return optuna.samplers.TPESampler(constant_liar=True)
+            return TrialSeededTPESampler(self.seed)
         return optuna.samplers.RandomSampler()  # cells fix their config; nothing is sampled
 
     def _pruner(self) -> optuna.pruners.BasePruner:

@@ -31,7 +31,8 @@ import optuna
 import psutil
 from optuna.trial import FrozenTrial, TrialState
 
-from harness.records import CLAIM, HEARTBEAT, LOST, WON, cell_id_of, is_lost
+from harness.queue.bookkeeping import CLAIM, HEARTBEAT, WON, cell_id_of, is_lost
+from harness.queue.finish import drop_claim
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,7 @@ def claim_cell(
             lambda t: not is_dead(t, policy, me, now),
         )
         if verdict is Verdict.LOSE:
-            trial.set_user_attr(LOST, True)
-            study.tell(trial, state=TrialState.FAIL)
+            drop_claim(study, trial)
             log.debug("cell %s is held by another worker", cell_id)
             return None
         if verdict is Verdict.WIN and settled:

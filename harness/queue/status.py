@@ -7,8 +7,8 @@ from typing import Iterable
 
 from optuna.trial import FrozenTrial, TrialState
 
-from harness.claims import FINISHED_OK, LeasePolicy, WorkerIdentity, is_dead
-from harness.records import ERROR, cell_id_of, is_lost
+from harness.queue.bookkeeping import ERROR, cell_id_of, is_lost
+from harness.queue.claims import FINISHED_OK, LeasePolicy, WorkerIdentity, is_dead
 
 
 class CellState(str, enum.Enum):

@@ -18,7 +18,7 @@ from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from harness.errors import SetupError
-from harness.journal import RepairingJournalBackend, SnapshotJournalBackend, repair_journal, scan_journal
+from harness.queue.journal import RepairingJournalBackend, SnapshotJournalBackend, repair_journal, scan_journal
 from harness.redact import redact
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ _DRIVER_HINTS = {
     "postgresql": "install the PostgreSQL driver: pip install -e '.[postgres]' (psycopg 3)",
     "mysql": "install a MySQL driver, e.g. pip install mysqlclient",
 }
+# What a storage raises when it fails after opening, while cells run: a full disk or a lost file (journal), a
+# dropped connection or a server gone away (databases).
+STORAGE_FAILURES: tuple[type[Exception], ...] = (OSError, SQLAlchemyError)
 
 
 class StorageURLError(SetupError, ValueError):

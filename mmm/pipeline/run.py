@@ -242,8 +242,19 @@ def run_stages(
     )
 
 
-def run_pipeline(config: PipelineConfig, task: Task, **hooks: Any) -> RunResult:
+def run_pipeline(
+    config: PipelineConfig,
+    task: Task,
+    *,
+    device: torch.device,
+    cache_dir: Path,
+    store: StageStore | None = None,
+    on_progress: ProgressCallback | None = None,
+    diagnose: Diagnose | None = None,
+) -> RunResult:
     """MMM as the config's toggles select: `cmc` runs stage B, `mmlm` runs MMLM + stage C (off: evaluate the
-    model after stage B, the paper's "CMC only" row). Keyword arguments as run_stages (device, cache_dir,
-    store, on_progress, diagnose). Metrics are last-epoch."""
-    return run_stages(config, task, second=CMC_STAGE if config.cmc else None, align=config.mmlm, **hooks)
+    model after stage B, the paper's "CMC only" row). A Method (mmm.pipeline.method); metrics are last-epoch."""
+    return run_stages(
+        config, task, second=CMC_STAGE if config.cmc else None, align=config.mmlm, device=device,
+        cache_dir=cache_dir, store=store, on_progress=on_progress, diagnose=diagnose,
+    )

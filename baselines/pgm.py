@@ -4,7 +4,7 @@ the other modality's memory, with its matched cluster as the target."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -14,6 +14,7 @@ from mmm.choices import Stage
 from mmm.memory.cluster_memory import ClusterMemory
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.contrast import EpochClusters
+from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.run import SecondStage, run_stages
 from mmm.pipeline.tasks import Task
@@ -70,7 +71,19 @@ def centroid_match_link(clusters: EpochClusters, config: PipelineConfig) -> Cent
 PGM_STAGE = SecondStage(Stage.PGM, centroid_match_link, {"link": "pgm-centroid-hungarian"})
 
 
-def run_pgm(config: PipelineConfig, task: Task, **hooks: Any) -> RunResult:
+def run_pgm(
+    config: PipelineConfig,
+    task: Task,
+    *,
+    device: torch.device,
+    cache_dir: Path,
+    store: StageStore | None = None,
+    on_progress: ProgressCallback | None = None,
+    diagnose: Diagnose | None = None,
+) -> RunResult:
     """Stage A, then `epochs_b` epochs of per-modality + centroid-matched cross-modality contrast; evaluated
-    without MMLM or stage C. Hooks as mmm.pipeline.run.run_stages."""
-    return run_stages(config, task, second=PGM_STAGE, align=False, **hooks)
+    without MMLM or stage C. A Method (mmm.pipeline.method)."""
+    return run_stages(
+        config, task, second=PGM_STAGE, align=False, device=device, cache_dir=cache_dir, store=store,
+        on_progress=on_progress, diagnose=diagnose,
+    )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from mmm.choices import Stage
 from mmm.pipeline.config import PipelineConfig
-from mmm.pipeline.hooks import ProgressCallback
+from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.network import make_featurize, start_network, state_digest
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.stage_runner import report_evaluation
@@ -24,10 +23,12 @@ def run_untrained(
     *,
     device: torch.device,
     cache_dir: Path,
+    store: StageStore | None = None,
     on_progress: ProgressCallback | None = None,
-    **_unused_hooks: Any,
+    diagnose: Diagnose | None = None,
 ) -> RunResult:
-    """Evaluate the initial weights; the stage store and diagnose hooks have nothing to act on here."""
+    """Evaluate the initial weights. A Method (mmm.pipeline.method); `store` and `diagnose` are accepted and
+    ignored: no stage runs, so there is nothing to store and no pseudo-label to diagnose."""
     start = time.perf_counter()
     images = TrainingImages.load(task.train, config.height, config.width, cache_dir)
     model, weights = start_network(config, images, cache_dir, device)

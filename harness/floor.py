@@ -21,7 +21,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 
@@ -33,7 +33,7 @@ from harness.runner import CellEnvironment, TaskLike
 from mmm.models.factory import backbone_preset
 from mmm.models.pretrained import resolve_pretrained
 from mmm.pipeline.config import PipelineConfig
-from mmm.pipeline.hooks import ProgressCallback
+from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.result import RunResult
 
 log = logging.getLogger(__name__)
@@ -127,10 +127,10 @@ class FloorStore:
 
     def run_untrained(
         self, config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
-        on_progress: ProgressCallback | None = None, **_unused_hooks: Any,
+        store: StageStore | None = None, on_progress: ProgressCallback | None = None, diagnose: Diagnose | None = None,
     ) -> RunResult:
-        """The `untrained` method as a study's cells run it (the Method signature): the floor, and when it came
-        from its record, the load time as stage "floor", marked cached."""
+        """The `untrained` method as a study's cells run it (a Method): the floor, and when it came from its record,
+        the load time as stage "floor", marked cached. `store` and `diagnose` are ignored, as by the method."""
         started = time.perf_counter()
         floor = self.floor(config, task, device=device, cache_dir=cache_dir, on_progress=on_progress)
         if not floor.reused:

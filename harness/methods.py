@@ -1,16 +1,14 @@
 """The methods a study can run, by name, imported only when a study needs them.
 
-Every method has the pipeline's signature:
+Every method is a mmm.pipeline.method.Method:
     method(config, task, *, device, cache_dir, store=None, on_progress=None, diagnose=None) -> RunResult
 """
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Iterable
+from typing import Iterable
 
-from mmm.pipeline.result import RunResult
-
-Method = Callable[..., RunResult]
+from mmm.pipeline.method import Method
 
 # name -> "module:function"; imported lazily so a study that needs only MMM runs even while a baseline's module
 # is missing or broken.

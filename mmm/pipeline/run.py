@@ -69,7 +69,7 @@ def run_pipeline(
     diagnose: Diagnose | None = None,
 ) -> RunResult:
     """MMM as the config's toggles select: `cmc` runs CMC, `mmlm` runs MMLM and SCA (off: evaluate the model after
-    CMC, the paper's "CMC only" row). Metrics are last-epoch."""
+    CMC, the paper's "CMC only" row). A Method (mmm.pipeline.method); metrics are last-epoch."""
     return run_stages(
         config, task, second=CMC_STAGE if config.cmc else None, align=config.mmlm, device=device,
         cache_dir=cache_dir, store=store, on_progress=on_progress, diagnose=diagnose,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
 
 import psutil
+import torch
 
 from harness.cells import Cell, plan_cells
 from harness.data_source import DataSource
@@ -24,13 +25,13 @@ from harness.methods import METHOD_NAMES, Method
 from harness.queue import LeasePolicy, Ledger, WorkerIdentity, parse_storage
 from harness.registry import load_study
 from harness.run_key import RunKey
-from harness.runner import CellEnvironment, RunSummary, run_cells
+from harness.runner import CellEnvironment, RunSummary, TaskLike, run_cells
 from harness.spec import StudySpec
 from harness.stage_cache import FileStageStore
 from harness.weights import cells_starting_weights, weights_identity
 from mmm.choices import METRICS
 from mmm.pipeline.config import PipelineConfig
-from mmm.pipeline.hooks import ProgressEvent
+from mmm.pipeline.hooks import Diagnose, ProgressCallback, ProgressEvent, StageStore
 from mmm.pipeline.result import RunResult
 
 PROTOCOLS = {"sysu": ("all", "indoor"), "regdb": ("v2i", "i2v")}
@@ -81,8 +82,9 @@ def recording_method(
     for ten minutes in `block` cells (to be killed). `map_values(call)` gives the intermediate mAP it reports."""
     calls = 0
 
-    def method(config: PipelineConfig, task: FakeTask, *, device: str, cache_dir: Path, store: Any = None,
-               on_progress: Callable[[ProgressEvent], None] | None = None, diagnose: Any = None) -> RunResult:
+    def method(config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
+               store: StageStore | None = None, on_progress: ProgressCallback | None = None,
+               diagnose: Diagnose | None = None) -> RunResult:
         nonlocal calls
         calls += 1
         append_line(log_path, f"start {task.name} {os.getpid()}")

@@ -23,16 +23,19 @@ from optuna.trial import TrialState
 
 import reports.render
 from harness.data_source import DataSource
+from harness.methods import Method
 from harness.queue import JOURNAL_NAME, CellState, LeasePolicy, WorkerIdentity, claim_cell
 from harness.queue.journal import TORN_SUFFIX
 from harness.redact import redact
 from harness.registry import load_study
 from harness.run_key import RunKey
-from harness.runner import RunInterrupted, run_cells
+from harness.runner import RunInterrupted, TaskLike, run_cells
 from harness.stage_cache import FileStageStore
 from harness.study import main
 from mmm.choices import METRICS
 from mmm.data.image_store import load_images
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.result import RunResult
 from tests.availability import require
 from tests.harness.fakes import (
@@ -175,10 +178,13 @@ def test_a_journal_torn_by_a_full_disk_is_repaired_once_there_is_room(
 # --- the stage cache on a full or read-only disk ----------------------------------------------------------------
 
 
-def _method_caching(value: Any) -> Callable[..., RunResult]:
+def _method_caching(value: Any) -> Method:
     """A method that stores `value` in the stage cache and returns made-up metrics."""
 
-    def method(config: Any, task: Any, *, store: Any = None, **hooks: Any) -> RunResult:
+    def method(config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
+               store: StageStore | None = None, on_progress: ProgressCallback | None = None,
+               diagnose: Diagnose | None = None) -> RunResult:
+        assert store is not None
         store.save("A", f"key{config.seed}{config.intra}", value)
         score = 40.0 + config.seed
         return RunResult(metrics={p: {m: score for m in METRICS} for p in PROTOCOLS[config.dataset]})

@@ -12,18 +12,20 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import torch
 
 from harness.cells import Cell
 from harness.floor import FLOOR_STAGE, FloorStore, compute_floors, floor_key, starting_weights
 from harness.floor_table import FLOOR_TABLE, keep_current_floors, write_floor_table
 from harness.queue import WorkerIdentity
 from harness.run_key import RunKey
-from harness.runner import run_cells
+from harness.runner import TaskLike, run_cells
 from harness.stage_cache import FileStageStore
 from harness.study import main
 from mmm.choices import METRICS
 from mmm.models.pretrained import MOBILENET_SHA256
 from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.result import RunResult
 from tests.harness.fakes import FAST_LEASES, FakeTask, fake_environment, fake_ledger, planned, recording_method
@@ -155,7 +157,9 @@ def test_a_changed_pretrained_choice_or_data_gives_another_floor_key(tmp_path: P
 
 
 def _untrained_counting(calls: list[str]) -> Any:
-    def untrained(config: PipelineConfig, task: FakeTask, **_hooks: Any) -> RunResult:
+    def untrained(config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
+                  store: StageStore | None = None, on_progress: ProgressCallback | None = None,
+                  diagnose: Diagnose | None = None) -> RunResult:
         calls.append(task.name)
         return RunResult(metrics={"all": {"R1": 10.0, "mAP": 5.0}}, trial_metrics={"all": {0: {"R1": 10.0}}},
                          stage_seconds={"eval": 0.1}, model_digest="digest")

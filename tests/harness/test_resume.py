@@ -10,10 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from optuna.trial import TrialState
 
 from harness.queue import CellState, Ledger, WorkerIdentity, parse_storage
+from harness.runner import TaskLike
 from harness.spec import FloatParam, StudySpec, Variant, tuning_profiles
+from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.result import RunResult
 from tests.harness.fakes import (
     FAST_LEASES,
@@ -128,7 +132,9 @@ def test_tuning_prunes_weak_trials_and_counts_them_done(tmp_path: Path) -> None:
 
 
 def test_a_run_without_the_objective_metric_is_a_failure_with_a_reason(tmp_path: Path) -> None:
-    def no_metrics(config, task, **hooks):  # type: ignore[no-untyped-def]
+    def no_metrics(config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
+                   store: StageStore | None = None, on_progress: ProgressCallback | None = None,
+                   diagnose: Diagnose | None = None) -> RunResult:
         return RunResult(metrics={})
 
     ledger = fake_ledger(None, tmp_path, "smoke")

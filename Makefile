@@ -1,4 +1,5 @@
-# Set-up and entry points. `make demo` runs the main job; `make test` runs the lint (ruff) and the test suite.
+# Set-up and entry points. `make demo` runs the main job; `make test` runs the lint and format check (ruff), the
+# type check of mmm (mypy) and the test suite.
 # Both create .venv on first use. TORCH_SPEC pins the CPU wheel on CPU machines; on a CUDA machine use
 #   make setup TORCH_SPEC=torch FAISS_EXTRA=gpu
 PYTHON ?= python3
@@ -30,6 +31,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q tests
 
 bench: $(STAMP)

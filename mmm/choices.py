@@ -22,20 +22,20 @@ SampleStates = Literal["clean_eval", "augmented_train"]
 NeckLearningRate = Literal["backbone", "head"]
 ClassifierInit = Literal["uniform", "normal"]
 
-DATASETS: tuple[str, ...] = get_args(DatasetName)
-RECIPES: tuple[str, ...] = get_args(Recipe)
-SOLVERS: tuple[str, ...] = get_args(Solver)
-DIRECTIONS: tuple[str, ...] = get_args(CostDirection)
-DISTANCES: tuple[str, ...] = get_args(IntraDistance)
-INTRA_REDUCTIONS: tuple[str, ...] = get_args(IntraReduction)
-INTER_FORMS: tuple[str, ...] = get_args(InterForm)
+DATASETS: tuple[DatasetName, ...] = get_args(DatasetName)
+RECIPES: tuple[Recipe, ...] = get_args(Recipe)
+SOLVERS: tuple[Solver, ...] = get_args(Solver)
+DIRECTIONS: tuple[CostDirection, ...] = get_args(CostDirection)
+DISTANCES: tuple[IntraDistance, ...] = get_args(IntraDistance)
+INTRA_REDUCTIONS: tuple[IntraReduction, ...] = get_args(IntraReduction)
+INTER_FORMS: tuple[InterForm, ...] = get_args(InterForm)
 
 # --- evaluation ---
 METRICS: tuple[str, ...] = ("R1", "R10", "R20", "mAP", "mINP")
 SysuMode = Literal["all", "indoor"]
 RegdbDirection = Literal["v2i", "i2v"]
-SYSU_MODES: tuple[str, ...] = get_args(SysuMode)
-REGDB_DIRECTIONS: tuple[str, ...] = get_args(RegdbDirection)
+SYSU_MODES: tuple[SysuMode, ...] = get_args(SysuMode)
+REGDB_DIRECTIONS: tuple[RegdbDirection, ...] = get_args(RegdbDirection)
 PROTOCOLS: Mapping[str, tuple[str, ...]] = MappingProxyType({"sysu": SYSU_MODES, "regdb": REGDB_DIRECTIONS})
 # The protocol a run is summarised by (progress, tuning objective, paired tests): the paper's headline settings.
 PRIMARY_PROTOCOLS: Mapping[str, str] = MappingProxyType({"sysu": "all", "regdb": "v2i"})

@@ -41,6 +41,8 @@ def mmd(
     bandwidth = (total / (count * count - count)).clamp_min(torch.finfo(pooled.dtype).tiny)
     base = bandwidth / kernel_mul ** (kernel_num // 2)
     kernels = sum(torch.exp(-squared / (base * kernel_mul**k)) for k in range(kernel_num))
+    if not isinstance(kernels, torch.Tensor):  # the int 0 that sum() gives for no kernels at all
+        raise ValueError(f"mmd needs kernel_num >= 1, got {kernel_num}")
     split = len(source)
     return (
         kernels[:split, :split].mean()

@@ -139,7 +139,7 @@ def _crc32(array: np.ndarray) -> int:
     rows_per_chunk = max(1, _CRC_CHUNK_BYTES // max(1, array[0].nbytes))
     crc = 0
     for start in range(0, len(array), rows_per_chunk):
-        crc = zlib.crc32(memoryview(np.ascontiguousarray(array[start : start + rows_per_chunk])).cast("B"), crc)
+        crc = zlib.crc32(np.ascontiguousarray(array[start : start + rows_per_chunk]).data.cast("B"), crc)
     return crc
 
 
@@ -157,7 +157,7 @@ def _build_cache(
                 chunk = paths[start : start + _DECODE_CHUNK]
                 for offset, image in enumerate(pool.map(decode, chunk)):
                     out[start + offset] = image
-                    crc = zlib.crc32(memoryview(image).cast("B"), crc)
+                    crc = zlib.crc32(image.data.cast("B"), crc)
         out.flush()
         del out
         _fsync(tmp_data)

@@ -1,5 +1,8 @@
 """Cluster memories: the momentum-updated cluster memory with ClusterNCE, and CMC's hybrid memory.
 
+MMLM's multiple memories per cluster (n k-means sub-centres) and their matching live in mmm.matching:
+subcentres builds them, cost compares them, mmlm.multi_memory_match runs the whole step.
+
 Exports are imported on first use (mmm.lazy).
 """
 from __future__ import annotations

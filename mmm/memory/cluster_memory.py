@@ -48,6 +48,8 @@ class ClusterMemory(nn.Module):
     The rows are a buffer, not a parameter: the optimiser never touches them, only `update` does.
     """
 
+    features: torch.Tensor  # [num_clusters, num_features] buffer, registered in __init__
+
     def __init__(
         self, num_features: int, num_clusters: int, temperature: float = 0.05, momentum: float = 0.1
     ) -> None:

@@ -48,6 +48,8 @@ def hybrid_centroids(
 class HybridMemory(ClusterMemory):
     """A ClusterMemory over pooled clusters whose loss and update skip clusters of a single modality."""
 
+    mixed: torch.Tensor  # [num_clusters] bool buffer: the cluster holds both modalities, registered in __init__
+
     def __init__(
         self, num_features: int, num_clusters: int, temperature: float = 0.05, momentum: float = 0.1
     ) -> None:

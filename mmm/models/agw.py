@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from mmm.models.layers import NonLocalBlock
-from mmm.models.resnet import build_resnet
+from mmm.models.resnet import BasicBlock, Bottleneck, build_resnet
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.models.weights import load_weights
 
@@ -34,7 +34,10 @@ class Stem(nn.Module):
 def _non_local_blocks(stage: nn.Sequential, count: int) -> nn.ModuleDict:
     """Non-local blocks keyed by the index of the residual block they follow (the last `count` blocks)."""
     n_blocks = len(stage)
-    channels = stage[-1].out_channels
+    last = stage[-1]
+    if not isinstance(last, (BasicBlock, Bottleneck)):
+        raise TypeError(f"expected a ResNet stage of residual blocks, got a {type(last).__name__} last")
+    channels = last.out_channels
     return nn.ModuleDict({str(i): NonLocalBlock(channels) for i in range(n_blocks - min(count, n_blocks), n_blocks)})
 
 
@@ -67,9 +70,18 @@ class TwoStreamAGW(TwoStreamNetwork):
             }
         )
 
+    def _non_local_after(self, name: str) -> nn.ModuleDict | dict[str, nn.Module]:
+        """The non-local blocks of stage `name`, keyed by the index of the residual block each follows."""
+        if name not in self.non_local:
+            return {}
+        blocks = self.non_local[name]
+        if not isinstance(blocks, nn.ModuleDict):
+            raise TypeError(f"non_local[{name!r}] should be a ModuleDict, got a {type(blocks).__name__}")
+        return blocks
+
     def _stage(self, name: str, x: torch.Tensor) -> torch.Tensor:
         blocks: nn.Sequential = getattr(self, name)
-        attention = self.non_local[name] if name in self.non_local else {}
+        attention = self._non_local_after(name)
         for index, block in enumerate(blocks):
             x = block(x)
             if str(index) in attention:

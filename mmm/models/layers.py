@@ -44,9 +44,11 @@ class NonLocalBlock(nn.Module):
         self.theta = nn.Conv2d(channels, inner, kernel_size=1)
         self.phi = nn.Conv2d(channels, inner, kernel_size=1)
         self.g = nn.Conv2d(channels, inner, kernel_size=1)
-        self.out = nn.Sequential(nn.Conv2d(inner, channels, kernel_size=1), nn.BatchNorm2d(channels))
-        nn.init.zeros_(self.out[1].weight)
-        nn.init.zeros_(self.out[1].bias)
+        project = nn.Conv2d(inner, channels, kernel_size=1)
+        norm = nn.BatchNorm2d(channels)
+        self.out = nn.Sequential(project, norm)
+        nn.init.zeros_(norm.weight)
+        nn.init.zeros_(norm.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, _, height, width = x.shape

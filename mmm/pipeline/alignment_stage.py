@@ -162,6 +162,8 @@ def _step(
         confidence=confidence, prototypes=prototypes, form=form,
     )
     loss = sum(terms.values())
+    if not isinstance(loss, torch.Tensor):  # the int 0 that sum() gives when every term is off
+        raise ValueError(f"stage C step with no enabled term (weights {plan.weights})")
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

@@ -50,10 +50,17 @@ class CrossModalityLink(Protocol):
     """A cross-modality loss for one epoch. Row indices are into the visible / infrared training rows; the
     visible rows of a batch appear twice (two views) and the indices say so."""
 
-    pseudo: dict[str, np.ndarray]  # extra pseudo-labels for diagnostics (e.g. "pooled")
-    # None: the loss joins the per-modality step on its batch. Otherwise (visible, infrared) labels: after each
-    # per-modality step, one more step on this loss alone, over a separate P×K batch drawn from these labels.
-    second_batch_labels: tuple[np.ndarray, np.ndarray] | None
+    # Read-only members: a link may give them as properties (CmcLink) or plain fields (CentroidMatchLink).
+    @property
+    def pseudo(self) -> dict[str, np.ndarray]:
+        """Extra pseudo-labels for diagnostics (e.g. "pooled")."""
+        ...
+
+    @property
+    def second_batch_labels(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """None: the loss joins the per-modality step on its batch. Otherwise (visible, infrared) labels: after
+        each per-modality step, one more step on this loss alone, over a separate P×K batch drawn from these."""
+        ...
 
     def loss(
         self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray
@@ -121,25 +128,11 @@ def train_contrast_stage(
         model.train()
         total = 0.0
         for index_v, index_r in sampler:
-            rows_v = np.r_[index_v, index_v]
-            targets_v = torch.from_numpy(labels_v[rows_v]).to(device)
-            targets_r = torch.from_numpy(labels_r[index_r]).to(device)
-            feats_v, feats_r = _forward(model, inputs, index_v, index_r)
-            loss = clusters.memory_v.loss(feats_v, targets_v) + clusters.memory_r.loss(feats_r, targets_r)
-            if link is not None and second is None:
-                loss = loss + link.loss(feats_v, feats_r, rows_v, index_r)
-            _step(optimizer, loss)
-            clusters.memory_v.update(feats_v.detach(), targets_v)
-            clusters.memory_r.update(feats_r.detach(), targets_r)
-            if link is not None and second is None:
-                link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
-            elif link is not None and second is not None:
-                link_v, link_r = next(second)
-                link_rows_v = np.r_[link_v, link_v]
-                feats_v, feats_r = _forward(model, inputs, link_v, link_r)
-                _step(optimizer, link.loss(feats_v, feats_r, link_rows_v, link_r))
-                link.update(feats_v.detach(), feats_r.detach(), link_rows_v, link_r)
-            total += float(loss.detach()) / iters
+            joint_link = link if second is None else None
+            loss = _contrast_step(model, inputs, optimizer, clusters, joint_link, index_v, index_r)
+            if link is not None and second is not None:
+                _link_step(model, inputs, optimizer, link, *next(second))
+            total += loss / iters
         scheduler.step()
         values = {
             "loss": total, "clusters_visible": cluster_count(labels_v), "clusters_infrared": cluster_count(labels_r),
@@ -147,6 +140,39 @@ def train_contrast_stage(
         pseudo = {"visible": labels_v, "infrared": labels_r, **(link.pseudo if link is not None else {})}
         log.info("stage %s epoch %d/%d: %s", stage, epoch + 1, epochs, values)
         on_epoch(epoch, values, pseudo)
+
+
+def _contrast_step(
+    model: TwoStreamNetwork, inputs: NetworkInputs, optimizer: torch.optim.Optimizer, clusters: EpochClusters,
+    joint_link: CrossModalityLink | None, index_v: np.ndarray, index_r: np.ndarray,
+) -> float:
+    """One step on the two memories' ClusterNCE plus, when given, the loss of a link that takes no batches of its
+    own; then the memory updates. The loss's value."""
+    device = clusters.memory_v.features.device
+    rows_v = np.r_[index_v, index_v]
+    targets_v = torch.from_numpy(clusters.labels_v[rows_v]).to(device)
+    targets_r = torch.from_numpy(clusters.labels_r[index_r]).to(device)
+    feats_v, feats_r = _forward(model, inputs, index_v, index_r)
+    loss = clusters.memory_v.loss(feats_v, targets_v) + clusters.memory_r.loss(feats_r, targets_r)
+    if joint_link is not None:
+        loss = loss + joint_link.loss(feats_v, feats_r, rows_v, index_r)
+    _step(optimizer, loss)
+    clusters.memory_v.update(feats_v.detach(), targets_v)
+    clusters.memory_r.update(feats_r.detach(), targets_r)
+    if joint_link is not None:
+        joint_link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
+    return float(loss.detach())
+
+
+def _link_step(
+    model: TwoStreamNetwork, inputs: NetworkInputs, optimizer: torch.optim.Optimizer, link: CrossModalityLink,
+    index_v: np.ndarray, index_r: np.ndarray,
+) -> None:
+    """The link's own step on its own batch (CMC's second step over hybrid clusters), then its memory update."""
+    rows_v = np.r_[index_v, index_v]
+    feats_v, feats_r = _forward(model, inputs, index_v, index_r)
+    _step(optimizer, link.loss(feats_v, feats_r, rows_v, index_r))
+    link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
 
 
 def _second_batches(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ def make_featurize(model: TwoStreamNetwork, config: PipelineConfig, cache_dir: P
     """Test-time features of records (through the stem of their modality), flip-averaged and L2-normalised, as
     numpy. Frozen stems encode each test image once; later evaluations read their stored outputs."""
 
-    def featurize(records: list[ImageRecord], modality: Modality) -> np.ndarray:
+    def featurize(records: Sequence[ImageRecord], modality: Modality) -> np.ndarray:
         images = load_images([r.path for r in records], config.height, config.width, cache_dir)
         if model.frozen_stems:
             views = encode_images(model, images, modality, ("plain", "flip"), cache_dir, device)

@@ -32,6 +32,13 @@ ERASE_PROB = 0.5
 ERASE_AREA = (0.02, 0.4)
 
 
+def _train_outputs(outputs: torch.Tensor | Outputs) -> Outputs:
+    """A forward pass's (pooled, BN-neck) pair; a model in eval mode gives the BN-neck features alone."""
+    if not isinstance(outputs, tuple):
+        raise RuntimeError("forward_batch needs the model in train mode (eval mode gives the BN-neck features alone)")
+    return outputs
+
+
 class NetworkInputs(ABC):
     @abstractmethod
     def forward_batch(self, model: TwoStreamNetwork, index_v: np.ndarray, index_r: np.ndarray) -> Outputs:
@@ -58,7 +65,9 @@ class PixelInputs(NetworkInputs):
     def forward_batch(self, model: TwoStreamNetwork, index_v: np.ndarray, index_r: np.ndarray) -> Outputs:
         view1, view2 = self.augment.visible(batch_tensor(self.images.visible, index_v))
         infrared = self.augment.infrared(batch_tensor(self.images.infrared, index_r))
-        return model.forward_visible_infrared(torch.cat([view1, view2]).to(self.device), infrared.to(self.device))
+        return _train_outputs(
+            model.forward_visible_infrared(torch.cat([view1, view2]).to(self.device), infrared.to(self.device))
+        )
 
     def features(self, model: TwoStreamNetwork, modality: Modality) -> torch.Tensor:
         return extract_features(model, self.images.of(modality), modality, device=self.device)
@@ -130,7 +139,7 @@ class StemmedInputs(NetworkInputs):
         view2 = self.outputs.visible["exchange"][torch.from_numpy(index_v)].float()
         infrared = self._flipped(self.outputs.infrared, index_r)
         maps = erase_maps(torch.cat([view1, view2, infrared]), self.generator)
-        return model.forward_stemmed(maps.to(self.device))
+        return _train_outputs(model.forward_stemmed(maps.to(self.device)))
 
     def features(self, model: TwoStreamNetwork, modality: Modality) -> torch.Tensor:
         views = self.outputs.of(modality)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from mmm.choices import DATASETS, DatasetName
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.recipes import recipe_overrides
 
@@ -100,6 +101,14 @@ def _profile(name: str) -> Profile:
     return PROFILES[name]
 
 
+def _dataset_name(dataset: str) -> DatasetName:
+    """`dataset` as a DatasetName; any other value raises the ValueError PipelineConfig(dataset=...) raises."""
+    for name in DATASETS:
+        if dataset == name:
+            return name
+    raise ValueError(f"PipelineConfig.dataset: expected one of {', '.join(map(repr, DATASETS))}, got {dataset!r}")
+
+
 def profile_config(profile: str, dataset: str, **overrides: Any) -> PipelineConfig:
     """The config of `profile` for `dataset` ("sysu" or "regdb"): its recipe (or overrides["recipe"]), its sizes,
     then the field overrides."""
@@ -107,7 +116,7 @@ def profile_config(profile: str, dataset: str, **overrides: Any) -> PipelineConf
     recipe = overrides.get("recipe", chosen.recipe)
     fields = recipe_overrides(recipe, dataset, scale=chosen.paper_scale)
     return (
-        PipelineConfig(dataset=dataset)
+        PipelineConfig(dataset=_dataset_name(dataset))
         .with_overrides(recipe=recipe, **fields)
         .with_overrides(**chosen.sizes(dataset, fields))
         .with_overrides(**overrides)

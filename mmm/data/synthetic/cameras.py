@@ -7,6 +7,7 @@ infrared cameras by gain, offset, gamma and noise, and their backdrops follow ob
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -65,7 +66,10 @@ def _muted(rng: np.random.Generator, low: float, high: float, saturation: float)
     return np.clip(grey + saturation * (rng.random(3) - 0.5), 0.0, 1.0)
 
 
-def _toward(value: np.ndarray | float, anchor: float, contrast: float) -> np.ndarray | float:
+Shade = TypeVar("Shade", np.ndarray, float)  # a colour (an RGB array) or an infrared level
+
+
+def _toward(value: Shade, anchor: float, contrast: float) -> Shade:
     return anchor + contrast * (value - anchor)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 # Bump whenever a change to the generator alters its output, so that stale caches are not reused.
 GENERATOR_VERSION = 3
@@ -129,6 +130,11 @@ def spec_as_json(spec: SyntheticSpec) -> str:
     return json.dumps({"version": GENERATOR_VERSION, "spec": asdict(spec)}, sort_keys=True, indent=2)
 
 
+def _lists_as_tuples(fields: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no tuples; the per-camera ranges were tuples."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+
+
 def spec_from_json(text: str) -> tuple[SyntheticSpec, int]:
     """The spec and generator version that spec_as_json wrote; ValueError saying which part is malformed."""
     try:
@@ -142,8 +148,7 @@ def spec_from_json(text: str) -> tuple[SyntheticSpec, int]:
             seed=int(parts["seed"]),
             appearance=AppearanceSpec(**parts["appearance"]),
             render=RenderSpec(**parts["render"]),
-            # JSON has no tuples; the per-camera ranges were tuples.
-            sysu=SysuSpec(**{k: tuple(v) if isinstance(v, list) else v for k, v in parts["sysu"].items()}),
+            sysu=SysuSpec(**_lists_as_tuples(parts["sysu"])),
             regdb=RegdbSpec(**parts["regdb"]),
         )
     except (TypeError, KeyError) as error:

@@ -1,4 +1,5 @@
 """DCL: two single-memory banks, one per modality, and no cross-modality link — stage A alone, evaluated."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,6 +25,13 @@ def run_dcl(
 ) -> RunResult:
     """Train stage A and evaluate it. A Method (mmm.pipeline.method)."""
     return run_stages(
-        config, task, second=None, align=False, device=device, cache_dir=cache_dir, store=store,
-        on_progress=on_progress, diagnose=diagnose,
+        config,
+        task,
+        second=None,
+        align=False,
+        device=device,
+        cache_dir=cache_dir,
+        store=store,
+        on_progress=on_progress,
+        diagnose=diagnose,
     )

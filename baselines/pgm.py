@@ -1,6 +1,7 @@
 """A PGM-style single-memory baseline: after stage A, every epoch matches the visible and infrared cluster
 centroids one-to-one (Hungarian) and adds a cross-modality memory loss — each sample is also contrasted against
 the other modality's memory, with its matched cluster as the target."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -84,6 +85,13 @@ def run_pgm(
     """Stage A, then `epochs_b` epochs of per-modality + centroid-matched cross-modality contrast; evaluated
     without MMLM or stage C. A Method (mmm.pipeline.method)."""
     return run_stages(
-        config, task, second=PGM_STAGE, align=False, device=device, cache_dir=cache_dir, store=store,
-        on_progress=on_progress, diagnose=diagnose,
+        config,
+        task,
+        second=PGM_STAGE,
+        align=False,
+        device=device,
+        cache_dir=cache_dir,
+        store=store,
+        on_progress=on_progress,
+        diagnose=diagnose,
     )

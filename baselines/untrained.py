@@ -1,5 +1,6 @@
 """The floor: the backbone as every method starts it (same seed and weights, frozen stems given their
 per-modality statistics, no training), evaluated as is."""
+
 from __future__ import annotations
 
 import time
@@ -39,7 +40,9 @@ def run_untrained(
     metrics = protocol_means(evaluation)
     report_evaluation(metrics, on_progress)
     return RunResult(
-        metrics=metrics, trial_metrics=protocol_trials(evaluation),
+        metrics=metrics,
+        trial_metrics=protocol_trials(evaluation),
         stage_seconds={Stage.STEMS: stems, Stage.EVAL: seconds},
-        model_digest=state_digest(model), weights=None if weights is None else weights.as_dict(),
+        model_digest=state_digest(model),
+        weights=None if weights is None else weights.as_dict(),
     )

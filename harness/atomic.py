@@ -1,5 +1,6 @@
 """Writing a file so that readers (other workers, a report being rendered) see the old or the new content,
 never a partial one: temporary file in the same folder, fsync, rename over, fsync the folder."""
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """Cells: the unit of work of a study — one variant on one dataset with one seed (and one RegDB split), or, in a
 tuning study, one search trial slot. A cell is what is claimed, run, stored and resumed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -76,9 +77,16 @@ def _tuning_cells(spec: StudySpec, datasets: Sequence[str], seed: int, split: in
     # Every search trial trains one model: the first seed, and on RegDB the first split, keep trials comparable.
     base = spec.variants[0]
     return [
-        Cell(spec.name, base.name, base.method, dataset, seed, split if dataset == "regdb" else None, slot,
-             overrides=dict(base.overrides))
+        Cell(
+            spec.name,
+            base.name,
+            base.method,
+            dataset,
+            seed,
+            split if dataset == "regdb" else None,
+            slot,
+            overrides=dict(base.overrides),
+        )
         for dataset in datasets
         for slot in range(n_trials)
     ]
-

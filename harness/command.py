@@ -2,6 +2,7 @@
 --help by itself): check the data, show the cells (--dry-run), rewrite tables and report from stored trials
 (--report-only), or run the missing cells and then write the tables, provenance and report.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -113,8 +114,9 @@ def _resolve(args: argparse.Namespace) -> Setup:
     if missing:
         log.warning("skipping %s: not found under --data-root", missing)
     if args.profile in ("paper", "release") and data.kind == "synthetic":
-        log.warning("the %s profile is meant for the real datasets (--data-root); running it on synthetic data",
-                    args.profile)
+        log.warning(
+            "the %s profile is meant for the real datasets (--data-root); running it on synthetic data", args.profile
+        )
     seeds = range(args.seeds) if args.seeds else None
     cells = plan_cells(spec, args.profile, datasets=datasets, seeds=seeds)
     run_overrides: dict[str, Any] = {"pretrained": args.pretrained} if args.pretrained else {}
@@ -209,8 +211,12 @@ def _report_only(args: argparse.Namespace, argv: list[str], setup: Setup) -> int
     hint = _nothing_stored_hint(setup, statuses)
     if all(s.state is CellState.PENDING for s in statuses.values()):
         # Nothing to report under this key: write nothing rather than empty tables beside another key's report.
-        log.warning("nothing stored for %s under profile %s on this data; nothing written %s", setup.spec.name,
-                    args.profile, hint.strip())
+        log.warning(
+            "nothing stored for %s under profile %s on this data; nothing written %s",
+            setup.spec.name,
+            args.profile,
+            hint.strip(),
+        )
         return EXIT_OK
     return _finish(args, argv, setup, None, None)
 
@@ -248,8 +254,14 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
     floor_store = FloorStore(floor_cache_dir(stage_cache_dir(args.out)))
     try:
         env = build_environment(
-            setup.spec, args.profile, setup.cells, setup.data, device=setup.device, store=store,
-            run_overrides=setup.run_overrides, floors=floor_store,
+            setup.spec,
+            args.profile,
+            setup.cells,
+            setup.data,
+            device=setup.device,
+            store=store,
+            run_overrides=setup.run_overrides,
+            floors=floor_store,
         )
     except ImportError as error:
         log.error("the method is not available (%s); nothing was run", error)
@@ -279,7 +291,11 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
 
 
 def _finish(
-    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float | None, store: FileStageStore | None,
+    args: argparse.Namespace,
+    argv: list[str],
+    setup: Setup,
+    seconds: float | None,
+    store: FileStageStore | None,
     floors: FloorRun | None = None,
 ) -> int:
     """Tables, provenance and report from the stored trials; `seconds`, `store` and `floors` are None for
@@ -299,8 +315,10 @@ def _finish(
             write_provenance(setup.results_dir, provenance)
         return _render(setup, runs, args.benchmark_json)
     except KeyboardInterrupt:
-        log.warning("interrupted while writing tables and report; finished cells are stored: run the same command "
-                    "with --report-only to write them")
+        log.warning(
+            "interrupted while writing tables and report; finished cells are stored: run the same command "
+            "with --report-only to write them"
+        )
         return EXIT_INTERRUPTED
     except OSError as error:
         raise OutputFolderError(
@@ -315,7 +333,11 @@ def _write_tables(setup: Setup) -> int:
 
 
 def _provenance(
-    args: argparse.Namespace, argv: list[str], setup: Setup, seconds: float, cache: dict[str, Any],
+    args: argparse.Namespace,
+    argv: list[str],
+    setup: Setup,
+    seconds: float,
+    cache: dict[str, Any],
     check_data: bool = False,
 ) -> dict[str, Any]:
     statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
@@ -375,8 +397,19 @@ def _closing_note(setup: Setup, summary: RunSummary, store: FileStageStore) -> N
     log.info(
         "%s: %d cells — %d run now, %d pruned, %d done earlier, %d failed, %d interrupted, %d by other workers "
         "(%d done, %d failed, %d still running); stage cache: %d hits (%s), %d misses, %d not written",
-        setup.spec.name, len(setup.cells), len(summary.completed), len(summary.pruned), summary.already_done,
-        len(summary.failed), int(summary.interrupted is not None), elsewhere, len(summary.done_elsewhere),
-        len(summary.failed_elsewhere), len(summary.held_elsewhere), sum(stats.hits.values()), hits,
-        sum(stats.misses.values()), sum(stats.unwritten.values()),
+        setup.spec.name,
+        len(setup.cells),
+        len(summary.completed),
+        len(summary.pruned),
+        summary.already_done,
+        len(summary.failed),
+        int(summary.interrupted is not None),
+        elsewhere,
+        len(summary.done_elsewhere),
+        len(summary.failed_elsewhere),
+        len(summary.held_elsewhere),
+        sum(stats.hits.values()),
+        hits,
+        sum(stats.misses.values()),
+        sum(stats.unwritten.values()),
     )

@@ -5,6 +5,7 @@ The readers, task builders and generator are imported when first needed, so list
 not import (or generate) anything heavy. `identity` names exactly which data a cell reads (see harness.run_key):
 a hash of each dataset tree under --data-root, or of the synthetic spec and generator version.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -72,7 +73,7 @@ class DataSource:
         return smoke_spec() if self.small else DEFAULT_SPEC
 
     def identity(self, datasets: Iterable[str]) -> dict[str, str]:
-        """"<kind>@<fingerprint>" of each of `datasets`: what a stored run must match to count as done."""
+        """ "<kind>@<fingerprint>" of each of `datasets`: what a stored run must match to count as done."""
         if self.builtin:
             from mmm.data.synthetic import spec_fingerprint
 

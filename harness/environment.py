@@ -1,5 +1,6 @@
 """The real CellEnvironment: configs from the pipeline's profiles, tasks from the data source, the methods a
 study uses (an `untrained` variant served by the floor store), ground-truth diagnostics and the file stage cache."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,10 @@ from mmm.pipeline.hooks import Diagnose
 
 
 def cell_config(
-    spec: StudySpec, profile: str, cell: Cell, params: Mapping[str, Any] | None = None,
+    spec: StudySpec,
+    profile: str,
+    cell: Cell,
+    params: Mapping[str, Any] | None = None,
     run_overrides: Mapping[str, Any] | None = None,
 ) -> PipelineConfig:
     """A cell's config: the profile's, then the study's per-profile fields, the command's (e.g. --pretrained),
@@ -25,7 +29,11 @@ def cell_config(
     from mmm.pipeline.profiles import profile_config
 
     overrides = {
-        **spec.plan(profile).overrides, **(run_overrides or {}), **cell.overrides, **(params or {}), "seed": cell.seed,
+        **spec.plan(profile).overrides,
+        **(run_overrides or {}),
+        **cell.overrides,
+        **(params or {}),
+        "seed": cell.seed,
     }
     return profile_config(profile, cell.dataset, **overrides)
 

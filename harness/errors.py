@@ -1,6 +1,7 @@
 """How the study command ends: its exit codes, and the mistakes it reports in one line with exit code 2 — a
 command-line mistake, or something outside the tool set up wrongly (the storage, the output folder, the data root)
 — with a message that says what to do."""
+
 from __future__ import annotations
 
 import sys

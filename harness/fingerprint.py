@@ -1,6 +1,7 @@
 """A short hash of a dataset tree: the sorted relative paths and sizes of its files. It tells two trees apart
 (another copy, edited or missing images) yet is the same for one tree copied to several machines, since
 neither modification times nor the absolute location enter it."""
+
 from __future__ import annotations
 
 import hashlib

@@ -11,6 +11,7 @@ Like the stage cache, the store only saves time: a record that cannot be read is
 cannot be written is a logged warning. A floor that cannot be computed at all is a warning too; the study runs
 on and its report says the floor is missing.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -66,7 +67,9 @@ def floor_key(config: PipelineConfig, fingerprint: str, weights: str) -> str:
     """The hex key of the floor of `config` on the task with `fingerprint`, from the weight file `weights`."""
     payload = json.dumps(
         {
-            "version": FLOOR_CODE_VERSION, "task": fingerprint, "weights": weights,
+            "version": FLOOR_CODE_VERSION,
+            "task": fingerprint,
+            "weights": weights,
             "config": {name: getattr(config, name) for name in FLOOR_FIELDS},
         },
         sort_keys=True,
@@ -110,7 +113,12 @@ class FloorStore:
         return self.root / f"{key}.json"
 
     def floor(
-        self, config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
+        self,
+        config: PipelineConfig,
+        task: TaskLike,
+        *,
+        device: torch.device,
+        cache_dir: Path,
         on_progress: ProgressCallback | None = None,
     ) -> Floor:
         """The floor of `config` on `task`: from its record when there is one, else computed and recorded."""
@@ -126,8 +134,15 @@ class FloorStore:
         return Floor(key, weights, result, reused=False)
 
     def run_untrained(
-        self, config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
-        store: StageStore | None = None, on_progress: ProgressCallback | None = None, diagnose: Diagnose | None = None,
+        self,
+        config: PipelineConfig,
+        task: TaskLike,
+        *,
+        device: torch.device,
+        cache_dir: Path,
+        store: StageStore | None = None,
+        on_progress: ProgressCallback | None = None,
+        diagnose: Diagnose | None = None,
     ) -> RunResult:
         """The `untrained` method as a study's cells run it (a Method): the floor, and when it came from its record,
         the load time as stage "floor", marked cached. `store` and `diagnose` are ignored, as by the method."""
@@ -154,8 +169,9 @@ class FloorStore:
         except FileNotFoundError:
             return None
         except OSError as error:
-            log.warning("floor record %s cannot be read (%s); the floor will be recomputed", path,
-                        error.strerror or error)
+            log.warning(
+                "floor record %s cannot be read (%s); the floor will be recomputed", path, error.strerror or error
+            )
             return None
         try:
             return _decode(text, key)
@@ -170,12 +186,16 @@ class FloorStore:
             "version": FLOOR_CODE_VERSION,
             "key": key,
             "inputs": {
-                "task": task.name, "fingerprint": task.fingerprint, "weights": weights,
+                "task": task.name,
+                "fingerprint": task.fingerprint,
+                "weights": weights,
                 "config": {name: getattr(config, name) for name in FLOOR_FIELDS},
             },
             "result": {
-                "metrics": result.metrics, "trial_metrics": result.trial_metrics,
-                "stage_seconds": result.stage_seconds, "model_digest": result.model_digest,
+                "metrics": result.metrics,
+                "trial_metrics": result.trial_metrics,
+                "stage_seconds": result.stage_seconds,
+                "model_digest": result.model_digest,
                 "weights": result.weights,
             },
         }
@@ -184,8 +204,11 @@ class FloorStore:
             atomic_write_text(path, json.dumps(jsonable(record), indent=1, sort_keys=True) + "\n")
         except OSError as error:
             self.stats.unwritten += 1
-            log.warning("floor record %s could not be written (%s); the floor is kept for this run only", path,
-                        error.strerror or error)
+            log.warning(
+                "floor record %s could not be written (%s); the floor is kept for this run only",
+                path,
+                error.strerror or error,
+            )
 
 
 def _decode(text: str, key: str) -> RunResult:
@@ -202,8 +225,11 @@ def _decode(text: str, key: str) -> RunResult:
         for p, by_trial in stored["trial_metrics"].items()
     }
     return RunResult(
-        metrics=metrics, trial_metrics=trials, stage_seconds=dict(stored["stage_seconds"]),
-        model_digest=str(stored["model_digest"]), weights=stored["weights"],
+        metrics=metrics,
+        trial_metrics=trials,
+        stage_seconds=dict(stored["stage_seconds"]),
+        model_digest=str(stored["model_digest"]),
+        weights=stored["weights"],
     )
 
 
@@ -259,14 +285,24 @@ def compute_floors(cells: Sequence[Cell], env: CellEnvironment, store: FloorStor
             floor = store.floor(config, task, device=torch.device(env.device), cache_dir=env.cache_dir)
         except Exception as error:
             message = "".join(traceback.format_exception_only(error)).strip()
-            log.warning("untrained floor of %s could not be computed (%s); the study runs on and its report says "
-                        "the floor is missing", unit.describe(), message, exc_info=log.isEnabledFor(logging.DEBUG))
+            log.warning(
+                "untrained floor of %s could not be computed (%s); the study runs on and its report says "
+                "the floor is missing",
+                unit.describe(),
+                message,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
             run.outcomes.append(FloorOutcome(unit, config, error=message))
             continue
         how = "from its record" if floor.reused else f"computed in {time.perf_counter() - started:.1f} s"
         log.info("untrained floor of %s: %s", unit.describe(), how)
         run.outcomes.append(FloorOutcome(unit, config, floor))
     missing = sum(outcome.floor is None for outcome in run.outcomes)
-    log.info("untrained floor: %d computed, %d from records, %d missing (records in %s)", store.stats.computed,
-             store.stats.reused, missing, store.root)
+    log.info(
+        "untrained floor: %d computed, %d from records, %d missing (records in %s)",
+        store.stats.computed,
+        store.stats.reused,
+        missing,
+        store.root,
+    )
     return run

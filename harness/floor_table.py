@@ -6,6 +6,7 @@ cells: they never appear in results.csv, and the report draws them as a referenc
 carries the profile and data identity it was computed for, so --report-only, which computes nothing, can drop a
 table left by a run on other data instead of showing it beside these results.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,22 @@ from harness.run_key import RunKey
 log = logging.getLogger(__name__)
 
 FLOOR_TABLE = "floor.csv"
-FLOOR_COLUMNS = ("study", "profile", "data", "dataset", "protocol", "seed", "regdb_trial", "metric", "value",
-                 "backbone", "pretrained", "weights_sha256", "floor_key", "error")
+FLOOR_COLUMNS = (
+    "study",
+    "profile",
+    "data",
+    "dataset",
+    "protocol",
+    "seed",
+    "regdb_trial",
+    "metric",
+    "value",
+    "backbone",
+    "pretrained",
+    "weights_sha256",
+    "floor_key",
+    "error",
+)
 
 
 def write_floor_table(results_dir: Path, study: str, key: RunKey, run: FloorRun) -> None:
@@ -38,21 +53,33 @@ def keep_current_floors(results_dir: Path, key: RunKey) -> None:
         return
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    current = [row for row in rows if row.get("profile") == key.profile
-               and row.get("data") == key.data.get(row.get("dataset", ""))]
+    current = [
+        row
+        for row in rows
+        if row.get("profile") == key.profile and row.get("data") == key.data.get(row.get("dataset", ""))
+    ]
     if len(current) < len(rows):
-        log.warning("%s: %d of %d rows describe other data or another profile; dropped, so the report shows the "
-                    "floor as missing where no run on this data recorded it", path, len(rows) - len(current),
-                    len(rows))
+        log.warning(
+            "%s: %d of %d rows describe other data or another profile; dropped, so the report shows the "
+            "floor as missing where no run on this data recorded it",
+            path,
+            len(rows) - len(current),
+            len(rows),
+        )
         atomic_write_text(path, tidy_csv(FLOOR_COLUMNS, current))
 
 
 def _rows(study: str, key: RunKey, outcome: FloorOutcome) -> Iterator[dict[str, Any]]:
     unit, config = outcome.unit, outcome.config
     base = {
-        "study": study, "profile": key.profile, "data": key.data.get(unit.dataset), "dataset": unit.dataset,
-        "seed": unit.seed, "regdb_trial": unit.regdb_trial,
-        "backbone": config.backbone if config else None, "pretrained": config.pretrained if config else None,
+        "study": study,
+        "profile": key.profile,
+        "data": key.data.get(unit.dataset),
+        "dataset": unit.dataset,
+        "seed": unit.seed,
+        "regdb_trial": unit.regdb_trial,
+        "backbone": config.backbone if config else None,
+        "pretrained": config.pretrained if config else None,
     }
     if outcome.floor is None:
         yield {**base, "error": outcome.error}

@@ -3,6 +3,7 @@
 Every method is a mmm.pipeline.method.Method:
     method(config, task, *, device, cache_dir, store=None, on_progress=None, diagnose=None) -> RunResult
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,6 +1,7 @@
 """Checking --out before any work: a run that trains for hours and then cannot write its tables, cache or
 report has wasted those hours, so a folder that is a file, cannot be created or cannot be written stops the
 command at once with one line saying so."""
+
 from __future__ import annotations
 
 import tempfile

@@ -1,5 +1,6 @@
 """What a person watching a run sees: tqdm bars over cells and over the current cell's stage epochs when stderr
 is a terminal, one log line per cell otherwise (CI logs, files)."""
+
 from __future__ import annotations
 
 import logging

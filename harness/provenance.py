@@ -3,6 +3,7 @@ profile, wall time and the stage cache's hits — so a report can say where its 
 the report needs from the spec (description, reference variant, variants' published ablation rows).
 
 Keys are flat; reports/provenance.py and reports/context.py read them by these names."""
+
 from __future__ import annotations
 
 import importlib.metadata

@@ -3,6 +3,7 @@
 These keys describe the run (cell, params, config, metrics, epochs, stage times); the queue's own bookkeeping of
 claims and leases (keys prefixed "harness.") is harness.queue's.
 """
+
 from __future__ import annotations
 
 import math

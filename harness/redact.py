@@ -1,5 +1,6 @@
 """Passwords out of everything the harness writes: URLs of the form scheme://user:password@host lose the password
 in logs, provenance and the report (a storage URL is typed on the command line, so it reaches all three)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Finding studies by name: every public module of the `studies` package that defines SPEC is one study."""
+
 from __future__ import annotations
 
 import importlib

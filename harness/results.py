@@ -10,6 +10,7 @@ importances.csv tuning studies only: parameter importances per dataset
 
 Files are replaced atomically: several workers may write them as they finish.
 """
+
 from __future__ import annotations
 
 import csv
@@ -51,15 +52,22 @@ def write_results(
         if statuses[cell.id].state is CellState.DONE and statuses[cell.id].trial.state == TrialState.COMPLETE
     ]
     failures = [
-        {"cell_id": c.id, "variant": c.variant, "dataset": c.dataset, "seed": c.seed,
-         "state": statuses[c.id].state.value, "error": statuses[c.id].error}
+        {
+            "cell_id": c.id,
+            "variant": c.variant,
+            "dataset": c.dataset,
+            "seed": c.seed,
+            "state": statuses[c.id].state.value,
+            "error": statuses[c.id].error,
+        }
         for c in cells
         if statuses[c.id].state is not CellState.DONE
     ]
     tables = {
         schema.RESULTS.filename: (RESULT_COLUMNS, [row for cell, run in runs for row in _metric_rows(cell, run)]),
         schema.EVAL_TRIALS.filename: (
-            EVAL_TRIAL_COLUMNS, [row for cell, run in runs for row in _eval_trial_rows(cell, run)]
+            EVAL_TRIAL_COLUMNS,
+            [row for cell, run in runs for row in _eval_trial_rows(cell, run)],
         ),
         schema.EPOCHS.filename: (EPOCH_COLUMNS, [row for cell, run in runs for row in _epoch_rows(cell, run)]),
         schema.STAGE_TIMES.filename: (STAGE_COLUMNS, [row for cell, run in runs for row in _stage_rows(cell, run)]),
@@ -74,32 +82,55 @@ def write_results(
 
 
 def _keys(cell: Cell) -> dict[str, Any]:
-    return {"study": cell.study, "variant": cell.variant, "dataset": cell.dataset, "seed": cell.seed,
-            "regdb_trial": cell.regdb_trial}
+    return {
+        "study": cell.study,
+        "variant": cell.variant,
+        "dataset": cell.dataset,
+        "seed": cell.seed,
+        "regdb_trial": cell.regdb_trial,
+    }
 
 
 def _metric_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
     params = json.dumps(run.params, sort_keys=True)
     for protocol, metrics in sorted(run.metrics.items()):
         for metric, value in metrics.items():
-            yield {**_keys(cell), "method": cell.method, "protocol": protocol, "metric": metric, "value": value,
-                   "optuna_trial": run.trial.number, "params_json": params}
+            yield {
+                **_keys(cell),
+                "method": cell.method,
+                "protocol": protocol,
+                "metric": metric,
+                "value": value,
+                "optuna_trial": run.trial.number,
+                "params_json": params,
+            }
 
 
 def _eval_trial_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
     for protocol, trials in sorted(run.trial_metrics.items()):
         for trial, metrics in sorted(trials.items(), key=lambda item: int(item[0])):
             for metric, value in metrics.items():
-                yield {**_keys(cell), "method": cell.method, "protocol": protocol, "eval_trial": int(trial),
-                       "metric": metric, "value": value}
+                yield {
+                    **_keys(cell),
+                    "method": cell.method,
+                    "protocol": protocol,
+                    "eval_trial": int(trial),
+                    "metric": metric,
+                    "value": value,
+                }
 
 
 def _epoch_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
     for record in run.epochs:
         values = {k: v for k, v in record.items() if k not in ("stage", "epoch")}
         for name, value in _flatten(values, ""):
-            yield {**_keys(cell), "stage": record.get("stage"), "epoch": record.get("epoch"),
-                   "name": name, "value": value}
+            yield {
+                **_keys(cell),
+                "stage": record.get("stage"),
+                "epoch": record.get("epoch"),
+                "name": name,
+                "value": value,
+            }
 
 
 def _flatten(values: dict[str, Any], prefix: str) -> Iterator[tuple[str, float]]:

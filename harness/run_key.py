@@ -4,6 +4,7 @@ apart (in separate Optuna studies of one storage and in separate result folders 
 under one is never counted done under another. A recipe other than the profile's own (`--recipe`) is one more
 part of both names.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

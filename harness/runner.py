@@ -8,6 +8,7 @@ A worker returns only when every cell is settled: once nothing is left to claim 
 workers hold, and takes over any whose worker stops (dead on this host, or silent past the lease's grace on
 another), so a worker on one machine never reports success while a dead peer's cell is missing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -142,9 +143,13 @@ def run_cells(
                 summary.held_elsewhere = [cell.id for cell in waiting]
                 if summary.held_elsewhere != announced:
                     announced = summary.held_elsewhere
-                    log.info("waiting for %d cell(s) held by other workers (%s); a cell whose worker stops is taken "
-                             "over (after %.0f s without a heartbeat when it ran on another host)",
-                             len(waiting), ", ".join(announced), policy.grace_seconds)
+                    log.info(
+                        "waiting for %d cell(s) held by other workers (%s); a cell whose worker stops is taken "
+                        "over (after %.0f s without a heartbeat when it ran on another host)",
+                        len(waiting),
+                        ", ".join(announced),
+                        policy.grace_seconds,
+                    )
                 time.sleep(policy.recheck_seconds)
                 waiting = _pass(waiting, ledger, env, policy, me, display, summary, first=False)
             summary.held_elsewhere = []
@@ -226,8 +231,13 @@ def _run_claimed(
         return TrialState.FAIL
     except Exception as error:
         hint = env.explain(error)
-        log.error("cell %s failed: %s%s", cell.id, error, f"; {hint}" if hint else "",
-                  exc_info=log.isEnabledFor(logging.DEBUG))
+        log.error(
+            "cell %s failed: %s%s",
+            cell.id,
+            error,
+            f"; {hint}" if hint else "",
+            exc_info=log.isEnabledFor(logging.DEBUG),
+        )
         message = "".join(traceback.format_exception_only(error)).strip()
         fail_cell(study, trial, f"{message}; {hint}" if hint else message)
         return TrialState.FAIL

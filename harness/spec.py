@@ -1,6 +1,7 @@
 """Study specifications: what a study runs (variants or a search space), on which datasets, with how many seeds
 and RegDB trials per profile — and the checks that catch a malformed spec before any cell runs.
 """
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ does not load (a truncated copy, a full disk) is deleted and reported as a miss,
 The cache only saves time: an entry that cannot be read or written (a full disk, a read-only folder) is a logged
 warning naming the file, never a failed cell.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,15 +70,17 @@ class FileStageStore:
             self.stats.misses[stage] += 1
             return None
         except OSError as error:
-            log.warning("stage cache entry %s cannot be read (%s); the stage will be recomputed", path,
-                        error.strerror or error)
+            log.warning(
+                "stage cache entry %s cannot be read (%s); the stage will be recomputed", path, error.strerror or error
+            )
             self.stats.misses[stage] += 1
             return None
         try:
             value = _decode(blob)
         except Exception as error:  # any unreadable entry is recomputed, whatever broke it
-            log.warning("stage cache entry %s is unreadable (%s); deleting it, the stage will be recomputed",
-                        path, error)
+            log.warning(
+                "stage cache entry %s is unreadable (%s); deleting it, the stage will be recomputed", path, error
+            )
             path.unlink(missing_ok=True)
             self.stats.corrupt[stage] += 1
             self.stats.misses[stage] += 1
@@ -94,8 +97,11 @@ class FileStageStore:
             atomic_write_bytes(path, MAGIC + hashlib.sha256(payload).digest() + payload)
         except OSError as error:
             self.stats.unwritten[stage] += 1
-            log.warning("stage cache entry %s could not be written (%s); the run goes on without caching it",
-                        path, error.strerror or error)
+            log.warning(
+                "stage cache entry %s could not be written (%s); the run goes on without caching it",
+                path,
+                error.strerror or error,
+            )
 
 
 def _decode(blob: bytes) -> Any:
@@ -103,7 +109,7 @@ def _decode(blob: bytes) -> Any:
     if len(blob) < header or not blob.startswith(MAGIC):
         raise ValueError("missing or wrong header")
     payload = blob[header:]
-    if hashlib.sha256(payload).digest() != blob[len(MAGIC):header]:
+    if hashlib.sha256(payload).digest() != blob[len(MAGIC) : header]:
         raise ValueError("checksum mismatch")
     # weights_only=False: entries hold numpy arrays besides tensors; the checksum above proves this is a file
     # the harness wrote itself.

@@ -5,6 +5,7 @@ cells; re-run it to resume after an interruption.
 Exit codes: 0 all went well, 1 a cell or the report failed, 2 a usage error or a storage or output-folder problem
 (one line says what to do), 130 interrupted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,12 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     # No default here: whether CUDA is there takes importing torch, which --list and --help should not wait for.
     parser.add_argument("--device", choices=DEVICES, help="where cells run (default: cuda when available, else cpu)")
     parser.add_argument(
-        "--pretrained", metavar="imagenet|none|PATH",
+        "--pretrained",
+        metavar="imagenet|none|PATH",
         help="starting weights: the backbone's ImageNet file, none (random initialisation) or a state-dict file "
         "(default: the profile's, imagenet for quick and paper)",
     )
     parser.add_argument(
-        "--recipe", choices=RECIPES,
+        "--recipe",
+        choices=RECIPES,
         help="training recipe: paper (the paper's text) or release (the authors' code); see docs/recipes.md "
         "(default: the profile's, release for the release profile, paper otherwise)",
     )
@@ -55,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--seeds", type=_positive, help="run seeds 0..N-1 instead of the profile's seeds (tuning uses the first)"
     )
     parser.add_argument(
-        "--benchmark-json", type=Path,
+        "--benchmark-json",
+        type=Path,
         help="pytest-benchmark JSON (pytest tests/bench --benchmark-json=F) to add as a timing table to the report",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -64,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--dry-run", action="store_true", help="show the cells and which are done; run nothing")
     mode.add_argument("--report-only", action="store_true", help="rewrite tables and report from stored trials")
     mode.add_argument(
-        "--check-data", action="store_true",
+        "--check-data",
+        action="store_true",
         help="count, decode and fingerprint the datasets (--data-root, else the synthetic stand-ins) against their "
         "known counts and build the profile's image caches; exit 1 on a mismatch",
     )

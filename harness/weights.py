@@ -5,6 +5,7 @@ part of the run key and of provenance.
 A run that cannot get its weights stops before training with one line saying which file is missing, where it
 was looked for and where it would come from. A dry run or a report never downloads: it says what a run would use.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,7 +48,12 @@ class StartingWeights:
 
 
 def cells_starting_weights(
-    spec: StudySpec, profile: str, cells: Sequence[Cell], run_overrides: Mapping[str, Any], *, download: bool,
+    spec: StudySpec,
+    profile: str,
+    cells: Sequence[Cell],
+    run_overrides: Mapping[str, Any],
+    *,
+    download: bool,
 ) -> list[StartingWeights]:
     """The verified starting points of `cells` (each cell's backbone and pretrained choice, after the command's
     overrides such as --pretrained)."""

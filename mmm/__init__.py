@@ -6,6 +6,7 @@ user calls to run the method or one of its parts, and the method's named choices
 exports more. Exports are imported on first use (mmm.lazy), so `import mmm` alone loads no torch. The README
 opens with a run of the method through this API.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -137,16 +138,20 @@ __all__ = [
 # A name is looked up in these in order, importing each on the way. Lazy packages import nothing until a name is
 # taken from them; alignment and matching come last because importing them binds the function named like its
 # module (mmd, subcentres), which imports torch.
-__getattr__, __dir__ = lazy_exports(__name__, __all__, (
-    "mmm.choices",
-    "mmm.paths",
-    "mmm.pipeline",
-    "mmm.data",
-    "mmm.clustering",
-    "mmm.evaluation",
-    "mmm.features",
-    "mmm.memory",
-    "mmm.models",
-    "mmm.matching",
-    "mmm.alignment",
-))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    __all__,
+    (
+        "mmm.choices",
+        "mmm.paths",
+        "mmm.pipeline",
+        "mmm.data",
+        "mmm.clustering",
+        "mmm.evaluation",
+        "mmm.features",
+        "mmm.memory",
+        "mmm.models",
+        "mmm.matching",
+        "mmm.alignment",
+    ),
+)

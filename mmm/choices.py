@@ -1,6 +1,7 @@
 """The names the method, the harness and the reports share, each defined once: the Literal type of every named
 choice with its tuple of valid values, the evaluation's metrics and protocols, and the stage names. No torch here,
 so the command line and the reports can check names without loading it."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -5,6 +5,7 @@ imports single modules (the harness's study specs read mmm.pipeline.config and m
 mmm.choices, all without torch); any such import runs the package __init__s above it, and eager ones would pull
 torch and the training code into each.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """Where generated data and caches go by default (overridable with MMM_CACHE_DIR)."""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ Problem size and threads come from the benchmark's extra_info, else from its par
 N/n, D/d/dim, threads/num_threads). The floor of a benchmark is, in order: extra_info 'floor_median'
 (seconds); extra_info 'floor' naming another benchmark in the file; or the benchmark whose name is this one's
 with '_floor' before the parameter brackets (test_knn[1000] -> test_knn_floor[1000])."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,19 @@ from typing import Any
 import pandas as pd
 
 COLUMNS = [
-    "group", "name", "N", "D", "threads", "device", "median s", "IQR s", "ratio to floor", "peak MB",
-    "images/s", "GFLOP/s", "GEMM GFLOP/s",
+    "group",
+    "name",
+    "N",
+    "D",
+    "threads",
+    "device",
+    "median s",
+    "IQR s",
+    "ratio to floor",
+    "peak MB",
+    "images/s",
+    "GFLOP/s",
+    "GEMM GFLOP/s",
 ]
 _SIZE_KEYS = {"N": ("N", "n"), "D": ("D", "d", "dim"), "threads": ("threads", "num_threads", "n_threads")}
 
@@ -63,9 +75,7 @@ def _read_benchmarks(path: Path) -> list[dict[str, Any]]:
         raise ValueError(f"{path.name}: not valid JSON ({error})") from error
     benchmarks = document.get("benchmarks") if isinstance(document, dict) else None
     if not isinstance(benchmarks, list):
-        raise ValueError(
-            f"{path.name}: missing key 'benchmarks' (expected pytest-benchmark --benchmark-json output)"
-        )
+        raise ValueError(f"{path.name}: missing key 'benchmarks' (expected pytest-benchmark --benchmark-json output)")
     for bench in benchmarks:
         if "name" not in bench:
             raise ValueError(f"{path.name}: a benchmark has no 'name'")

@@ -1,5 +1,6 @@
 """Everything the report template shows, computed from a loaded study: one builder per report section, each
 returning display tables, figure data URIs and notes (None or empty where the study has no data for it)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -145,7 +146,8 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         reference=reference,
         reference_note=reference_note,
         results=(
-            _search_results(results, floor, data.floor) if search
+            _search_results(results, floor, data.floor)
+            if search
             else _dataset_results(results, summary, reference, palette, floor, data.floor, paired)
         ),
         floor_label=FLOOR_LABEL,
@@ -175,8 +177,13 @@ def _reference(provenance: dict[str, Any], variants: list[str]) -> tuple[str, st
 
 
 def _dataset_results(
-    results: pd.DataFrame, summary: pd.DataFrame, reference: str, palette: dict[str, Any], floor: pd.DataFrame,
-    floor_rows: pd.DataFrame, paired: pd.DataFrame,
+    results: pd.DataFrame,
+    summary: pd.DataFrame,
+    reference: str,
+    palette: dict[str, Any],
+    floor: pd.DataFrame,
+    floor_rows: pd.DataFrame,
+    paired: pd.DataFrame,
 ) -> list[DatasetResults]:
     seeds = per_seed(results)
     difference = deltas(summary, reference) if reference in set(summary["variant"]) else None
@@ -189,8 +196,10 @@ def _dataset_results(
         has_reference = difference is not None and reference in set(rows["variant"])
         caption = "Bars: mean over seeds (value printed in the bar); dots: one per seed."
         if dataset in set(floor["dataset"]):
-            caption += (f" Dashed line: the {FLOOR_LABEL} (the starting network evaluated untrained, mean over the "
-                        "same seeds; shaded: ± sd).")
+            caption += (
+                f" Dashed line: the {FLOOR_LABEL} (the starting network evaluated untrained, mean over the "
+                "same seeds; shaded: ± sd)."
+            )
         sections.append(
             DatasetResults(
                 label=DATASET_LABELS[dataset],
@@ -221,7 +230,11 @@ def _search_results(results: pd.DataFrame, floor: pd.DataFrame, floor_rows: pd.D
             note += f"; the best {shown} shown"
         sections.append(
             DatasetResults(
-                label=DATASET_LABELS[dataset], note=note, summary=None, delta=None, figure=None,
+                label=DATASET_LABELS[dataset],
+                note=note,
+                summary=None,
+                delta=None,
+                figure=None,
                 trials=trials_display(trials, dataset, SEARCH_TRIALS_SHOWN, floor),
                 floor_note=missing_note(floor_rows, results, dataset),
             )
@@ -247,9 +260,7 @@ def _seed_note(rows: pd.DataFrame) -> str:
     return note
 
 
-def _comparison(
-    summary: pd.DataFrame, provenance: dict[str, Any], variants: list[str], reference: str
-) -> Comparison:
+def _comparison(summary: pd.DataFrame, provenance: dict[str, Any], variants: list[str], reference: str) -> Comparison:
     """Real data: our numbers beside the published ones. Otherwise (synthetic, or a source provenance does
     not name) only differences can be compared, so peers are left out."""
     source = provenance.get("data_source")

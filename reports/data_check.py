@@ -1,6 +1,7 @@
 """What the data check recorded about the trees a study read (provenance's data_check): each tree's
 fingerprint, what its counts were checked against, and the counts that differ. A tree that is not the known
 dataset is what the report warns about first."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,13 +42,16 @@ def data_trees(provenance: Mapping[str, Any]) -> list[DataTree]:
     for name in [n for n in DATASET_LABELS if n in record] + sorted(set(record) - set(DATASET_LABELS)):
         entry = record[name] if isinstance(record[name], Mapping) else {}
         mismatches = entry.get("mismatches")
-        trees.append(DataTree(
-            label=DATASET_LABELS.get(name, str(name)),
-            root=str(entry.get("root") or NO_VALUE),
-            fingerprint=str(entry.get("fingerprint") or NO_VALUE),
-            files=f"{entry['files']:,}" if isinstance(entry.get("files"), int) else NO_VALUE,
-            expected_from=str(entry.get("expected_from") or NO_VALUE),
-            mismatches=[str(line) for line in mismatches] if isinstance(mismatches, list) else
-            ["the data check's record of this tree is malformed"],
-        ))
+        trees.append(
+            DataTree(
+                label=DATASET_LABELS.get(name, str(name)),
+                root=str(entry.get("root") or NO_VALUE),
+                fingerprint=str(entry.get("fingerprint") or NO_VALUE),
+                files=f"{entry['files']:,}" if isinstance(entry.get("files"), int) else NO_VALUE,
+                expected_from=str(entry.get("expected_from") or NO_VALUE),
+                mismatches=[str(line) for line in mismatches]
+                if isinstance(mismatches, list)
+                else ["the data check's record of this tree is malformed"],
+            )
+        )
     return trees

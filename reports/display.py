@@ -1,5 +1,6 @@
 """Display tables: already-formatted cells with CSS classes, so templates only lay them out; and the number
 formats every table of the report shares."""
+
 from __future__ import annotations
 
 import json
@@ -62,7 +63,7 @@ def fmt_integer(value: object) -> str:
 
 
 def fmt_mean_sd(mean: float, sd: float, digits: int = 2) -> str:
-    """"61.23 ± 1.05"; a single seed has no sd and says so with a dash rather than a misleading 0."""
+    """ "61.23 ± 1.05"; a single seed has no sd and says so with a dash rather than a misleading 0."""
     return f"{fmt_number(mean, digits)} ± {fmt_number(sd, digits)}"
 
 

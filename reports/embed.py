@@ -1,5 +1,6 @@
 """Matplotlib figures on the Agg canvas, embedded as base64 PNG data URIs so a report is one file that
 needs no network (an SVG would carry an http:// namespace URL)."""
+
 from __future__ import annotations
 
 import base64

@@ -1,6 +1,7 @@
 """The report's seaborn figures, each returned as a PNG data URI (None when there is nothing to draw):
 metric means with per-seed points over the untrained floor, pseudo-label quality over training, and per-stage
 wall time."""
+
 from __future__ import annotations
 
 import math
@@ -43,9 +44,7 @@ def variant_palette(variants: list[str]) -> dict[str, tuple[float, float, float]
     return dict(zip(variants, sns.color_palette("deep", n_colors=max(len(variants), 1))))
 
 
-def metric_figure(
-    seeds: pd.DataFrame, dataset: str, palette: Palette, floor: pd.DataFrame | None = None
-) -> str | None:
+def metric_figure(seeds: pd.DataFrame, dataset: str, palette: Palette, floor: pd.DataFrame | None = None) -> str | None:
     """Bars of the mean over seeds with each seed's value overlaid, one panel per metric × protocol, in a
     row so the figure stays short; `floor` (reports.floor's summary) is drawn across each panel it covers."""
     data = seeds[(seeds["dataset"] == dataset) & seeds["metric"].isin(FIGURE_METRICS)]
@@ -63,8 +62,9 @@ def metric_figure(
             panel = data[(data["metric"] == metric) & (data["protocol"] == protocol)]
             _bars_with_seeds(ax, panel, order, palette)
             if floor is not None:
-                level = floor[(floor["dataset"] == dataset) & (floor["protocol"] == protocol)
-                              & (floor["metric"] == metric)]
+                level = floor[
+                    (floor["dataset"] == dataset) & (floor["protocol"] == protocol) & (floor["metric"] == metric)
+                ]
                 if not level.empty:
                     draw_floor(ax, float(level["mean"].iloc[0]), float(level["sd"].iloc[0]))
             ax.set_title(f"{PROTOCOL_LABELS[protocol]} — {metric}")
@@ -79,8 +79,15 @@ def draw_floor(ax: Axes, mean: float, sd: float) -> None:
     if not math.isnan(sd) and sd > 0:  # one seed has no sd, so no band
         ax.axhspan(mean - sd, mean + sd, color=_FLOOR_COLOUR, alpha=_FLOOR_BAND_ALPHA, zorder=0, linewidth=0)
     ax.annotate(
-        FLOOR_LABEL, xy=(1.0, mean), xycoords=("axes fraction", "data"), xytext=(-3, 3),
-        textcoords="offset points", ha="right", va="bottom", fontsize="x-small", color=_FLOOR_COLOUR,
+        FLOOR_LABEL,
+        xy=(1.0, mean),
+        xycoords=("axes fraction", "data"),
+        xytext=(-3, 3),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize="x-small",
+        color=_FLOOR_COLOUR,
     )
 
 
@@ -144,8 +151,15 @@ def stage_time_figure(stages: pd.DataFrame, palette: Palette) -> str | None:
         axes = figure.subplots(1, len(datasets), squeeze=False)[0]
         for ax, dataset in zip(axes, datasets):
             sns.barplot(
-                data=data[data["dataset"] == dataset], x="stage", y="seconds", hue="variant", order=stages_drawn,
-                hue_order=order, palette=dict(palette), errorbar="sd", ax=ax,
+                data=data[data["dataset"] == dataset],
+                x="stage",
+                y="seconds",
+                hue="variant",
+                order=stages_drawn,
+                hue_order=order,
+                palette=dict(palette),
+                errorbar="sd",
+                ax=ax,
             )
             ax.set_title(f"{DATASET_LABELS[dataset]} — wall time per computed stage")
             ax.set_ylabel("seconds")
@@ -158,13 +172,29 @@ def _bars_with_seeds(
 ) -> None:
     """Bars of the mean per variant, the mean printed inside, and one dot per seed on top."""
     sns.barplot(
-        data=panel, x="variant", y="value", hue="variant", order=order, hue_order=order,
-        palette=dict(palette), errorbar=None, alpha=0.85, legend=False, ax=ax,
+        data=panel,
+        x="variant",
+        y="value",
+        hue="variant",
+        order=order,
+        hue_order=order,
+        palette=dict(palette),
+        errorbar=None,
+        alpha=0.85,
+        legend=False,
+        ax=ax,
     )
     for container in ax.containers:
         ax.bar_label(container, fmt=value_format, label_type="center", fontsize="x-small", color="white")
     sns.stripplot(
-        data=panel, x="variant", y="value", order=order, color="0.15", size=4, jitter=0.12, ax=ax,
+        data=panel,
+        x="variant",
+        y="value",
+        order=order,
+        color="0.15",
+        size=4,
+        jitter=0.12,
+        ax=ax,
     )
     ax.set_xlabel("")
     # Several long variant names side by side collide unless slanted.
@@ -187,11 +217,21 @@ def _lines_by_stage(
         # A one-epoch stage (MMLM) has no band to draw: its spread shows as an error bar on a larger dot.
         single = rows["step"].nunique() == 1
         sns.lineplot(
-            data=rows, x="step", y="value", hue=hue, hue_order=list(colours), palette=dict(colours),
-            style="variant" if len(dashes) > 1 else None, style_order=list(dashes) if len(dashes) > 1 else None,
-            dashes=dict(dashes) if len(dashes) > 1 else True, errorbar="sd",
-            err_style="bars" if single else "band", marker="o" if single else marker,
-            markersize=6 if single else 3, legend=False, ax=ax,
+            data=rows,
+            x="step",
+            y="value",
+            hue=hue,
+            hue_order=list(colours),
+            palette=dict(colours),
+            style="variant" if len(dashes) > 1 else None,
+            style_order=list(dashes) if len(dashes) > 1 else None,
+            dashes=dict(dashes) if len(dashes) > 1 else True,
+            errorbar="sd",
+            err_style="bars" if single else "band",
+            marker="o" if single else marker,
+            markersize=6 if single else 3,
+            legend=False,
+            ax=ax,
         )
     handles = [
         Line2D([], [], color=colour, marker=marker, markersize=3, label=name) for name, colour in colours.items()
@@ -227,6 +267,13 @@ def _shade_stages(ax: Axes, data: pd.DataFrame) -> None:
         if index % 2 == 0:
             ax.axvspan(steps.min() - 0.5, steps.max() + 0.5, color="0.93", zorder=0)
         ax.text(
-            (steps.min() + steps.max()) / 2, 0.98, stage, transform=ax.get_xaxis_transform(),
-            ha="center", va="top", fontsize="small", fontweight="bold", color="0.35",
+            (steps.min() + steps.max()) / 2,
+            0.98,
+            stage,
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize="small",
+            fontweight="bold",
+            color="0.35",
         )

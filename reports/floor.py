@@ -5,6 +5,7 @@ The floor is summarised over exactly the seeds (and RegDB trials) the study's re
 are (RegDB: the mean over a seed's trials first), and every (dataset, seed, RegDB trial) of the results without a
 floor is named, with the error that stopped it when the harness recorded one.
 """
+
 from __future__ import annotations
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """The Jinja2 environment of the report templates (package data under reports/templates) and rendering."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping

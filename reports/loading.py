@@ -1,4 +1,5 @@
 """Read and validate one study's tidy tables and provenance; every error names the file and what is wrong."""
+
 from __future__ import annotations
 
 import json

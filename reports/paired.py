@@ -7,6 +7,7 @@ no test exists, so one seed is always "unresolved (1 seed)". When every pair dif
 statistic is infinite (p = 0, resolved) for a nonzero difference and undefined (p = 1, unresolved) for none;
 scipy would only warn about lost precision there, so those cases are decided before calling it.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,21 @@ RESOLVED = "resolved"
 UNRESOLVED = "unresolved"
 ONE_SEED = "unresolved (1 seed)"
 NO_PAIRS = "unresolved (no shared seed)"
-PAIRED_COLUMNS = ["dataset", "protocol", "metric", "variant", "reference", "pairs", "seeds", "mean_delta",
-                  "sd_delta", "t", "p_value", "test", "verdict"]
+PAIRED_COLUMNS = [
+    "dataset",
+    "protocol",
+    "metric",
+    "variant",
+    "reference",
+    "pairs",
+    "seeds",
+    "mean_delta",
+    "sd_delta",
+    "t",
+    "p_value",
+    "test",
+    "verdict",
+]
 _RUN = ["seed", "regdb_trial"]
 _NO_TRIAL = -1  # SYSU's empty RegDB trial, so runs pair by plain equality
 
@@ -48,13 +62,23 @@ def paired_deltas(results: pd.DataFrame, reference: str) -> pd.DataFrame:
             reference_values = matched["reference_value"].to_numpy(dtype=float)
             differences = values - reference_values
             t, p, verdict = paired_test(values, reference_values)
-            records.append({
-                "dataset": dataset, "protocol": protocol, "metric": metric, "variant": variant,
-                "reference": reference, "pairs": len(differences), "seeds": len(matched),
-                "mean_delta": float(differences.mean()) if len(differences) else math.nan,
-                "sd_delta": float(differences.std(ddof=1)) if len(differences) > 1 else math.nan,
-                "t": t, "p_value": p, "test": TEST_NAME, "verdict": verdict,
-            })
+            records.append(
+                {
+                    "dataset": dataset,
+                    "protocol": protocol,
+                    "metric": metric,
+                    "variant": variant,
+                    "reference": reference,
+                    "pairs": len(differences),
+                    "seeds": len(matched),
+                    "mean_delta": float(differences.mean()) if len(differences) else math.nan,
+                    "sd_delta": float(differences.std(ddof=1)) if len(differences) > 1 else math.nan,
+                    "t": t,
+                    "p_value": p,
+                    "test": TEST_NAME,
+                    "verdict": verdict,
+                }
+            )
     return _ordered(pd.DataFrame(records, columns=PAIRED_COLUMNS), list(dict.fromkeys(rows["variant"])))
 
 
@@ -78,7 +102,7 @@ def seed_notes(paired: pd.DataFrame) -> list[str]:
     if (paired["verdict"] == ONE_SEED).any():
         notes.append(
             "One seed cannot resolve a difference: a single pair of runs has no spread to test against, so every "
-            "Δ marked \"unresolved (1 seed)\" may be noise (RegDB trials of one seed are averaged, not tested as "
+            'Δ marked "unresolved (1 seed)" may be noise (RegDB trials of one seed are averaged, not tested as '
             "pairs). Run more seeds (--seeds N) to resolve it."
         )
     return notes
@@ -86,9 +110,7 @@ def seed_notes(paired: pd.DataFrame) -> list[str]:
 
 def verdicts(paired: pd.DataFrame) -> dict[tuple[str, str, str, str], str]:
     """{(variant, dataset, protocol, metric): verdict}, for marking the cells of a Δ table."""
-    return {
-        (r["variant"], r["dataset"], r["protocol"], r["metric"]): r["verdict"] for r in paired.to_dict("records")
-    }
+    return {(r["variant"], r["dataset"], r["protocol"], r["metric"]): r["verdict"] for r in paired.to_dict("records")}
 
 
 def _ordered(frame: pd.DataFrame, variants: list[str]) -> pd.DataFrame:

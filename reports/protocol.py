@@ -1,6 +1,7 @@
 """The evaluation protocol behind a report's numbers, stated per dataset (gallery draws, single-shot, the
 cam-3/cam-2 rule; RegDB trials and directions), with the values each mean averages and their spread: SYSU-MM01's
 gallery draws per run, RegDB's trials per seed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,7 +55,8 @@ def _sysu_block(results: pd.DataFrame, eval_trials: pd.DataFrame, real: bool) ->
     averaged = (
         f"Each run's value is the mean over {count} gallery draw{'s' if count != 1 else ''} (draw t picks its "
         "images with a random generator seeded with t); the table below lists every draw."
-        if count else "Each run's value is a mean over gallery draws; how many was not recorded (no eval_trials.csv)."
+        if count
+        else "Each run's value is a mean over gallery draws; how many was not recorded (no eval_trials.csv)."
     )
     facts = [
         "Query: every infrared test image (cameras 3 and 6).",
@@ -62,12 +64,13 @@ def _sysu_block(results: pd.DataFrame, eval_trials: pd.DataFrame, real: bool) ->
         "from cameras 1, 2, 4 and 5, indoor-search from cameras 1 and 2.",
         "A query from camera 3 ignores gallery images from camera 2 (the two cameras share a room).",
         averaged,
-        "Rank-k counts each identity once (its first occurrence in the ranking); mAP and mINP use the full "
-        "ranking.",
+        "Rank-k counts each identity once (its first occurrence in the ranking); mAP and mINP use the full ranking.",
     ]
     if real:
-        facts.append("The real test set: 96 identities and 3,803 infrared queries; one all-search draw holds 301 "
-                     "gallery images, one indoor draw 112.")
+        facts.append(
+            "The real test set: 96 identities and 3,803 infrared queries; one all-search draw holds 301 "
+            "gallery images, one indoor draw 112."
+        )
     tables = []
     for protocol in PROTOCOLS["sysu"]:
         values = draws[(draws["protocol"] == protocol) & draws["metric"].isin(TRIAL_METRICS)]
@@ -75,8 +78,12 @@ def _sysu_block(results: pd.DataFrame, eval_trials: pd.DataFrame, real: bool) ->
         if values.empty or means.empty:
             continue
         label = f"{DATASET_LABELS['sysu']} {PROTOCOL_LABELS[protocol]}: each gallery draw of each run"
-        tables.append(TrialTable(label, trial_display(values.rename(columns={"eval_trial": "trial"}), means,
-                                                      "draw", variant_order(results))))
+        tables.append(
+            TrialTable(
+                label,
+                trial_display(values.rename(columns={"eval_trial": "trial"}), means, "draw", variant_order(results)),
+            )
+        )
     note = "" if tables else "The runs did not record their per-draw values (no eval_trials.csv)."
     return ProtocolBlock(DATASET_LABELS["sysu"], facts, tables, note)
 
@@ -84,8 +91,11 @@ def _sysu_block(results: pd.DataFrame, eval_trials: pd.DataFrame, real: bool) ->
 def _regdb_block(results: pd.DataFrame, real: bool) -> ProtocolBlock:
     rows = results[results["dataset"] == "regdb"]
     trials = sorted(int(t) for t in rows["regdb_trial"].dropna().unique())
-    split = ("206 training and 206 test identities, 10 visible and 10 thermal images each" if real
-             else "half the identities for training, half for testing")
+    split = (
+        "206 training and 206 test identities, 10 visible and 10 thermal images each"
+        if real
+        else "half the identities for training, half for testing"
+    )
     facts = [
         f"Trials: {len(trials)} of the 10 idx/ splits ({', '.join(map(str, trials))}); each holds {split}, and "
         "each trains its own model.",
@@ -101,8 +111,12 @@ def _regdb_block(results: pd.DataFrame, real: bool) -> ProtocolBlock:
             continue
         label = f"{DATASET_LABELS['regdb']} {PROTOCOL_LABELS[protocol]}: each trial of each seed"
         means = seeds[seeds["protocol"] == protocol].rename(columns={"mean": "value"})
-        tables.append(TrialTable(label, trial_display(values.rename(columns={"regdb_trial": "trial"}), means,
-                                                      "trial", variant_order(results))))
+        tables.append(
+            TrialTable(
+                label,
+                trial_display(values.rename(columns={"regdb_trial": "trial"}), means, "trial", variant_order(results)),
+            )
+        )
     return ProtocolBlock(DATASET_LABELS["regdb"], facts, tables, "")
 
 
@@ -119,8 +133,9 @@ def trial_display(values: pd.DataFrame, means: pd.DataFrame, word: str, variants
     for key in keys:
         variant, seed, metric = key
         cells = [Cell(str(variant)), Cell(fmt_text(_integer_text(seed)), "num"), Cell(str(metric))]
-        cells += [Cell(fmt_number(grid.at[key, trial]) if trial in grid.columns else NO_VALUE, "num")
-                  for trial in trials]
+        cells += [
+            Cell(fmt_number(grid.at[key, trial]) if trial in grid.columns else NO_VALUE, "num") for trial in trials
+        ]
         cells.append(Cell(fmt_number(reported.get(key)), "num ref"))
         cells.append(Cell(fmt_number(spread.get(key)), "num"))
         rows.append(cells)

@@ -1,5 +1,6 @@
 """The provenance block: where the numbers come from (command, commit, versions, device, data source, wall
 time, cache and floor-record use) as label/value pairs, and the data-source badge shown at the top of the report."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,15 +48,14 @@ def data_badge(provenance: Mapping[str, Any]) -> Badge:
     source = provenance.get("data_source")
     if source == "synthetic":
         return Badge(
-            "SYNTHETIC DATA", "synthetic",
+            "SYNTHETIC DATA",
+            "synthetic",
             "Built-in synthetic stand-ins of the datasets: absolute numbers are not comparable with published "
             "results; only differences between variants are.",
         )
     if source == "real":
         return Badge("REAL DATA", "real", "Real SYSU-MM01 / RegDB data.")
-    return Badge(
-        "DATA SOURCE UNKNOWN", "unknown", "provenance.json does not say which data produced these numbers."
-    )
+    return Badge("DATA SOURCE UNKNOWN", "unknown", "provenance.json does not say which data produced these numbers.")
 
 
 def weights_badge(provenance: Mapping[str, Any]) -> Badge | None:
@@ -64,7 +64,8 @@ def weights_badge(provenance: Mapping[str, Any]) -> Badge | None:
     if not any(isinstance(start, Mapping) and start.get("choice") == "none" for start in starts):
         return None
     return Badge(
-        "FROM SCRATCH", "unknown",
+        "FROM SCRATCH",
+        "unknown",
         "Trained from random initialisation (--pretrained none); published results start from ImageNet weights.",
     )
 
@@ -73,8 +74,10 @@ def _start_text(start: Mapping[str, Any]) -> str:
     if start.get("choice") == "none":
         return f"{start.get('backbone', '?')}: none — random initialisation (trained from scratch)"
     sha = str(start.get("sha256", ""))
-    return f"{start.get('backbone', '?')}: {start.get('description', start.get('choice'))}, {start.get('file', '?')} " \
+    return (
+        f"{start.get('backbone', '?')}: {start.get('description', start.get('choice'))}, {start.get('file', '?')} "
         f"(sha256 {sha[:16]}…)"
+    )
 
 
 def provenance_items(provenance: Mapping[str, Any]) -> list[ProvenanceItem]:

@@ -1,6 +1,7 @@
 """Published numbers (package data) set beside ours: peers' absolute results on real data, and the paper's
 ablation either as absolute numbers (real data) or as differences to its reference row (synthetic data,
 where only the direction and size of an effect can be compared)."""
+
 from __future__ import annotations
 
 from importlib.resources import files
@@ -50,9 +51,7 @@ def peer_comparison(summary: pd.DataFrame, dataset: str, protocol: str) -> pd.Da
     peers = published_results()
     peers = peers[(peers["dataset"] == dataset) & (peers["protocol"] == protocol)]
     for peer in peers.to_dict("records"):
-        row = {
-            "who": peer["supervision"], "name": peer["method"], "venue": peer["venue"], "source": peer["source"]
-        }
+        row = {"who": peer["supervision"], "name": peer["method"], "venue": peer["venue"], "source": peer["source"]}
         row.update({metric: peer[metric] for metric in _PUBLISHED_METRICS.values()})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -83,7 +82,10 @@ def ablation_comparison(
             if paper_key not in paper.index or our_key not in ours.index:
                 continue
             record: dict[str, object] = {
-                "dataset": dataset, "protocol": protocol, "variant": variant, "paper row": row_name
+                "dataset": dataset,
+                "protocol": protocol,
+                "variant": variant,
+                "paper row": row_name,
             }
             for metric in ABLATION_METRICS:
                 paper_value = _lookup(paper, paper_key, metric)

@@ -5,6 +5,7 @@ stray far from them (hundreds fewer identities in the data, another eps) shows i
 Only real data gets the reference; the synthetic stand-ins have a few dozen identities, so published counts say
 nothing about them.
 """
+
 from __future__ import annotations
 
 from importlib.resources import files
@@ -40,12 +41,15 @@ def describe(reference: pd.DataFrame) -> str:
     methods = ", ".join(sorted(set(reference["method"])))
     stages = ", ".join(sorted(set(reference["stage"])))
     sources = "; ".join(sorted(set(reference["source"])))
-    return (f"Dotted lines: {methods}'s published cluster counts per epoch of its {stages} stage, drawn over our "
-            f"stage {OUR_STAGE} (source: {sources}).")
+    return (
+        f"Dotted lines: {methods}'s published cluster counts per epoch of its {stages} stage, drawn over our "
+        f"stage {OUR_STAGE} (source: {sources})."
+    )
 
 
-def draw_reference(ax: Axes, reference: pd.DataFrame, stage_start: float, last_epoch: float,
-                   colours: Mapping[str, Any]) -> list[Line2D]:
+def draw_reference(
+    ax: Axes, reference: pd.DataFrame, stage_start: float, last_epoch: float, colours: Mapping[str, Any]
+) -> list[Line2D]:
     """Draw the published counts of each sample set in `colours` over our stage-A epochs (starting at
     stage_start on the running axis, up to our last stage-A epoch); returns legend handles."""
     handles = []

@@ -1,5 +1,6 @@
 """Entry point of the reports package: a study's tidy tables in, one self-contained report.html out, and beside it
 paired_deltas.csv, the paired test over seeds behind the report's Δ verdicts (reports.paired)."""
+
 from __future__ import annotations
 
 import logging

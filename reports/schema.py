@@ -1,5 +1,6 @@
 """The input contract of a report: the tidy tables the harness writes under `<out_dir>/<study>/`, their
 required columns and the values their categorical columns may take."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -76,9 +77,7 @@ STAGE_TIMES = TableSpec(
     allowed={"dataset": DATASETS},
     numeric=("seed", "regdb_trial", "seconds"),
 )
-FAILURES = TableSpec(
-    "failures.csv", ("cell_id", "variant", "dataset", "seed", "state", "error"), numeric=("seed",)
-)
+FAILURES = TableSpec("failures.csv", ("cell_id", "variant", "dataset", "seed", "state", "error"), numeric=("seed",))
 IMPORTANCES = TableSpec(
     "importances.csv", ("param", "importance"), numeric=("importance",), optional=("study", "dataset", "note")
 )

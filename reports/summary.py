@@ -1,5 +1,6 @@
 """Summary statistics of a study's results: per-seed values, mean ± sd over seeds, the best variant per
 column, differences to the reference variant, and the cells that produced no result."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -26,9 +27,7 @@ def seed_summary(seeds: pd.DataFrame) -> pd.DataFrame:
     """Mean, sample sd (ddof 1; NaN with one seed) and seed count per variant × dataset × protocol × metric,
     with `best` marking the highest mean in each dataset × protocol × metric column (all metrics rise)."""
     summary = (
-        seeds.groupby(KEYS, sort=False, observed=True)["value"]
-        .agg(mean="mean", sd="std", n="count")
-        .reset_index()
+        seeds.groupby(KEYS, sort=False, observed=True)["value"].agg(mean="mean", sd="std", n="count").reset_index()
     )
     column_max = summary.groupby(["dataset", "protocol", "metric"], observed=True)["mean"].transform("max")
     summary["best"] = summary["mean"] == column_max

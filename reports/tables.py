@@ -1,6 +1,7 @@
 """The report's result tables as display tables: mean ± sd per dataset with the untrained floor beneath the
 variants, differences to the reference variant and whether the seeds resolve them, our numbers beside published
 peers, and our ablation beside the paper's."""
+
 from __future__ import annotations
 
 import math
@@ -87,14 +88,20 @@ def paired_display(paired: pd.DataFrame, dataset: str) -> DisplayTable:
     rows = []
     for record in paired[paired["dataset"] == dataset].to_dict("records"):
         resolved = record["verdict"] == RESOLVED
-        rows.append([
-            Cell(str(record["variant"])), Cell(PROTOCOL_LABELS[record["protocol"]]), Cell(record["metric"]),
-            Cell(fmt_integer(record["pairs"]), "num"), Cell(fmt_integer(record["seeds"]), "num"),
-            Cell(fmt_delta(record["mean_delta"]), delta_css(record["mean_delta"])),
-            Cell(fmt_number(record["sd_delta"]), "num"), Cell(_fmt_t(record["t"]), "num"),
-            Cell(fmt_p(record["p_value"]), "num"),
-            Cell(record["verdict"], "resolved" if resolved else "unresolved"),
-        ])
+        rows.append(
+            [
+                Cell(str(record["variant"])),
+                Cell(PROTOCOL_LABELS[record["protocol"]]),
+                Cell(record["metric"]),
+                Cell(fmt_integer(record["pairs"]), "num"),
+                Cell(fmt_integer(record["seeds"]), "num"),
+                Cell(fmt_delta(record["mean_delta"]), delta_css(record["mean_delta"])),
+                Cell(fmt_number(record["sd_delta"]), "num"),
+                Cell(_fmt_t(record["t"]), "num"),
+                Cell(fmt_p(record["p_value"]), "num"),
+                Cell(record["verdict"], "resolved" if resolved else "unresolved"),
+            ]
+        )
     columns = ["variant", "protocol", "metric", "pairs", "seeds", "mean Δ", "sd of Δ", "t", "p", "verdict"]
     return DisplayTable(columns=columns, rows=rows)
 
@@ -142,9 +149,7 @@ def ablation_display(comparison: pd.DataFrame, as_deltas: bool) -> DisplayTable:
     return DisplayTable(columns=columns, rows=rows, groups=groups)
 
 
-def trials_display(
-    trials: pd.DataFrame, dataset: str, limit: int, floor: pd.DataFrame | None = None
-) -> DisplayTable:
+def trials_display(trials: pd.DataFrame, dataset: str, limit: int, floor: pd.DataFrame | None = None) -> DisplayTable:
     """The best `limit` search trials: objective, then R1 and mAP per protocol, then the parameters; the
     best trial's row marked. `floor` (reports.floor's summary) adds the untrained floor as a last row."""
     protocols = [p for p in PROTOCOLS[dataset] if f"{p} mAP" in trials.columns or f"{p} R1" in trials.columns]
@@ -156,12 +161,12 @@ def trials_display(
             cells += [Cell(fmt_number(record.get(f"{protocol} {metric}")), css) for metric in _TRIAL_METRICS]
         rows.append(cells + [Cell(fmt_params(record["params_json"]), "small wrap")])
     if floor is not None and not floor.empty:
-        means = {
-            (r["protocol"], r["metric"]): r["mean"] for r in floor[floor["dataset"] == dataset].to_dict("records")
-        }
+        means = {(r["protocol"], r["metric"]): r["mean"] for r in floor[floor["dataset"] == dataset].to_dict("records")}
         if means:
-            cells = [Cell(FLOOR_LABEL, "floor"),
-                     Cell(fmt_number(means.get((OBJECTIVE_PROTOCOLS[dataset], OBJECTIVE_METRIC))), "num floor")]
+            cells = [
+                Cell(FLOOR_LABEL, "floor"),
+                Cell(fmt_number(means.get((OBJECTIVE_PROTOCOLS[dataset], OBJECTIVE_METRIC))), "num floor"),
+            ]
             for protocol in protocols:
                 cells += [Cell(fmt_number(means.get((protocol, metric))), "num floor") for metric in _TRIAL_METRICS]
             rows.append(cells + [Cell(NO_VALUE, "small")])

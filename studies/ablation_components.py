@@ -1,5 +1,6 @@
 """Component ablation: the paper's table rows (CMC only, +MMLM, +MMLM+Intra, +MMLM+Inter, full MMM), plus MMM
 without CMC and MMM with a single memory per cluster (centroid matching)."""
+
 from harness.spec import StudySpec, Variant
 
 SPEC = StudySpec(

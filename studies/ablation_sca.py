@@ -3,6 +3,7 @@
 The four variants differ only in stage C, so they share one stage A+B run per (dataset, seed) through the
 stage cache. With both terms off, stage C trains plain CE + triplet: the paper's "+MMLM" row.
 """
+
 from harness.spec import StudySpec, Variant
 
 SPEC = StudySpec(

@@ -1,5 +1,6 @@
 """MMM against the single-memory baselines built from its parts: DCL (two intra-modality memories) and a
 PGM-style method (centroid Hungarian matching), above the floor of the untrained backbone."""
+
 from harness.spec import StudySpec, Variant
 
 SPEC = StudySpec(

@@ -1,5 +1,6 @@
 """MMLM's matching choices: Hungarian (paper) vs. greedy argmin (code), and the cost summed over the visible
 memories (paper) vs. the infrared ones (code)."""
+
 from harness.spec import StudySpec, Variant
 
 SPEC = StudySpec(

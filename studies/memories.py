@@ -1,11 +1,10 @@
 """Memories per cluster: n = 1 (centroid matching, the single-memory counterpart), 2, 4 (paper) and 8."""
+
 from harness.spec import StudySpec, Variant
 
 SPEC = StudySpec(
     name="memories",
     description="MMLM memories per cluster n = 1, 2, 4, 8 (n=1 is centroid matching)",
-    variants=tuple(
-        Variant(f"n{n}", {"memories": n}, paper_row="full MMM" if n == 4 else "") for n in (1, 2, 4, 8)
-    ),
+    variants=tuple(Variant(f"n{n}", {"memories": n}, paper_row="full MMM" if n == 4 else "") for n in (1, 2, 4, 8)),
     reference="n4",
 )

@@ -1,6 +1,7 @@
 """The two recipes side by side: the paper as written against the authors' released code (docs/recipes.md), and
 the paper recipe with one release choice each, for the differences that matter most: stage C's starting network,
 the feature stage C's triplet and SCA terms use, and MMLM's solver with its cost direction."""
+
 from harness.spec import StudySpec, Variant
 
 SPEC = StudySpec(

@@ -1,4 +1,5 @@
 """Seconds-long study for CI and tests: full MMM and MMM without SCA terms on both datasets, one seed."""
+
 from harness.spec import StudySpec, Variant
 
 SPEC = StudySpec(

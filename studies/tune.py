@@ -1,5 +1,6 @@
 """Hyper-parameter search with TPE over the SCA weights, the contrast temperature, the DBSCAN eps and the
 memories per cluster; trials whose intermediate mAP falls below the running median are pruned."""
+
 from harness.spec import ChoiceParam, FloatParam, StudySpec, Variant, tuning_profiles
 
 SPEC = StudySpec(

@@ -1,5 +1,6 @@
 """Tests that need something outside Python (a database server, a browser, root for a tmpfs): they skip with
 the reason on a developer's machine that lacks it, and fail under CI (CI=true), where everything must run."""
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 
 The benchmarks' --bench-scale option is registered here, at the root, so that it is accepted whichever test
 paths the command line names."""
+
 from __future__ import annotations
 
 import logging

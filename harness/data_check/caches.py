@@ -4,6 +4,7 @@ The caches are keyed by the exact image lists the pipeline asks for, so they are
 own code: the training images of each task, then the task's evaluation run with a featurizer that only loads
 the images it is handed (its scores are thrown away).
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,9 +24,7 @@ from mmm.pipeline.training_images import TrainingImages
 logger = logging.getLogger(__name__)
 
 
-def warm_caches(
-    name: str, dataset: Dataset, profile: str, cache_dir: Path, regdb_trials: Sequence[int]
-) -> list[str]:
+def warm_caches(name: str, dataset: Dataset, profile: str, cache_dir: Path, regdb_trials: Sequence[int]) -> list[str]:
     """Build (or verify) every cache the tasks of `dataset` read under `profile`; returns the task names."""
     config = profile_config(profile, name)
     if isinstance(dataset, SysuDataset):

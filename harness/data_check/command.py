@@ -1,5 +1,6 @@
 """`python -m harness.study --check-data`: check every dataset of a data source, print what was found, build the
 image caches, and return the exit code (0 when everything matches, 1 otherwise)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -57,8 +58,13 @@ def check_tree(
 
 
 def run_check(
-    roots: dict[str, Path], profile: str, cache_dir: Path, regdb_trials: Sequence[int], out: TextIO,
-    err: TextIO, progress: bool,
+    roots: dict[str, Path],
+    profile: str,
+    cache_dir: Path,
+    regdb_trials: Sequence[int],
+    out: TextIO,
+    err: TextIO,
+    progress: bool,
 ) -> int:
     """Check each dataset in roots, write the tables to out and one line per mismatch to err."""
     failures: list[str] = []

@@ -1,4 +1,5 @@
 """Expected against found: one row per count, its status, the mismatch lines, and the text table."""
+
 from __future__ import annotations
 
 import re
@@ -49,14 +50,23 @@ def mismatch_lines(rows: Sequence[CountRow]) -> list[str]:
 
 def format_table(rows: Sequence[CountRow]) -> str:
     """A fixed-width table of one dataset's rows; per-trial rows that agree in all but the trial are shown once."""
-    lines = [(scope, row.quantity, "" if row.expected is None else str(row.expected),
-              "" if row.found is None else f"{row.found:,}", row.status) for row, scope in _merge_trials(rows)]
+    lines = [
+        (
+            scope,
+            row.quantity,
+            "" if row.expected is None else str(row.expected),
+            "" if row.found is None else f"{row.found:,}",
+            row.status,
+        )
+        for row, scope in _merge_trials(rows)
+    ]
     header = ("scope", "count", "expected", "found", "status")
     widths = [max(len(line[i]) for line in [header, *lines]) for i in range(len(header))]
     right = {2, 3}
     text = [
-        "  ".join(cell.rjust(width) if i in right else cell.ljust(width)
-                  for i, (cell, width) in enumerate(zip(line, widths))).rstrip()
+        "  ".join(
+            cell.rjust(width) if i in right else cell.ljust(width) for i, (cell, width) in enumerate(zip(line, widths))
+        ).rstrip()
         for line in [header, *lines]
     ]
     text.insert(1, "  ".join("-" * width for width in widths))
@@ -79,12 +89,13 @@ def _merge_trials(rows: Sequence[CountRow]) -> list[tuple[CountRow, str]]:
                 continue
             groups[key] = (row, [int(trial.group(1))])
         merged.append(key)
-    return [(groups[key][0], _trials_text(groups[key][1]) if groups[key][1] else groups[key][0].scope)
-            for key in merged]
+    return [
+        (groups[key][0], _trials_text(groups[key][1]) if groups[key][1] else groups[key][0].scope) for key in merged
+    ]
 
 
 def _trials_text(trials: list[int]) -> str:
-    """"trial 3", "trials 1–10" or "trials 1–2, 4–10": runs of consecutive trials as ranges."""
+    """ "trial 3", "trials 1–10" or "trials 1–2, 4–10": runs of consecutive trials as ranges."""
     if len(trials) == 1:
         return f"trial {trials[0]}"
     runs: list[list[int]] = []

@@ -4,6 +4,7 @@ readers return, and the tolerant reading that lets the check go on past a broken
 Training identities come from the split's GroundTruth: the check is a harness diagnostic that counts them and
 hands nothing to training.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -92,11 +93,15 @@ def regdb_counts(dataset: RegdbDataset) -> dict[CountKey, int]:
     counts: dict[CountKey, int] = {READABLE_TRIALS: len(dataset.trials)}
     for modality, word in _REGDB_WORD.items():
         paths = {
-            image.path for trial in dataset.trials.values() for image in trial.train.images
+            image.path
+            for trial in dataset.trials.values()
+            for image in trial.train.images
             if image.modality == modality
         }
-        tests = (trial.test_visible if modality == Modality.VISIBLE else trial.test_thermal
-                 for trial in dataset.trials.values())
+        tests = (
+            trial.test_visible if modality == Modality.VISIBLE else trial.test_thermal
+            for trial in dataset.trials.values()
+        )
         paths.update(record.path for records in tests for record in records)
         counts[("all idx lists", f"distinct {word} images")] = len(paths)
     for number in sorted(dataset.trials):
@@ -112,8 +117,9 @@ def regdb_trial_counts(trial: RegdbTrial) -> dict[CountKey, int]:
     counts: dict[CountKey, int] = {}
     for part, pairs in (("train", train), ("test", test)):
         counts[(scope, f"{part} identities")] = len({pid for pid, _ in pairs})
-    counts[(scope, "identities (train + test)")] = counts[(scope, "train identities")] + counts[
-        (scope, "test identities")]
+    counts[(scope, "identities (train + test)")] = (
+        counts[(scope, "train identities")] + counts[(scope, "test identities")]
+    )
     for part, pairs in (("train", train), ("test", test)):
         for modality, word in _REGDB_WORD.items():
             counts[(scope, f"{part} {word} images")] = sum(m == modality for _, m in pairs)
@@ -127,4 +133,3 @@ def _images_per_identity(pairs: list[tuple[int, Modality]]) -> list[int]:
     """Images of each identity in each modality, zero where an identity lacks one modality."""
     counts = Counter(pairs)
     return [counts[(pid, modality)] for pid in sorted({pid for pid, _ in pairs}) for modality in Modality]
-

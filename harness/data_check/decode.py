@@ -3,6 +3,7 @@
 The readers only look at a file's first bytes; a truncated download or a damaged file passes them and would
 fail deep inside the first training epoch. Decoding everything up front names all such files at once.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,20 +24,18 @@ MAX_WORKERS = 4
 def image_files(root: Path) -> list[Path]:
     """Every file below root with an image suffix, sorted."""
     return sorted(
-        Path(folder) / name for folder, _dirs, names in os.walk(root) for name in names
-        if is_image_name(Path(name))
+        Path(folder) / name for folder, _dirs, names in os.walk(root) for name in names if is_image_name(Path(name))
     )
 
 
-def unreadable_images(
-    paths: Sequence[Path], height: int, width: int, label: str, progress: bool
-) -> list[DatasetError]:
+def unreadable_images(paths: Sequence[Path], height: int, width: int, label: str, progress: bool) -> list[DatasetError]:
     """The decoding error of each path that cannot be decoded (and resized to height × width), in path order."""
     workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1))
     failures: list[DatasetError] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(
-        total=len(paths), desc=f"decoding {label}", unit="img", disable=not progress, leave=False
-    ) as bar:
+    with (
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        tqdm(total=len(paths), desc=f"decoding {label}", unit="img", disable=not progress, leave=False) as bar,
+    ):
         for error in pool.map(lambda path: _decode_error(path, height, width), paths):
             if error is not None:
                 failures.append(error)

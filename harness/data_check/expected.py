@@ -4,6 +4,7 @@ the counts its generator spec fixes (exact where the spec fixes them, a range wh
 A synthetic pair carries its spec in the completion marker beside the two trees, so the same check runs on
 the stand-ins and on the real data.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ Two copies of a dataset with the same fingerprint hold the same files at the sam
 is read) and does not depend on where the tree sits or on modification times, so users can compare theirs
 with someone else's.
 """
+
 from __future__ import annotations
 
 import hashlib

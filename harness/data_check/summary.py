@@ -3,6 +3,7 @@
 The command adds decoding and caches on top; a study run records this part in its provenance, so its report
 can warn when the tree it read is not the known dataset.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,9 +45,7 @@ class TreeVerdict:
         }
 
 
-def judge_tree(
-    name: str, root: Path, known: KnownCounts, dataset: Dataset | None, problems: list[str]
-) -> TreeVerdict:
+def judge_tree(name: str, root: Path, known: KnownCounts, dataset: Dataset | None, problems: list[str]) -> TreeVerdict:
     found = dataset_counts(dataset) if dataset is not None else {}
     rows = compare_counts(FOLDERS[name], known.counts, found)
     return TreeVerdict(name, root, known, rows, fingerprint_tree(root), list(problems))

@@ -11,6 +11,7 @@ Code outside this package imports from here only; the modules inside are its wor
 - claim one: `claim_cell`, then hold it with `Heartbeat` while it runs;
 - finish it: `complete_cell`, `prune_cell`, `fail_cell`, or `drop_claim` when another worker took it over.
 """
+
 from harness.queue.claims import LeasePolicy, WorkerIdentity, claim_cell
 from harness.queue.finish import complete_cell, drop_claim, fail_cell, prune_cell
 from harness.queue.heartbeat import Heartbeat

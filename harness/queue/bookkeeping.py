@@ -3,6 +3,7 @@
 What a run produced (cell, params, metrics, ...) is recorded by harness.records; these keys say only who claimed
 which cell, whether the claim is alive, won or lost, and why an attempt failed.
 """
+
 from __future__ import annotations
 
 from optuna.trial import FrozenTrial

@@ -17,6 +17,7 @@ and its cell may be claimed again. A claim from this host whose process is gone 
 match a live process) is dead at once, so re-running after a kill resumes immediately. A worker whose lease
 was taken over (it stalled past the grace) notices on its next heartbeat and stops its run.
 """
+
 from __future__ import annotations
 
 import enum
@@ -139,7 +140,10 @@ def claim_cell(
     while True:
         now = clock()
         verdict = judge(
-            trial.number, token, cell_id, study.get_trials(deepcopy=False),
+            trial.number,
+            token,
+            cell_id,
+            study.get_trials(deepcopy=False),
             lambda t: not is_dead(t, policy, me, now),
         )
         if verdict is Verdict.LOSE:

@@ -1,5 +1,6 @@
 """Finishing a claimed cell: the one place that tells Optuna how an attempt ended, so that what "done", "failed"
 and "not an attempt" mean to the cell statuses (harness.queue.status) is written where it is read."""
+
 from __future__ import annotations
 
 import optuna

@@ -1,5 +1,6 @@
 """The lease of a running claim: a background thread stamping the trial every few seconds and watching for a
 later claim of the same cell (which means this worker stalled past the grace and lost its lease)."""
+
 from __future__ import annotations
 
 import logging
@@ -47,5 +48,9 @@ class Heartbeat:
                     self.lost.set()
                     return
             except Exception as error:  # a storage hiccup must not kill the run; the next beat retries
-                log.warning("heartbeat of cell %s failed (%s); the next beat retries", self._cell_id, error,
-                            exc_info=log.isEnabledFor(logging.DEBUG))
+                log.warning(
+                    "heartbeat of cell %s failed (%s); the next beat retries",
+                    self._cell_id,
+                    error,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )

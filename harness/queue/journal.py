@@ -10,6 +10,7 @@ record onto the partial line, and from that line on every read fails. Here:
   set aside, and a whole record a writer appended onto a torn one is kept;
 - opening it for reading only (dry run, report) reads the same whole records from memory and changes nothing.
 """
+
 from __future__ import annotations
 
 import json
@@ -185,8 +186,9 @@ class RepairingJournalBackend(JournalFileBackend):
         backup = _backup_path(self._journal)
         atomic_write_bytes(backup, tail + b"\n")
         os.truncate(self._journal, start)
-        log.warning("%s: set aside a torn record (%d bytes) in %s before appending", self._journal, len(tail),
-                    backup.name)
+        log.warning(
+            "%s: set aside a torn record (%d bytes) in %s before appending", self._journal, len(tail), backup.name
+        )
 
 
 def _last_line_start(handle: Any, size: int, chunk: int = 64 * 1024) -> int:

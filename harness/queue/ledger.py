@@ -4,6 +4,7 @@ harness.run_key), all protocols' metrics of a run stored on its trial.
 A read-only ledger (dry run, report) reads the stored trials without creating or writing anything; only a ledger
 that runs cells creates studies.
 """
+
 from __future__ import annotations
 
 import time

@@ -13,6 +13,7 @@ Each trial draws from its own generator, seeded from the run seed, the Optuna st
 With several workers the proposals still depend on which trials each saw finished when it sampled (that is the
 point of TPE); the seeds make sure chance adds no difference of its own.
 """
+
 from __future__ import annotations
 
 import zlib

@@ -1,4 +1,5 @@
 """Where each cell stands, read from the stored trials: the one place that decides what "done" means."""
+
 from __future__ import annotations
 
 import enum

@@ -5,6 +5,7 @@ Commands that only read (dry run, report) open it read-only: nothing is created 
 SQLite file, no tables, no study records. Anything that keeps the storage from opening is a StorageError whose
 one-line message says what is wrong and what to do.
 """
+
 from __future__ import annotations
 
 import logging
@@ -82,11 +83,14 @@ class StorageSpec:
         except ImportError as error:
             hint = _DRIVER_HINTS.get(self.dialect, "install the database driver the URL names")
             missing = error.__cause__ or error  # optuna wraps the driver's own ImportError in a generic one
-            raise StorageError(f"--storage {self.display}: no {self.dialect} driver is installed ({missing}); "
-                               f"{hint}") from None
+            raise StorageError(
+                f"--storage {self.display}: no {self.dialect} driver is installed ({missing}); {hint}"
+            ) from None
         except SQLAlchemyError as error:
-            raise StorageError(f"--storage {self.display}: cannot open the database: {_first_line(error)}; "
-                               "check that the server runs and the URL is right") from None
+            raise StorageError(
+                f"--storage {self.display}: cannot open the database: {_first_line(error)}; "
+                "check that the server runs and the URL is right"
+            ) from None
 
 
 def _first_line(error: BaseException) -> str:
@@ -104,16 +108,22 @@ def _open_journal(journal: Path, read_only: bool) -> BaseStorage | None:
         except OSError as error:
             raise StorageError(f"--storage {journal}: cannot read it ({error.strerror})") from None
         if scan.damaged:
-            log.warning("%s holds %d torn record(s) (%d bytes): read without them; the next run sets them aside",
-                        journal, len(scan.torn), scan.torn_bytes)
+            log.warning(
+                "%s holds %d torn record(s) (%d bytes): read without them; the next run sets them aside",
+                journal,
+                len(scan.torn),
+                scan.torn_bytes,
+            )
         return JournalStorage(SnapshotJournalBackend(scan.records, journal))
     try:
         journal.parent.mkdir(parents=True, exist_ok=True)
         repair = repair_journal(journal)
         storage = JournalStorage(RepairingJournalBackend(journal))
     except OSError as error:
-        raise StorageError(f"--storage {journal}: cannot open it for writing ({error.strerror or error}); "
-                           "free space or pick a writable place") from None
+        raise StorageError(
+            f"--storage {journal}: cannot open it for writing ({error.strerror or error}); "
+            "free space or pick a writable place"
+        ) from None
     if repair is not None:
         log.warning("%s", repair.describe())
     return storage

@@ -2,6 +2,7 @@
 
 Exports are imported on first use (mmm.lazy).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -31,12 +32,16 @@ __all__ = [
     "weighted_prototypes",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, __all__, (
-    "mmm.alignment.mmd",
-    "mmm.alignment.views",
-    "mmm.alignment.confidence",
-    "mmm.alignment.triplet",
-    "mmm.alignment.prototypes",
-    "mmm.alignment.inter",
-    "mmm.alignment.sca",
-))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    __all__,
+    (
+        "mmm.alignment.mmd",
+        "mmm.alignment.views",
+        "mmm.alignment.confidence",
+        "mmm.alignment.triplet",
+        "mmm.alignment.prototypes",
+        "mmm.alignment.inter",
+        "mmm.alignment.sca",
+    ),
+)

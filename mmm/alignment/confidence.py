@@ -3,6 +3,7 @@
 Fitted with scikit-learn's GaussianMixture using DivideMix's settings (max_iter=10, tol=1e-2, reg_covar=5e-4);
 the authors' MMM release uses the same settings with max_iter=100 (PipelineConfig.gmm_max_iter).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -18,9 +19,7 @@ GMM_TOL = 1e-2
 GMM_REG_COVAR = 5e-4
 
 
-def gmm_confidence(
-    losses: np.ndarray | torch.Tensor, seed: int = 0, max_iter: int = GMM_MAX_ITER
-) -> np.ndarray:
+def gmm_confidence(losses: np.ndarray | torch.Tensor, seed: int = 0, max_iter: int = GMM_MAX_ITER) -> np.ndarray:
     """Posterior of the low-mean component for every sample, float64 [N]: gmm_confidence_views of one view."""
     return gmm_confidence_views([losses], seed=seed, max_iter=max_iter)[0]
 

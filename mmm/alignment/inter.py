@@ -7,6 +7,7 @@ Two forms:
   both directions, the four terms summed without the 1/2.
 Both average over the identities present in both modalities.
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Biased multi-kernel MMD^2 between two feature sets, with the DAN-style data-driven Gaussian bandwidths."""
+
 from __future__ import annotations
 
 import torch

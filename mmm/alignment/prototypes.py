@@ -1,4 +1,5 @@
 """SCA's L_intra: confidence-weighted class prototypes per modality, and the pull of each feature to its own."""
+
 from __future__ import annotations
 
 import numpy as np

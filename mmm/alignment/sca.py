@@ -4,6 +4,7 @@ sca_losses returns each enabled term already multiplied by its weight, keyed by 
 sum of the values. A weight of 0 disables its term: it is neither computed nor returned. SCAForm holds the
 choices where the paper and the authors' release differ (mmm.pipeline.recipes).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,7 +79,11 @@ def sca_losses(
         losses["intra"] = weights.intra * _reduce_intra(distances, visible, confidence, form)
     if weights.inter:
         losses["inter"] = weights.inter * inter_loss(
-            features[visible], features[~visible], labels[visible], labels[~visible], form.inter_form,
+            features[visible],
+            features[~visible],
+            labels[visible],
+            labels[~visible],
+            form.inter_form,
             views_v=views[visible],
         )
     return losses

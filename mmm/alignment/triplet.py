@@ -1,4 +1,5 @@
 """Batch-hard triplet loss (Hermans et al. 2017), as stage C uses it over both modalities together."""
+
 from __future__ import annotations
 
 import torch
@@ -7,9 +8,7 @@ import torch.nn.functional as F
 TRIPLET_MARGIN = 0.2
 
 
-def batch_hard_triplet(
-    features: torch.Tensor, labels: torch.Tensor, margin: float = TRIPLET_MARGIN
-) -> torch.Tensor:
+def batch_hard_triplet(features: torch.Tensor, labels: torch.Tensor, margin: float = TRIPLET_MARGIN) -> torch.Tensor:
     """mean_i max(0, max_{y_j = y_i} d_ij - min_{y_k != y_i} d_ik + margin), Euclidean d.
 
     The anchor counts among its own positives (d_ii = 0), as in the open-reid code, so an anchor without other

@@ -1,5 +1,6 @@
 """The three views of a stage-C batch: each visible image appears twice (view 1 and the channel-exchanged view 2),
 each infrared image once. Losses, confidences and prototypes are kept per view."""
+
 from __future__ import annotations
 
 from enum import IntEnum
@@ -20,8 +21,10 @@ def is_visible(views: torch.Tensor) -> torch.Tensor:
 
 def batch_views(visible_rows: int, infrared_rows: int, device: torch.device | None = None) -> torch.Tensor:
     """The view of each row of a batch laid out as [visible view 1; visible view 2; infrared]."""
-    return torch.cat([
-        torch.full((visible_rows,), int(View.VISIBLE_1)),
-        torch.full((visible_rows,), int(View.VISIBLE_2)),
-        torch.full((infrared_rows,), int(View.INFRARED)),
-    ]).to(device)
+    return torch.cat(
+        [
+            torch.full((visible_rows,), int(View.VISIBLE_1)),
+            torch.full((visible_rows,), int(View.VISIBLE_2)),
+            torch.full((infrared_rows,), int(View.INFRARED)),
+        ]
+    ).to(device)

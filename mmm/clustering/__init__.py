@@ -2,6 +2,7 @@
 
 Exports are imported on first use (mmm.lazy).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -20,8 +21,12 @@ __all__ = [
     "unit_rows",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, __all__, (
-    "mmm.clustering.knn",
-    "mmm.clustering.dbscan",
-    "mmm.clustering.jaccard",
-))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    __all__,
+    (
+        "mmm.clustering.knn",
+        "mmm.clustering.dbscan",
+        "mmm.clustering.jaccard",
+    ),
+)

@@ -12,6 +12,7 @@ run on the dense matrix, label numbers included, because sklearn's order is dete
   reach it; a non-core point next to none is an outlier, -1.
 The matrix must be symmetric, as a distance is.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,9 +27,7 @@ def _neighbour_graph(distance: sparse.csr_matrix, eps: float) -> sparse.csr_matr
     rows = np.repeat(np.arange(n), np.diff(csr.indptr))
     # A float64 eps keeps float32 data from pulling eps down to float32: 0.1 must not admit 0.1f (> 0.1).
     keep = (csr.data <= np.float64(eps)) & (csr.indices != rows)
-    return sparse.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=np.int8), (rows[keep], csr.indices[keep])), shape=(n, n)
-    )
+    return sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.int8), (rows[keep], csr.indices[keep])), shape=(n, n))
 
 
 def dbscan_labels(distance: sparse.spmatrix, eps: float, min_samples: int = 4) -> np.ndarray:

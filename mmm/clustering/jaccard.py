@@ -6,6 +6,7 @@ expansion as a sparse averaging matrix times V → pairwise min-overlap (overlap
 into a symmetric CSR. The encodings hold O(N·k1·k2) entries at most and the result one entry per pair with
 overlapping encodings; no N x N dense array is ever built.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,9 +26,7 @@ log = logging.getLogger(__name__)
 DOT_CHUNK = 256
 
 
-def _pair_cosines(
-    x: np.ndarray, support: sparse.csr_matrix, sims: np.ndarray, idx: np.ndarray
-) -> np.ndarray:
+def _pair_cosines(x: np.ndarray, support: sparse.csr_matrix, sims: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """cos(x_i, x_j) for every stored (i, j) of `support`, in its storage order.
 
     Most pairs are in i's kNN list, whose similarities the search already returned; only pairs added by
@@ -49,9 +48,7 @@ def _pair_cosines(
     return cos
 
 
-def _encodings(
-    x: np.ndarray, support: sparse.csr_matrix, sims: np.ndarray, idx: np.ndarray
-) -> sparse.csr_matrix:
+def _encodings(x: np.ndarray, support: sparse.csr_matrix, sims: np.ndarray, idx: np.ndarray) -> sparse.csr_matrix:
     """V: row i = softmax(−d_ij) over j in i's expanded set. d = 2 − 2 cos (squared unit-row distance)."""
     cos = _pair_cosines(x, support, sims, idx)
     starts = support.indptr[:-1]

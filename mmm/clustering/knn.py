@@ -5,6 +5,7 @@ The search is exact (brute force): on a GPU flat index when both torch and faiss
 kernel with the number of OpenMP threads faiss is configured for (all cores unless the caller set
 `faiss.omp_set_num_threads`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -77,9 +78,7 @@ def _put_self_first(sims: np.ndarray, idx: np.ndarray, x: np.ndarray) -> None:
         log.debug("moved the sample itself to the front of %d kNN rows", rows.size)
 
 
-def exact_knn(
-    features: np.ndarray | torch.Tensor, k: int, *, normalize: bool = True
-) -> tuple[np.ndarray, np.ndarray]:
+def exact_knn(features: np.ndarray | torch.Tensor, k: int, *, normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours of every row among all rows, by cosine similarity.
 
     Returns (sims, idx), both (N, k): sims float32 in decreasing order, idx int64, with row i's own index

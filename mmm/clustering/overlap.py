@@ -8,6 +8,7 @@ accumulator with `np.add.at`, and the touched cells, found by sorting the keys, 
 Only pairs i <= j are generated, which halves the work: Σ_k c_k (c_k + 1) / 2 contributions for column
 counts c_k, about 20-30 ns each on one core. The result holds one entry per overlapping pair.
 """
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 Row i of each matrix is a set of sample indices. Everything is a sparse product or an element-wise mask over
 N x (list length) entries, so nothing here grows with N squared.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,9 +27,7 @@ def neighbour_matrix(idx: np.ndarray, length: int) -> sparse.csr_matrix:
     n = idx.shape[0]
     cols = idx[:, :length]
     indptr = np.arange(0, n * length + 1, length, dtype=np.int64)
-    forward = sparse.csr_matrix(
-        (np.ones(cols.size, dtype=np.int32), cols.ravel(), indptr), shape=(n, n)
-    )
+    forward = sparse.csr_matrix((np.ones(cols.size, dtype=np.int32), cols.ravel(), indptr), shape=(n, n))
     forward.sort_indices()
     return forward
 
@@ -55,9 +54,7 @@ def expanded_sets(idx: np.ndarray, k1: int) -> sparse.csr_matrix:
     shared = sparse.csr_matrix((full @ half.T).multiply(full))
     shared.sort_indices()
     accepted_mask = shared.data > EXPANSION_SHARE * half_sizes[shared.indices]
-    accepted = sparse.csr_matrix(
-        (accepted_mask.astype(np.int32), shared.indices, shared.indptr), shape=shared.shape
-    )
+    accepted = sparse.csr_matrix((accepted_mask.astype(np.int32), shared.indices, shared.indptr), shape=shared.shape)
     accepted.eliminate_zeros()
     expanded = sparse.csr_matrix(full + accepted @ half)
     expanded.data[:] = 1

@@ -3,6 +3,7 @@
 Exports are imported on first use (mmm.lazy): the harness reads the dataset constants and records without
 loading the readers and the synthetic generator.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -37,12 +38,16 @@ __all__ = [
     "smoke_spec",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, __all__, (
-    "mmm.data.records",
-    "mmm.data.errors",
-    "mmm.data.datasets",
-    "mmm.data.sysu",
-    "mmm.data.regdb",
-    "mmm.data.image_store",
-    "mmm.data.synthetic",
-))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    __all__,
+    (
+        "mmm.data.records",
+        "mmm.data.errors",
+        "mmm.data.datasets",
+        "mmm.data.sysu",
+        "mmm.data.regdb",
+        "mmm.data.image_store",
+        "mmm.data.synthetic",
+    ),
+)

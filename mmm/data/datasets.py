@@ -1,5 +1,6 @@
 """Dataset containers returned by the readers: SYSU-MM01 (one split, gallery drawn per trial) and RegDB
 (ten trials, each its own train/test split)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """The error raised for malformed or missing dataset files."""
+
 from __future__ import annotations
 
 from pathlib import Path

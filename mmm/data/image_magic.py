@@ -4,6 +4,7 @@ Readers run over tens of thousands of files, so they only look at the first byte
 not start with a JPEG, PNG or BMP signature is reported at once with its path, instead of failing deep inside a
 training run. Full decoding happens later, in the image cache.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

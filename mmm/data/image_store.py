@@ -8,6 +8,7 @@ size gives another file. Files are written to a temporary name in the cache fold
 os.replace, so a reader never sees a half-written cache; a truncated or corrupt one is detected on load, logged
 and rebuilt.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -107,9 +108,7 @@ def _cache_key(paths: Sequence[Path], height: int, width: int) -> str:
     return digest.hexdigest()[:24]
 
 
-def _open_cache(
-    data_path: Path, sidecar_path: Path, shape: tuple[int, int, int, int]
-) -> tuple[np.ndarray | None, str]:
+def _open_cache(data_path: Path, sidecar_path: Path, shape: tuple[int, int, int, int]) -> tuple[np.ndarray | None, str]:
     """The cached array if the data file and its sidecar agree, else None and what is wrong."""
     try:
         meta = json.loads(sidecar_path.read_text())

@@ -4,6 +4,7 @@ Training images carry no identity: the identities of the training split sit in a
 which only diagnostics (ARI, matching accuracy) may read. Test images (query and gallery) carry their identity,
 since evaluation needs it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,9 +60,7 @@ class TrainSplit:
 
     def __post_init__(self) -> None:
         if len(self.images) != len(self.ground_truth.pids):
-            raise ValueError(
-                f"TrainSplit has {len(self.images)} images but {len(self.ground_truth.pids)} identities"
-            )
+            raise ValueError(f"TrainSplit has {len(self.images)} images but {len(self.ground_truth.pids)} identities")
 
     def indices(self, modality: Modality) -> np.ndarray:
         """Row indices of the images of one modality, in split order."""

@@ -4,6 +4,7 @@ Layout: root/Visible/…bmp, root/Thermal/…bmp and root/idx/{train,test}_{visi
 k = 1..10, each line "relative/path label" with the path relative to root. Every trial is its own split: the
 training labels become the (diagnostics-only) ground truth, the test labels the identities of the test images.
 """
+
 from __future__ import annotations
 
 import logging

@@ -17,6 +17,7 @@ than the anchor's, and only when the identity was seen by the anchor's camera al
 A sampler yields a fixed number of batches per pass and is deterministic given its seed: iterating it again
 gives the same batches. Build one per epoch with seed=(run_seed, epoch) for batches that change every epoch.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,7 +66,6 @@ class _LabelGroups:
             else:
                 picks.append(_camera_aware(rng, members, self.cameras[members], k))
         return np.concatenate(picks)
-
 
 
 def _camera_aware(rng: np.random.Generator, members: np.ndarray, cameras: np.ndarray, k: int) -> np.ndarray:
@@ -129,7 +129,10 @@ class _BatchSampler(ABC):
         if available < self._requested:
             logger.warning(
                 "only %d %s for batches of %d identities; each batch uses all %d",
-                available, what, self._requested, available,
+                available,
+                what,
+                self._requested,
+                available,
             )
         return min(available, self._requested)
 

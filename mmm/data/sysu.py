@@ -5,6 +5,7 @@ Cameras 1, 2, 4, 5 are visible and 3, 6 infrared. Training uses train ∪ val; t
 (every infrared image) and the gallery pool (every visible image), from which the evaluation protocol draws one
 image per (identity, camera) per trial.
 """
+
 from __future__ import annotations
 
 import logging
@@ -137,6 +138,11 @@ def read_sysu(root: Path) -> SysuDataset:
         raise DatasetError(root, "test ids have no visible image (cam1/2/4/5); the gallery pool would be empty")
     logger.info(
         "SYSU-MM01 at %s: %d train ids (%d images), %d test ids (%d query, %d gallery pool)",
-        root, len(train_files), len(train.images), len(test_files), len(query), len(gallery_pool),
+        root,
+        len(train_files),
+        len(train.images),
+        len(test_files),
+        len(query),
+        len(gallery_pool),
     )
     return SysuDataset(root=root, train=train, query=query, gallery_pool=gallery_pool)

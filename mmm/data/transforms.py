@@ -10,6 +10,7 @@ and ImageNet normalisation, then random erasing, then the channel augmentation (
 visible view, adaptive gray for infrared). The channel augmentations therefore act on normalised values: the
 channels they make equal are equal after normalisation. Every function returns a new tensor, its input untouched.
 """
+
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,6 @@
 """Quality of pseudo-labels against the ground truth: ARI per modality and pooled, outlier fractions, and the
 accuracy of the visible-to-infrared cluster matching. Called by the harness through a Diagnose hook only."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,11 +68,12 @@ def make_diagnose(train: TrainSplit) -> Diagnose:
         if "pooled" in pseudo:
             pooled = pseudo["pooled"]
             in_v = set(pooled[: len(truth_v)][pooled[: len(truth_v)] >= 0].tolist())
-            in_r = set(pooled[len(truth_v):][pooled[len(truth_v):] >= 0].tolist())
+            in_r = set(pooled[len(truth_v) :][pooled[len(truth_v) :] >= 0].tolist())
             out["cross_modality_clusters"] = float(len(in_v & in_r))
         if "matched_visible" in pseudo:
-            out.update(matching_accuracy(pseudo["visible"], pseudo["matched_visible"], pseudo["infrared"],
-                                         truth_v, truth_r))
+            out.update(
+                matching_accuracy(pseudo["visible"], pseudo["matched_visible"], pseudo["infrared"], truth_v, truth_r)
+            )
         return out
 
     return diagnose

@@ -2,6 +2,7 @@
 
 Exports are imported on first use (mmm.lazy).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -8,6 +8,7 @@ Common to both: the gallery is sorted by distance with a stable sort, so equal d
 a query with no positive gallery image (after the removal) is not valid and is skipped by every metric; the
 metrics are fractions in [0, 1] averaged over valid queries. Everything is vectorised over the whole matrix.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ score every trial and average the metrics (as percentages) over trials.
 Distance between features is the cosine distance 1 − cos(q, g); features are re-normalised here, so the
 ranking is the cosine ranking even if a featurizer returns vectors that are not exactly unit length.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,9 +56,7 @@ def summarise(results: Sequence[RankResult]) -> dict[str, float]:
     return {name: float(np.mean([p[name] for p in per_result])) for name in METRICS}
 
 
-def sysu_gallery(
-    dataset_or_pool: SysuDataset | Sequence[ImageRecord], trial: int, mode: SysuMode
-) -> list[ImageRecord]:
+def sysu_gallery(dataset_or_pool: SysuDataset | Sequence[ImageRecord], trial: int, mode: SysuMode) -> list[ImageRecord]:
     """The single-shot gallery of one trial: one image per (identity, visible camera of the mode) present."""
     pool = dataset_or_pool.gallery_pool if isinstance(dataset_or_pool, SysuDataset) else dataset_or_pool
     return [pool[i] for i in _sysu_gallery_indices(pool, trial, mode)]
@@ -134,9 +133,7 @@ def run_regdb_protocol(
         split = dataset.trials[trial]
         visible = (split.test_visible, Modality.VISIBLE)
         thermal = (split.test_thermal, Modality.INFRARED)
-        (query, q_modality), (gallery, g_modality) = (
-            (visible, thermal) if direction == "v2i" else (thermal, visible)
-        )
+        (query, q_modality), (gallery, g_modality) = (visible, thermal) if direction == "v2i" else (thermal, visible)
         featurize = featurize_for_trial(trial)
         results[trial] = evaluate_regdb(
             _cosine_distance(_features(featurize, query, q_modality), _features(featurize, gallery, g_modality)),

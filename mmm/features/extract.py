@@ -1,4 +1,5 @@
 """Features for clustering and evaluation: eval-mode BN-neck feature, flip-averaged and L2-normalised."""
+
 from __future__ import annotations
 
 import logging

@@ -2,6 +2,7 @@
 
 Exports are imported on first use (mmm.lazy).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -23,9 +24,13 @@ __all__ = [
     "transfer_labels",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, __all__, (
-    "mmm.matching.subcentres",
-    "mmm.matching.assignment",
-    "mmm.matching.cost",
-    "mmm.matching.mmlm",
-))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    __all__,
+    (
+        "mmm.matching.subcentres",
+        "mmm.matching.assignment",
+        "mmm.matching.cost",
+        "mmm.matching.mmlm",
+    ),
+)

@@ -1,4 +1,5 @@
 """MMLM's assignment of every visible cluster to an infrared cluster, and the label transfer that follows."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """MMLM's cluster-to-cluster cost: the one-sided Chamfer distance between two clusters' sets of memories."""
+
 from __future__ import annotations
 
 import torch
@@ -7,9 +8,7 @@ from mmm.choices import DIRECTIONS
 from mmm.choices import CostDirection as Direction
 
 
-def chamfer_cost(
-    centres_v: torch.Tensor, centres_r: torch.Tensor, direction: Direction = "visible"
-) -> torch.Tensor:
+def chamfer_cost(centres_v: torch.Tensor, centres_r: torch.Tensor, direction: Direction = "visible") -> torch.Tensor:
     """Cost [Cv, Cr] between visible memories [Cv, n, D] and infrared memories [Cr, m, D].
 
     direction "visible" (paper): C[a, b] = sum_i min_j |S_v[a, i] - S_r[b, j]|, a sum over the visible memories.

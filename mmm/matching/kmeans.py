@@ -6,6 +6,7 @@ set's Gram matrix, formed once: an iteration then costs O(M^2 n) per set instead
 which is what makes 2048-d features cheap. For large sets the M^2 D Gram costs more than the iterations it
 saves, so the products are taken from the features directly; both routes run the same algorithm.
 """
+
 from __future__ import annotations
 
 import torch

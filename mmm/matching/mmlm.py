@@ -2,6 +2,7 @@
 
 Cluster labels of each modality must be contiguous, 0..C-1, with -1 for outliers (see subcentres).
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,11 +56,14 @@ def multi_memory_match(
         matching = np.r_[match_clusters(cost[:-1, :-1], solver=solver), last].astype(np.int64)
     else:
         matching = match_clusters(cost, solver=solver)
-    result = MatchResult(
-        labels_v=transfer_labels(labels_v, matching), matching=matching, cost=cost.cpu().numpy()
-    )
+    result = MatchResult(labels_v=transfer_labels(labels_v, matching), matching=matching, cost=cost.cpu().numpy())
     logger.debug(
         "MMLM: %d visible -> %d infrared clusters, n=%d, %s/%s, %.3f s",
-        centres_v.shape[0], centres_r.shape[0], n, solver, direction, time.perf_counter() - started,
+        centres_v.shape[0],
+        centres_r.shape[0],
+        n,
+        solver,
+        direction,
+        time.perf_counter() - started,
     )
     return result

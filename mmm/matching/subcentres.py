@@ -7,6 +7,7 @@ Clusters are batched by size: those of similar size are padded to a common size 
 all clusters to the largest one would be one batch, but a single large DBSCAN cluster would then inflate the
 padded copy of every cluster (800 clusters x a 1,000-member giant x 2048-d is 6.5 GB).
 """
+
 from __future__ import annotations
 
 import numpy as np

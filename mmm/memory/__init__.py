@@ -5,6 +5,7 @@ subcentres builds them, cost compares them, mmlm.multi_memory_match runs the who
 
 Exports are imported on first use (mmm.lazy).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

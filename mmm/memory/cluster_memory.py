@@ -3,6 +3,7 @@
 Features are L2-normalised before they meet the memory, in the loss and in the update alike, so a caller may
 pass raw BN-neck features.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,9 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def cluster_centroids(
-    features: torch.Tensor, labels: torch.Tensor | np.ndarray
-) -> tuple[torch.Tensor, torch.Tensor]:
+def cluster_centroids(features: torch.Tensor, labels: torch.Tensor | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """L2-normalised mean feature of every cluster, outliers (label < 0) ignored.
 
     Returns (centroids [C, D], cluster ids [C]) with the ids sorted ascending; row k belongs to ids[k], so with
@@ -50,9 +49,7 @@ class ClusterMemory(nn.Module):
 
     features: torch.Tensor  # [num_clusters, num_features] buffer, registered in __init__
 
-    def __init__(
-        self, num_features: int, num_clusters: int, temperature: float = 0.05, momentum: float = 0.1
-    ) -> None:
+    def __init__(self, num_features: int, num_clusters: int, temperature: float = 0.05, momentum: float = 0.1) -> None:
         super().__init__()
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"momentum must lie in [0, 1], got {momentum}")

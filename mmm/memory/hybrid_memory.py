@@ -6,6 +6,7 @@ the values of mmm.data.records.Modality.
 Clusters holding a single modality keep their row: it stays in the softmax as a negative for every sample, but
 samples of such a cluster add nothing to the loss and never move its row.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,9 +51,7 @@ class HybridMemory(ClusterMemory):
 
     mixed: torch.Tensor  # [num_clusters] bool buffer: the cluster holds both modalities, registered in __init__
 
-    def __init__(
-        self, num_features: int, num_clusters: int, temperature: float = 0.05, momentum: float = 0.1
-    ) -> None:
+    def __init__(self, num_features: int, num_clusters: int, temperature: float = 0.05, momentum: float = 0.1) -> None:
         super().__init__(num_features, num_clusters, temperature, momentum)
         # Every row trains until initialise_from_members says otherwise, so plain initialise() behaves as the parent.
         self.register_buffer("mixed", torch.ones(num_clusters, dtype=torch.bool))

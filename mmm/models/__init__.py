@@ -2,6 +2,7 @@
 
 Exports are imported on first use (mmm.lazy).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -30,11 +31,15 @@ __all__ = [
     "resolve_pretrained",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, __all__, (
-    "mmm.models.pretrained",
-    "mmm.models.weights",
-    "mmm.models.two_stream",
-    "mmm.models.agw",
-    "mmm.models.two_stream_mobilenet",
-    "mmm.models.factory",
-))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    __all__,
+    (
+        "mmm.models.pretrained",
+        "mmm.models.weights",
+        "mmm.models.two_stream",
+        "mmm.models.agw",
+        "mmm.models.two_stream_mobilenet",
+        "mmm.models.factory",
+    ),
+)

@@ -1,5 +1,6 @@
 """The two-stream AGW backbone: one ResNet stem per modality, shared ResNet stages with non-local blocks, and
 the GeM + BN-neck head of TwoStreamNetwork."""
+
 from __future__ import annotations
 
 import copy

@@ -1,5 +1,6 @@
 """Named backbone presets: what studies and profiles pick a backbone by, what `imagenet` means for each, and
 `create_backbone` to build one."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """The AGW head and attention layers: GeM pooling, the non-local block and the BN neck."""
+
 from __future__ import annotations
 
 import torch

@@ -5,6 +5,7 @@ layers in one `conv` sequence (`features.N.conv.K.*`), and no classifier.
 The block table (expansion t, channels c, repeats n, stride s) is the paper's; `last_stride` 1 keeps the last
 stride-2 stage at the resolution before it, as re-ID backbones do with ResNet's layer4.
 """
+
 from __future__ import annotations
 
 import torch

@@ -10,6 +10,7 @@ resolved to a verified local file before anything trains.
   dependencies). Only the file is read, located through the package's metadata and checked by its full sha256;
   nothing imports the package.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -3,6 +3,7 @@
 The module names (conv1, bn1, layer1..4, blocks with conv1/bn1/conv2/bn2[/conv3/bn3], downsample.0/.1, fc)
 match torchvision's exactly, so a torchvision-format ImageNet state dict loads without renaming.
 """
+
 from __future__ import annotations
 
 import torch

@@ -9,6 +9,7 @@ measured once per modality on the training images (`adapt_stem_statistics`, labe
 output depends only on its input image, so callers may compute it once per image (`stem`) and train on those
 outputs (`forward_stemmed`).
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

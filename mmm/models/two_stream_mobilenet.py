@@ -6,6 +6,7 @@ The CPU profiles' backbone, an ImageNet network whose weights ship inside a regi
 start as the same ImageNet blocks. With `frozen_stems` the stems keep their ImageNet weights and differ only by
 the BatchNorm statistics each is given on its own modality; only the shared blocks and the head train.
 """
+
 from __future__ import annotations
 
 import copy

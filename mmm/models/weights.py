@@ -3,6 +3,7 @@
 Nothing is ever downloaded: the user passes the path of a file saved with `torch.save(model.state_dict(), path)`.
 Every mismatch is reported at once, naming the file and the offending keys, so a wrong file fails loudly.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,9 +51,7 @@ def read_state_dict(path: Path | str) -> dict[str, torch.Tensor]:
     return dict(state)
 
 
-def check_state_dict(
-    state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor], path: Path | str
-) -> None:
+def check_state_dict(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Tensor], path: Path | str) -> None:
     """Raise WeightFileError listing missing keys, unexpected keys and shape mismatches, if there are any."""
     missing = [key for key in expected if key not in state]
     unexpected = [key for key in state if key not in expected]

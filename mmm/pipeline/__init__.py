@@ -5,6 +5,7 @@ A run: `run_pipeline(profile_config("smoke", "sysu"), sysu_task(read_sysu(root))
 Every method (MMM, the baselines) has the `Method` signature. Exports are imported on first use (mmm.lazy), so
 `mmm.pipeline.config` stays importable without torch.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -38,13 +39,17 @@ __all__ = [
     "sysu_task",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, __all__, (
-    "mmm.pipeline.config",
-    "mmm.pipeline.result",
-    "mmm.pipeline.hooks",
-    "mmm.pipeline.method",
-    "mmm.pipeline.recipes",
-    "mmm.pipeline.profiles",
-    "mmm.pipeline.tasks",
-    "mmm.pipeline.run",
-))
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    __all__,
+    (
+        "mmm.pipeline.config",
+        "mmm.pipeline.result",
+        "mmm.pipeline.hooks",
+        "mmm.pipeline.method",
+        "mmm.pipeline.recipes",
+        "mmm.pipeline.profiles",
+        "mmm.pipeline.tasks",
+        "mmm.pipeline.run",
+    ),
+)

@@ -4,6 +4,7 @@ and the soft cluster-level alignment terms L_intra and L_inter.
 Each epoch first refreshes the sample states (mmm.pipeline.sample_states: confidences and prototypes), then takes
 its steps; every step's loss is mmm.alignment.sca_losses. The first `plain_ce_epochs` epochs train plain CE alone.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,7 +60,9 @@ class EpochPlan:
         intra = config.intra and config.lambda_intra > 0
         inter = config.inter and config.lambda_inter > 0 and epoch >= config.inter_start_epoch
         weights = SCAWeights(
-            ce=1.0, triplet=1.0, intra=config.lambda_intra if intra else 0.0,
+            ce=1.0,
+            triplet=1.0,
+            intra=config.lambda_intra if intra else 0.0,
             inter=config.lambda_inter if inter else 0.0,
         )
         return cls(weights, confidence=config.resolved_confidence, prototypes=intra)
@@ -67,8 +70,11 @@ class EpochPlan:
 
 def sca_form(config: PipelineConfig) -> SCAForm:
     return SCAForm(
-        intra_distance=config.intra_distance, intra_confidence=config.intra_confidence,
-        intra_reduction=config.intra_reduction, inter_form=config.inter_form, margin=config.triplet_margin,
+        intra_distance=config.intra_distance,
+        intra_confidence=config.intra_confidence,
+        intra_reduction=config.intra_reduction,
+        inter_form=config.inter_form,
+        margin=config.triplet_margin,
     )
 
 
@@ -89,7 +95,9 @@ def _optimizer(model: TwoStreamNetwork, classifier: torch.nn.Linear, config: Pip
     head = [p for p in model.neck.parameters() if id(p) in neck] + list(classifier.parameters())
     return torch.optim.SGD(
         [{"params": backbone, "lr": config.lr_backbone}, {"params": head, "lr": config.lr_head}],
-        momentum=0.9, nesterov=True, weight_decay=5e-4,
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=5e-4,
     )
 
 
@@ -122,12 +130,25 @@ def train_alignment_stage(
         states = None
         if plan.confidence or plan.prototypes:
             states = epoch_states(
-                model, classifier, inputs, targets, config.sample_states, config.loss_feature,
-                config.batch_p_c * config.batch_k_c, confidence=plan.confidence, prototypes=plan.prototypes,
-                num_classes=labels.num_classes, seed=config.seed + epoch, max_iter=config.gmm_max_iter,
+                model,
+                classifier,
+                inputs,
+                targets,
+                config.sample_states,
+                config.loss_feature,
+                config.batch_p_c * config.batch_k_c,
+                confidence=plan.confidence,
+                prototypes=plan.prototypes,
+                num_classes=labels.num_classes,
+                seed=config.seed + epoch,
+                max_iter=config.gmm_max_iter,
             )
         sampler = IdentityBalancedSampler(
-            labels.visible, labels.infrared, config.batch_p_c, config.batch_k_c, steps,
+            labels.visible,
+            labels.infrared,
+            config.batch_p_c,
+            config.batch_k_c,
+            steps,
             seed=stage_seed(config.seed, seed_label("sca"), epoch),
         )
         model.train()
@@ -143,9 +164,17 @@ def train_alignment_stage(
 
 
 def _step(
-    model: TwoStreamNetwork, classifier: torch.nn.Linear, optimizer: torch.optim.Optimizer, inputs: NetworkInputs,
-    targets: dict[Modality, torch.Tensor], index_v: np.ndarray, index_r: np.ndarray, plan: EpochPlan,
-    states: EpochStates | None, form: SCAForm, config: PipelineConfig,
+    model: TwoStreamNetwork,
+    classifier: torch.nn.Linear,
+    optimizer: torch.optim.Optimizer,
+    inputs: NetworkInputs,
+    targets: dict[Modality, torch.Tensor],
+    index_v: np.ndarray,
+    index_r: np.ndarray,
+    plan: EpochPlan,
+    states: EpochStates | None,
+    form: SCAForm,
+    config: PipelineConfig,
 ) -> dict[str, float]:
     """One optimiser step on a batch of visible rows (two views) and infrared rows; the terms' values."""
     device = classifier.weight.device
@@ -158,8 +187,14 @@ def _step(
         confidence = torch.cat([states.confidence[v][rows[v]] for v in View]).to(device)
     prototypes = states.prototypes.to(device) if states is not None and states.prototypes is not None else None
     terms = sca_losses(
-        classifier(bn), loss_features(pooled, bn, config.loss_feature), y.to(device), views, plan.weights,
-        confidence=confidence, prototypes=prototypes, form=form,
+        classifier(bn),
+        loss_features(pooled, bn, config.loss_feature),
+        y.to(device),
+        views,
+        plan.weights,
+        confidence=confidence,
+        prototypes=prototypes,
+        form=form,
     )
     loss = sum(terms.values())
     if not isinstance(loss, torch.Tensor):  # the int 0 that sum() gives when every term is off

@@ -1,4 +1,5 @@
 """Training augmentation of a batch, with its own seeded generator: two visible views and one infrared view."""
+
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,6 @@
 """CMC's cross-modality link (stage B): a pooled, modality-balanced clustering of both modalities and a hybrid
 memory trained by the pooled clusters that hold both modalities."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ class CmcLink:
     def second_batch_labels(self) -> tuple[np.ndarray, np.ndarray] | None:
         if not self.hybrid_batch:
             return None
-        return self.pooled[: self.num_visible], self.pooled[self.num_visible:]
+        return self.pooled[: self.num_visible], self.pooled[self.num_visible :]
 
     def _targets(self, rows_v: np.ndarray, rows_r: np.ndarray, device: torch.device) -> torch.Tensor:
         return torch.from_numpy(np.r_[self.pooled[rows_v], self.pooled[self.num_visible + rows_r]]).to(device)
@@ -56,8 +57,12 @@ def cmc_link(clusters: EpochClusters, config: PipelineConfig) -> CmcLink:
     num_visible = len(clusters.features.visible)
     modality = np.r_[np.zeros(num_visible, np.int64), np.ones(len(clusters.features.infrared), np.int64)]
     pooled = cluster_features(
-        pooled_features, config.resolved_k1_cross, config.resolved_k2_cross, config.resolved_eps,
-        config.min_samples, modality=modality,
+        pooled_features,
+        config.resolved_k1_cross,
+        config.resolved_k2_cross,
+        config.resolved_eps,
+        config.min_samples,
+        modality=modality,
     )
     memory = HybridMemory(pooled_features.shape[1], max(cluster_count(pooled), 1), config.temperature, config.momentum)
     if cluster_count(pooled):

@@ -4,6 +4,7 @@ Defaults are the paper's reading (docs/design.md §1). The two recipes (mmm.pipe
 every field where the paper text and the authors' released code differ; profiles (mmm.pipeline.profiles) set the
 sizes of CPU runs.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace

@@ -4,6 +4,7 @@ Stage A (the DCL baseline) trains the two memories alone. A second stage adds a 
 epoch from the current features and labels: CMC's pooled clustering with a hybrid memory (stage B), or the
 PGM-style centroid matching of the baselines. The link decides what ties the modalities; the loop is shared.
 """
+
 from __future__ import annotations
 
 import logging
@@ -64,11 +65,9 @@ class CrossModalityLink(Protocol):
 
     def loss(
         self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray
-    ) -> torch.Tensor:
-        ...
+    ) -> torch.Tensor: ...
 
-    def update(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> None:
-        ...
+    def update(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> None: ...
 
 
 LinkFactory = Callable[[EpochClusters, PipelineConfig], CrossModalityLink]
@@ -115,15 +114,24 @@ def train_contrast_stage(
         features = extract_both(model, inputs)
         labels_v, labels_r = per_modality_labels(features, config)
         clusters = EpochClusters(
-            features, labels_v, labels_r,
+            features,
+            labels_v,
+            labels_r,
             cluster_memory(features.visible, labels_v, config, device),
             cluster_memory(features.infrared, labels_r, config, device),
         )
         link = link_factory(clusters, config) if link_factory is not None else None
         cameras = data.images.cameras() if config.camera_aware else None
         label = seed_label(stage)
-        sampler = ModalityBatchSampler(labels_v, labels_r, config.batch_p, config.batch_k, iters,
-                                       seed=stage_seed(config.seed, label, epoch), cameras=cameras)
+        sampler = ModalityBatchSampler(
+            labels_v,
+            labels_r,
+            config.batch_p,
+            config.batch_k,
+            iters,
+            seed=stage_seed(config.seed, label, epoch),
+            cameras=cameras,
+        )
         second = _second_batches(link, config, iters, stage_seed(config.seed, label + "-link", epoch), cameras)
         model.train()
         total = 0.0
@@ -135,7 +143,9 @@ def train_contrast_stage(
             total += loss / iters
         scheduler.step()
         values = {
-            "loss": total, "clusters_visible": cluster_count(labels_v), "clusters_infrared": cluster_count(labels_r),
+            "loss": total,
+            "clusters_visible": cluster_count(labels_v),
+            "clusters_infrared": cluster_count(labels_r),
         }
         pseudo = {"visible": labels_v, "infrared": labels_r, **(link.pseudo if link is not None else {})}
         log.info("stage %s epoch %d/%d: %s", stage, epoch + 1, epochs, values)
@@ -143,8 +153,13 @@ def train_contrast_stage(
 
 
 def _contrast_step(
-    model: TwoStreamNetwork, inputs: NetworkInputs, optimizer: torch.optim.Optimizer, clusters: EpochClusters,
-    joint_link: CrossModalityLink | None, index_v: np.ndarray, index_r: np.ndarray,
+    model: TwoStreamNetwork,
+    inputs: NetworkInputs,
+    optimizer: torch.optim.Optimizer,
+    clusters: EpochClusters,
+    joint_link: CrossModalityLink | None,
+    index_v: np.ndarray,
+    index_r: np.ndarray,
 ) -> float:
     """One step on the two memories' ClusterNCE plus, when given, the loss of a link that takes no batches of its
     own; then the memory updates. The loss's value."""
@@ -165,8 +180,12 @@ def _contrast_step(
 
 
 def _link_step(
-    model: TwoStreamNetwork, inputs: NetworkInputs, optimizer: torch.optim.Optimizer, link: CrossModalityLink,
-    index_v: np.ndarray, index_r: np.ndarray,
+    model: TwoStreamNetwork,
+    inputs: NetworkInputs,
+    optimizer: torch.optim.Optimizer,
+    link: CrossModalityLink,
+    index_v: np.ndarray,
+    index_r: np.ndarray,
 ) -> None:
     """The link's own step on its own batch (CMC's second step over hybrid clusters), then its memory update."""
     rows_v = np.r_[index_v, index_v]
@@ -176,7 +195,10 @@ def _link_step(
 
 
 def _second_batches(
-    link: CrossModalityLink | None, config: PipelineConfig, iters: int, seed: tuple[int, ...],
+    link: CrossModalityLink | None,
+    config: PipelineConfig,
+    iters: int,
+    seed: tuple[int, ...],
     cameras: tuple[np.ndarray, np.ndarray] | None,
 ) -> Iterator[IndexBatch] | None:
     """The link's own batches, one per step, when it asks for them and has clusters in both modalities to draw
@@ -187,8 +209,9 @@ def _second_batches(
     if not ((labels_v >= 0).any() and (labels_r >= 0).any()):
         log.warning("no cross-modality cluster to draw the link's batch from; its loss joins the main step")
         return None
-    return iter(ModalityBatchSampler(labels_v, labels_r, config.batch_p, config.batch_k, iters, seed=seed,
-                                     cameras=cameras))
+    return iter(
+        ModalityBatchSampler(labels_v, labels_r, config.batch_p, config.batch_k, iters, seed=seed, cameras=cameras)
+    )
 
 
 def _forward(
@@ -196,7 +219,7 @@ def _forward(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """BN-neck features of the visible rows (two views) and of the infrared rows of a batch."""
     _, bn = inputs.forward_batch(model, index_v, index_r)
-    return bn[: 2 * len(index_v)], bn[2 * len(index_v):]
+    return bn[: 2 * len(index_v)], bn[2 * len(index_v) :]
 
 
 def _step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:

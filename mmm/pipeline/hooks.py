@@ -5,6 +5,7 @@
   (the harness raises optuna.TrialPruned there).
 - Diagnose: given pseudo-labels, returns ground-truth diagnostics; the pipeline never sees ground truth itself.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
 """The seam between a caller (the harness, a script) and a method: the one signature that MMM's run_pipeline, the
 baselines and the floor all have, so a study can run any of them by name."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,5 +38,4 @@ class Method(Protocol):
         store: StageStore | None = None,
         on_progress: ProgressCallback | None = None,
         diagnose: Diagnose | None = None,
-    ) -> RunResult:
-        ...
+    ) -> RunResult: ...

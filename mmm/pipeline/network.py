@@ -1,4 +1,5 @@
 """The network a run starts from, its test-time featurizer, and a digest of its weights."""
+
 from __future__ import annotations
 
 import hashlib

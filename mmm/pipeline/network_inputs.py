@@ -5,6 +5,7 @@ Every stage asks a NetworkInputs for the same three things: the network's output
 rows in two views, then infrared rows), flip-averaged eval features of every training image (clustering,
 MMLM), and eval (pooled, BN-neck) features of the un-augmented images (stage C's confidences and prototypes).
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -79,8 +80,14 @@ class PixelInputs(NetworkInputs):
         model.eval()
         try:
             chunks = [
-                model.pooled_and_neck(model.stem(eval_transform(batch_tensor(
-                    images, np.arange(start, min(start + EVAL_BATCH, len(images))))).to(self.device), modality))
+                model.pooled_and_neck(
+                    model.stem(
+                        eval_transform(batch_tensor(images, np.arange(start, min(start + EVAL_BATCH, len(images))))).to(
+                            self.device
+                        ),
+                        modality,
+                    )
+                )
                 for start in range(0, len(images), EVAL_BATCH)
             ]
         finally:
@@ -113,8 +120,10 @@ def erase_maps(maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     ys = torch.arange(h).view(1, h, 1)
     xs = torch.arange(w).view(1, 1, w)
     inside = (
-        (ys >= top.view(-1, 1, 1)) & (ys < (top + eh).view(-1, 1, 1))
-        & (xs >= left.view(-1, 1, 1)) & (xs < (left + ew).view(-1, 1, 1))
+        (ys >= top.view(-1, 1, 1))
+        & (ys < (top + eh).view(-1, 1, 1))
+        & (xs >= left.view(-1, 1, 1))
+        & (xs < (left + ew).view(-1, 1, 1))
         & apply.view(-1, 1, 1)
     )
     return maps.masked_fill(inside[:, None], 0.0)
@@ -197,7 +206,10 @@ def prepare_training_data(
     outputs; otherwise the images alone."""
     if not model.frozen_stems:
         return TrainingData(images, None)
-    return TrainingData(images, StemOutputs(
-        encode_images(model, images.visible, Modality.VISIBLE, ("plain", "flip", "exchange"), cache_dir, device),
-        encode_images(model, images.infrared, Modality.INFRARED, ("plain", "flip"), cache_dir, device),
-    ))
+    return TrainingData(
+        images,
+        StemOutputs(
+            encode_images(model, images.visible, Modality.VISIBLE, ("plain", "flip", "exchange"), cache_dir, device),
+            encode_images(model, images.infrared, Modality.INFRARED, ("plain", "flip"), cache_dir, device),
+        ),
+    )

@@ -5,6 +5,7 @@ same scale with the authors' released recipe, mmm.pipeline.recipes).
 A config is built in layers: the defaults, the recipe's fields (its scale rows only at paper scale), the profile's
 sizes, then the caller's overrides. The recipe is the profile's own unless the overrides name one ("recipe").
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Pseudo-labels from features: k-reciprocal Jaccard distance, then DBSCAN (outliers are -1)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -6,6 +6,7 @@ Method rows apply in every profile. Scale rows (batch sizes, lengths) apply only
 and `release` profiles); the CPU profiles set their own sizes for both recipes. docs/recipes.md is generated from
 this table (`python -m mmm.pipeline.recipes`), and a test keeps the two equal.
 """
+
 from __future__ import annotations
 
 import sys
@@ -30,64 +31,138 @@ class RecipeRow:
 
 
 RECIPE_ROWS: tuple[RecipeRow, ...] = (
-    RecipeRow("camera_aware", False, True,
-              "paper: P×K batches, nothing about cameras; release Baseline.py get_train_loader_*: "
-              "RandomMultipleGallerySampler draws an anchor, then K−1 instances from other cameras"),
-    RecipeRow("cmc_second_step", "none", "hybrid_batch",
-              "paper Eq. of L_CMC: one loss L_V + L_R + L_VR; release clustercontrast/trainers.py "
-              "ClusterContrastTrainerJoint.train: a second optimiser step on the hybrid memory over batches from "
-              "the train_loader_all_* loaders (pooled clusters)"),
-    RecipeRow("solver", "hungarian", "greedy",
-              "paper §MMLM: Hungarian assignment with a second round; release mmlm.py: per-cluster argmin"),
-    RecipeRow("cost_direction", "visible", "infrared",
-              "paper §MMLM: cost summed over the visible memories; release mmlm.py: over the infrared ones"),
-    RecipeRow("mmlm_skip_last", False, False,
-              "release mmlm.py's greedy loop stops one cluster short in each modality (a defect); off in both "
-              "recipes, a toggle to measure it"),
-    RecipeRow("alignment_start", "continue", "fresh",
-              "paper §SCA: trains on the matched labels (read as continuing); release main.py builds a new "
-              "ImageNet embed_net for stage C"),
-    RecipeRow("epoch_length_c", "iterations", "full_pass",
-              "paper: not stated (iters_c steps as stages A/B); release main.py: IdentitySampler, one pass over "
-              "the data per epoch"),
-    RecipeRow("loss_feature", "bn_normalised", "pooled",
-              "paper: not stated (the BN feature the classifier sees); release main.py train(): triplet, L_SM "
-              "and L_MD on net()'s first output, the pooled feature before the BN neck"),
-    RecipeRow("intra_distance", "l2sq", "l1",
-              "paper Eq. L_intra: squared L2; release main.py: nn.L1Loss"),
-    RecipeRow("intra_confidence", False, True,
-              "paper Eq. L_intra: confidence enters the prototypes only; release main.py train(): each L1 term "
-              "times the sample's GMM probability"),
-    RecipeRow("intra_reduction", "batch_mean", "modality_sum",
-              "paper Eq. L_intra: mean over the batch; release main.py train(): visible (two views halved) and "
-              "infrared sums, each over the per-view batch size, added"),
-    RecipeRow("inter_form", "half_symmetric", "four_term",
-              "paper Eq. L_inter: ½ of the two directions; release main.py train(): MMD for view 1 and view 2 "
-              "against infrared in both directions, summed, no ½"),
-    RecipeRow("inter_start_epoch", 15, 0,
-              "paper §Implementation: L_inter from epoch 15; release main.py train(): `if epoch >= 0`"),
-    RecipeRow("sample_states", "clean_eval", "augmented_train",
-              "paper §SCA: per-sample losses and prototypes of the training images; release main.py eval_train(): "
-              "train-mode pass over augmented views, each view min-max normalised, prototypes per view"),
-    RecipeRow("gmm_max_iter", 10, 100,
-              "paper cites DivideMix (max_iter 10); release main.py eval_train(): GaussianMixture(max_iter=100)"),
-    RecipeRow("neck_lr", "backbone", "head",
-              "paper: lr 0.1 head, 0.01 backbone; release main.py: net.bottleneck in the 0.1 group"),
-    RecipeRow("classifier_init", "uniform", "normal",
-              "paper: not stated (torch default); release model.py: weights_init_classifier, N(0, 0.001)"),
-    RecipeRow("batch_p", 12, 8,
-              "paper: not stated (12 × 16 kept from this project's first reading); release Baseline.py: "
-              "batch 128, num_instances 16",
-              scale=True),
-    RecipeRow("iters_a", 200, {"sysu": 200, "regdb": 100},
-              "paper: not stated (200); release README: Baseline.py --iters 200 (SYSU), --iters 100 (RegDB)",
-              scale=True),
-    RecipeRow("iters_b", 200, {"sysu": 200, "regdb": 100},
-              "as iters_a (one Baseline.py run does both stages)", scale=True),
-    RecipeRow("epochs_c", 80, 100, "paper §Implementation: 80 epochs; release main.py: range(start_epoch, 100)",
-              scale=True),
-    RecipeRow("batch_p_c", 8, 6, "paper §Implementation: 8 × 4; release main.py: --batch-size 6, --num_pos 4",
-              scale=True),
+    RecipeRow(
+        "camera_aware",
+        False,
+        True,
+        "paper: P×K batches, nothing about cameras; release Baseline.py get_train_loader_*: "
+        "RandomMultipleGallerySampler draws an anchor, then K−1 instances from other cameras",
+    ),
+    RecipeRow(
+        "cmc_second_step",
+        "none",
+        "hybrid_batch",
+        "paper Eq. of L_CMC: one loss L_V + L_R + L_VR; release clustercontrast/trainers.py "
+        "ClusterContrastTrainerJoint.train: a second optimiser step on the hybrid memory over batches from "
+        "the train_loader_all_* loaders (pooled clusters)",
+    ),
+    RecipeRow(
+        "solver",
+        "hungarian",
+        "greedy",
+        "paper §MMLM: Hungarian assignment with a second round; release mmlm.py: per-cluster argmin",
+    ),
+    RecipeRow(
+        "cost_direction",
+        "visible",
+        "infrared",
+        "paper §MMLM: cost summed over the visible memories; release mmlm.py: over the infrared ones",
+    ),
+    RecipeRow(
+        "mmlm_skip_last",
+        False,
+        False,
+        "release mmlm.py's greedy loop stops one cluster short in each modality (a defect); off in both "
+        "recipes, a toggle to measure it",
+    ),
+    RecipeRow(
+        "alignment_start",
+        "continue",
+        "fresh",
+        "paper §SCA: trains on the matched labels (read as continuing); release main.py builds a new "
+        "ImageNet embed_net for stage C",
+    ),
+    RecipeRow(
+        "epoch_length_c",
+        "iterations",
+        "full_pass",
+        "paper: not stated (iters_c steps as stages A/B); release main.py: IdentitySampler, one pass over "
+        "the data per epoch",
+    ),
+    RecipeRow(
+        "loss_feature",
+        "bn_normalised",
+        "pooled",
+        "paper: not stated (the BN feature the classifier sees); release main.py train(): triplet, L_SM "
+        "and L_MD on net()'s first output, the pooled feature before the BN neck",
+    ),
+    RecipeRow("intra_distance", "l2sq", "l1", "paper Eq. L_intra: squared L2; release main.py: nn.L1Loss"),
+    RecipeRow(
+        "intra_confidence",
+        False,
+        True,
+        "paper Eq. L_intra: confidence enters the prototypes only; release main.py train(): each L1 term "
+        "times the sample's GMM probability",
+    ),
+    RecipeRow(
+        "intra_reduction",
+        "batch_mean",
+        "modality_sum",
+        "paper Eq. L_intra: mean over the batch; release main.py train(): visible (two views halved) and "
+        "infrared sums, each over the per-view batch size, added",
+    ),
+    RecipeRow(
+        "inter_form",
+        "half_symmetric",
+        "four_term",
+        "paper Eq. L_inter: ½ of the two directions; release main.py train(): MMD for view 1 and view 2 "
+        "against infrared in both directions, summed, no ½",
+    ),
+    RecipeRow(
+        "inter_start_epoch",
+        15,
+        0,
+        "paper §Implementation: L_inter from epoch 15; release main.py train(): `if epoch >= 0`",
+    ),
+    RecipeRow(
+        "sample_states",
+        "clean_eval",
+        "augmented_train",
+        "paper §SCA: per-sample losses and prototypes of the training images; release main.py eval_train(): "
+        "train-mode pass over augmented views, each view min-max normalised, prototypes per view",
+    ),
+    RecipeRow(
+        "gmm_max_iter",
+        10,
+        100,
+        "paper cites DivideMix (max_iter 10); release main.py eval_train(): GaussianMixture(max_iter=100)",
+    ),
+    RecipeRow(
+        "neck_lr",
+        "backbone",
+        "head",
+        "paper: lr 0.1 head, 0.01 backbone; release main.py: net.bottleneck in the 0.1 group",
+    ),
+    RecipeRow(
+        "classifier_init",
+        "uniform",
+        "normal",
+        "paper: not stated (torch default); release model.py: weights_init_classifier, N(0, 0.001)",
+    ),
+    RecipeRow(
+        "batch_p",
+        12,
+        8,
+        "paper: not stated (12 × 16 kept from this project's first reading); release Baseline.py: "
+        "batch 128, num_instances 16",
+        scale=True,
+    ),
+    RecipeRow(
+        "iters_a",
+        200,
+        {"sysu": 200, "regdb": 100},
+        "paper: not stated (200); release README: Baseline.py --iters 200 (SYSU), --iters 100 (RegDB)",
+        scale=True,
+    ),
+    RecipeRow(
+        "iters_b", 200, {"sysu": 200, "regdb": 100}, "as iters_a (one Baseline.py run does both stages)", scale=True
+    ),
+    RecipeRow(
+        "epochs_c", 80, 100, "paper §Implementation: 80 epochs; release main.py: range(start_epoch, 100)", scale=True
+    ),
+    RecipeRow(
+        "batch_p_c", 8, 6, "paper §Implementation: 8 × 4; release main.py: --batch-size 6, --num_pos 4", scale=True
+    ),
 )
 
 

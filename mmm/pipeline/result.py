@@ -1,4 +1,5 @@
 """What one pipeline run returns: test metrics per protocol, per-epoch diagnostics, per-stage wall time."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

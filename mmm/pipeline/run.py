@@ -4,6 +4,7 @@ learning and matching (MMLM), soft cluster-level alignment (SCA), then the task'
 run_stages is the sequence; each line is one stage (mmm.pipeline.stage_runner keeps the stage store, records and
 timings out of sight). The baselines run shorter sequences of the same stages.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,6 +72,13 @@ def run_pipeline(
     """MMM as the config's toggles select: `cmc` runs CMC, `mmlm` runs MMLM and SCA (off: evaluate the model after
     CMC, the paper's "CMC only" row). A Method (mmm.pipeline.method); metrics are last-epoch."""
     return run_stages(
-        config, task, second=CMC_STAGE if config.cmc else None, align=config.mmlm, device=device,
-        cache_dir=cache_dir, store=store, on_progress=on_progress, diagnose=diagnose,
+        config,
+        task,
+        second=CMC_STAGE if config.cmc else None,
+        align=config.mmlm,
+        device=device,
+        cache_dir=cache_dir,
+        store=store,
+        on_progress=on_progress,
+        diagnose=diagnose,
     )

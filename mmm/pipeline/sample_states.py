@@ -9,6 +9,7 @@ Two sources, as the recipes differ:
   apart and fitted by one mixture; prototypes are built per view. The release builds its prototypes in a second
   pass at the end of the previous epoch; one pass at the start of the epoch serves both here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.network_inputs import NetworkInputs
 
 MODALITY_VIEWS: dict[Modality, tuple[View, ...]] = {
-    Modality.VISIBLE: (View.VISIBLE_1, View.VISIBLE_2), Modality.INFRARED: (View.INFRARED,),
+    Modality.VISIBLE: (View.VISIBLE_1, View.VISIBLE_2),
+    Modality.INFRARED: (View.INFRARED,),
 }
 
 
@@ -79,8 +81,9 @@ def epoch_states(
         if confidence:
             fitted = [
                 torch.as_tensor(w, dtype=torch.float32)
-                for w in gmm_confidence_views([outputs.losses[v][valid] for v in distinct], seed=seed,
-                                              max_iter=max_iter)
+                for w in gmm_confidence_views(
+                    [outputs.losses[v][valid] for v in distinct], seed=seed, max_iter=max_iter
+                )
             ]
         for index, view in enumerate(views):
             full = torch.zeros(len(valid))
@@ -88,10 +91,12 @@ def epoch_states(
             weights[view] = full
     table = None
     if prototypes:
-        table = torch.stack([
-            weighted_prototypes(outputs.features[view], targets[_modality(view)], weights[view], num_classes)
-            for view in View
-        ])
+        table = torch.stack(
+            [
+                weighted_prototypes(outputs.features[view], targets[_modality(view)], weights[view], num_classes)
+                for view in View
+            ]
+        )
     return EpochStates(weights, table)
 
 
@@ -105,8 +110,11 @@ def _per_sample_ce(classifier: torch.nn.Linear, bn: torch.Tensor, targets: torch
 
 
 def _clean_outputs(
-    model: TwoStreamNetwork, classifier: torch.nn.Linear, inputs: NetworkInputs,
-    targets: dict[Modality, torch.Tensor], feature: LossFeature,
+    model: TwoStreamNetwork,
+    classifier: torch.nn.Linear,
+    inputs: NetworkInputs,
+    targets: dict[Modality, torch.Tensor],
+    feature: LossFeature,
 ) -> _ViewOutputs:
     losses: dict[View, torch.Tensor] = {}
     features: dict[View, torch.Tensor] = {}
@@ -119,8 +127,12 @@ def _clean_outputs(
 
 
 def _augmented_outputs(
-    model: TwoStreamNetwork, classifier: torch.nn.Linear, inputs: NetworkInputs,
-    targets: dict[Modality, torch.Tensor], feature: LossFeature, batch_size: int,
+    model: TwoStreamNetwork,
+    classifier: torch.nn.Linear,
+    inputs: NetworkInputs,
+    targets: dict[Modality, torch.Tensor],
+    feature: LossFeature,
+    batch_size: int,
 ) -> _ViewOutputs:
     """Train-mode outputs on augmented views of every labelled row. Visible and infrared rows travel together in
     each batch (train-mode BatchNorm sees both, as in training); the shorter modality's rows are cycled."""
@@ -139,7 +151,8 @@ def _augmented_outputs(
             chosen = loss_features(pooled, bn, feature).cpu()
             n = len(index_v)
             for view, rows, part in (
-                (View.VISIBLE_1, index_v, slice(0, n)), (View.VISIBLE_2, index_v, slice(n, 2 * n)),
+                (View.VISIBLE_1, index_v, slice(0, n)),
+                (View.VISIBLE_2, index_v, slice(n, 2 * n)),
                 (View.INFRARED, index_r, slice(2 * n, None)),
             ):
                 modality = _modality(view)

@@ -1,4 +1,5 @@
 """Learning-rate schedules of the stages, as per-epoch multipliers for torch's LambdaLR."""
+
 from __future__ import annotations
 
 from typing import Callable, Sequence

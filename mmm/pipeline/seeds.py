@@ -1,5 +1,6 @@
 """Independent random streams per (run seed, stage, epoch), so a cached stage leaves later stages' draws as
 they would have been had it run."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@ code version).
 
 Variants that differ only downstream of a stage share its key, so the SCA ablation trains stages A and B once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,15 +17,37 @@ from mmm.pipeline.config import PipelineConfig
 STAGE_CODE_VERSION = 3
 
 STAGE_A_FIELDS = (
-    "dataset", "backbone", "pretrained", "height", "width", "pad", "seed", "epochs_a", "iters_a", "batch_p",
-    "batch_k", "camera_aware", "lr", "weight_decay", "step_size", "k1", "k2", "eps", "min_samples", "temperature",
+    "dataset",
+    "backbone",
+    "pretrained",
+    "height",
+    "width",
+    "pad",
+    "seed",
+    "epochs_a",
+    "iters_a",
+    "batch_p",
+    "batch_k",
+    "camera_aware",
+    "lr",
+    "weight_decay",
+    "step_size",
+    "k1",
+    "k2",
+    "eps",
+    "min_samples",
+    "temperature",
     "momentum",
 )
 STAGE_B_FIELDS = STAGE_A_FIELDS + ("cmc", "epochs_b", "iters_b", "k1_cross", "k2_cross", "cmc_second_step")
 MMLM_FIELDS = STAGE_B_FIELDS + ("memories", "solver", "cost_direction", "kmeans_iters", "mmlm_skip_last")
 
-UPSTREAM_FIELDS = {Stage.DCL: STAGE_A_FIELDS, Stage.CMC: STAGE_B_FIELDS, Stage.PGM: STAGE_B_FIELDS,
-                   Stage.MMLM: MMLM_FIELDS}
+UPSTREAM_FIELDS = {
+    Stage.DCL: STAGE_A_FIELDS,
+    Stage.CMC: STAGE_B_FIELDS,
+    Stage.PGM: STAGE_B_FIELDS,
+    Stage.MMLM: MMLM_FIELDS,
+}
 
 
 def stage_key(
@@ -43,8 +66,12 @@ def stage_key(
         values.update(k1_cross=config.resolved_k1_cross, k2_cross=config.resolved_k2_cross)
     payload = json.dumps(
         {
-            "stage": stage, "task": fingerprint, "version": STAGE_CODE_VERSION, "config": values,
-            "extra": extra or {}, "weights": weights,
+            "stage": stage,
+            "task": fingerprint,
+            "version": STAGE_CODE_VERSION,
+            "config": values,
+            "extra": extra or {},
+            "weights": weights,
         },
         sort_keys=True,
         default=str,

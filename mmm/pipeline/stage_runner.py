@@ -3,6 +3,7 @@ replayed to the records, by every later run that shares it), the per-epoch recor
 
 mmm.pipeline.run reads as the method's sequence of stages; each call there is one StageRunner method.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,9 @@ class RunRecorder:
         self.stage_seconds: dict[str, float] = {}
         self.cached_stages: list[str] = []
 
-    def epoch(self, stage: str, epoch: int, epochs: int, values: dict[str, float],
-              pseudo: dict[str, np.ndarray] | None = None) -> None:
+    def epoch(
+        self, stage: str, epoch: int, epochs: int, values: dict[str, float], pseudo: dict[str, np.ndarray] | None = None
+    ) -> None:
         record = {"stage": stage, "epoch": epoch, **values}
         if pseudo and self.diagnose is not None:
             record.update(self.diagnose(stage, epoch, pseudo))
@@ -67,8 +69,14 @@ class StageRunner:
     """One run's network, training data and records; each method runs one stage of the method on them."""
 
     def __init__(
-        self, config: PipelineConfig, task: Task, device: torch.device, cache_dir: Path,
-        store: StageStore | None, on_progress: ProgressCallback | None, diagnose: Diagnose | None,
+        self,
+        config: PipelineConfig,
+        task: Task,
+        device: torch.device,
+        cache_dir: Path,
+        store: StageStore | None,
+        on_progress: ProgressCallback | None,
+        diagnose: Diagnose | None,
     ) -> None:
         if task.dataset != config.dataset:
             raise ValueError(f"config is for dataset {config.dataset!r} but the task is {task.name!r}")
@@ -120,16 +128,31 @@ class StageRunner:
             features = extract_both(self.model, self.data.inputs(config.pad, torch.Generator(), self.device))
             labels_v, labels_r = per_modality_labels(features, config)
             match = multi_memory_match(
-                features.visible, labels_v, features.infrared, labels_r, n=config.memories, solver=config.solver,
-                direction=config.cost_direction, seed=config.seed, iters=config.kmeans_iters,
+                features.visible,
+                labels_v,
+                features.infrared,
+                labels_r,
+                n=config.memories,
+                solver=config.solver,
+                direction=config.cost_direction,
+                seed=config.seed,
+                iters=config.kmeans_iters,
                 skip_last=config.mmlm_skip_last,
             )
             pseudo = {"visible": labels_v, "infrared": labels_r, "matched_visible": np.asarray(match.labels_v)}
             return {"pseudo": {k: v.astype(np.int32) for k, v in pseudo.items()}}
 
         pseudo = self._cached(Stage.MMLM, key, compute, lambda _value: None)["pseudo"]
-        self.recorder.epoch(Stage.MMLM, 0, 1, {"clusters_visible": float(pseudo["visible"].max() + 1),
-                                                "clusters_infrared": float(pseudo["infrared"].max() + 1)}, pseudo)
+        self.recorder.epoch(
+            Stage.MMLM,
+            0,
+            1,
+            {
+                "clusters_visible": float(pseudo["visible"].max() + 1),
+                "clusters_infrared": float(pseudo["infrared"].max() + 1),
+            },
+            pseudo,
+        )
         return MatchedLabels(pseudo["matched_visible"].astype(np.int64), pseudo["infrared"].astype(np.int64))
 
     def align(self, labels: MatchedLabels) -> None:
@@ -141,7 +164,11 @@ class StageRunner:
                 self.model, _ = start_network(self.config, self.images, self.cache_dir, self.device)
                 self.featurize = make_featurize(self.model, self.config, self.cache_dir, self.device)
             train_alignment_stage(
-                self.model, self.data, labels, self.config, self.device,
+                self.model,
+                self.data,
+                labels,
+                self.config,
+                self.device,
                 lambda epoch, values: self.recorder.epoch(Stage.SCA, epoch, self.config.epochs_c, values),
             )
 
@@ -167,7 +194,10 @@ class StageRunner:
         )
 
     def _cached(
-        self, stage: Stage, key: str, compute: Callable[[], dict[str, Any]],
+        self,
+        stage: Stage,
+        key: str,
+        compute: Callable[[], dict[str, Any]],
         replay: Callable[[dict[str, Any]], None],
     ) -> dict[str, Any]:
         """The output of `stage`: from the store when present (`replay` restores it), else computed and stored."""

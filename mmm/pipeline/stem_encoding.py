@@ -10,6 +10,7 @@ mirrored image does not give a mirrored stem output); `exchange`, the second vis
 RGB channel copied to all three), here with its channel and a mirror drawn once per image from a fixed seed,
 so the stored view is the same for every run.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -149,8 +150,9 @@ def _load(path: Path) -> np.ndarray | None:
 
 
 @torch.inference_mode()
-def _encode(model: TwoStreamNetwork, images: np.ndarray, modality: Modality, view: str,
-            device: torch.device) -> np.ndarray:
+def _encode(
+    model: TwoStreamNetwork, images: np.ndarray, modality: Modality, view: str, device: torch.device
+) -> np.ndarray:
     stem = model.stem_of(modality)
     chunks = []
     for start in range(0, len(images), ENCODE_BATCH):
@@ -162,7 +164,11 @@ def _encode(model: TwoStreamNetwork, images: np.ndarray, modality: Modality, vie
 
 
 def encode_images(
-    model: TwoStreamNetwork, images: np.ndarray, modality: Modality, views: Sequence[str], cache_dir: Path,
+    model: TwoStreamNetwork,
+    images: np.ndarray,
+    modality: Modality,
+    views: Sequence[str],
+    cache_dir: Path,
     device: torch.device,
 ) -> dict[str, torch.Tensor]:
     """Stem outputs (float16 [N, C, h, w]) of uint8 images [N, H, W, 3] through the frozen stem of `modality`,

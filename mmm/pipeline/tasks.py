@@ -3,6 +3,7 @@
 A Task hands training code only the unlabelled training images; its evaluate function runs the dataset's
 protocols on a featurizer.
 """
+
 from __future__ import annotations
 
 import hashlib

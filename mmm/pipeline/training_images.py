@@ -1,4 +1,5 @@
 """The training images of a task, decoded once into cached uint8 arrays per modality, and batches cut from them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

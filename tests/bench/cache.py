@@ -1,4 +1,5 @@
 """A session-wide cache of values computed once under a key: feature sets, distances, centres, costs."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Hashable

@@ -3,6 +3,7 @@
 Cases are plain named records; the conftest parametrises tests by case name (so the benchmark JSON holds a
 readable name, not a repr) and selects them by scale: `regdb` runs by default, `sysu` on request.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

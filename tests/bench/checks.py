@@ -3,6 +3,7 @@
 Each check is cheap next to the step it checks (a sample of rows or entries, or a linear pass) and raises
 AssertionError with what it found.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@
 sizes and the ResNet-50 CPU training step; tens of minutes) or `all`. Cases are parametrised by name and
 the session-scoped caches hold each feature set and intermediate once, so a case's benchmarks share them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,9 +52,11 @@ def _training_params(scales: tuple[str, ...]) -> list[Any]:
     for name, case in TRAINING_CASES.items():
         if case.scale in scales:
             params.append(pytest.param(name, CPU, id=f"{name}-{CPU}"))
-        params.append(pytest.param(
-            name, CUDA, id=f"{name}-{CUDA}", marks=pytest.mark.skipif(not cuda_available(), reason=NO_CUDA)
-        ))
+        params.append(
+            pytest.param(
+                name, CUDA, id=f"{name}-{CUDA}", marks=pytest.mark.skipif(not cuda_available(), reason=NO_CUDA)
+            )
+        )
     return params
 
 

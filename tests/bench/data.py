@@ -8,6 +8,7 @@ A row is the L2-normalised sum of
 Everything is drawn in float32 straight from numpy's generator, so the largest set (34,167 x 2048) takes a
 couple of seconds; the conftest caches it for the session.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

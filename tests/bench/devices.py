@@ -3,6 +3,7 @@
 The bench's one import of faiss: it reports faiss's OpenMP thread count and whether the installed build can
 search on a GPU (mmm.clustering.knn uses a GPU index exactly when both torch and faiss see one).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -31,9 +32,10 @@ def faiss_gpu_available() -> bool:
 
 def device_params() -> list[Any]:
     """pytest params for the device axis: cpu always, cuda skipped with the reason on CPU-only machines."""
-    return [pytest.param(CPU, id=CPU), pytest.param(CUDA, id=CUDA, marks=pytest.mark.skipif(
-        not cuda_available(), reason=NO_CUDA
-    ))]
+    return [
+        pytest.param(CPU, id=CPU),
+        pytest.param(CUDA, id=CUDA, marks=pytest.mark.skipif(not cuda_available(), reason=NO_CUDA)),
+    ]
 
 
 def synchronize(device: str) -> None:

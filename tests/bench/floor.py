@@ -5,6 +5,7 @@ entries. So "ratio to floor" says how much the step costs beyond the part no imp
 floor benchmark records its median here; a clustering benchmark run without it (say, picked with -k) times
 the search itself, a median over a few runs.
 """
+
 from __future__ import annotations
 
 import logging

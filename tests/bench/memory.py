@@ -9,6 +9,7 @@ files, so loading leaves no temporaries), resets the mark (clear_refs 5), notes 
 baseline: interpreter, libraries, inputs), runs the step and reads the mark. `peak_mb` = mark - baseline,
 what the step itself added at its worst moment. Linux only: elsewhere no peak is recorded.
 """
+
 from __future__ import annotations
 
 import gc

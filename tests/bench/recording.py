@@ -1,6 +1,7 @@
 """What every benchmark records in `benchmark.extra_info`, under the keys reports/benchmarks.py reads:
 N, D, threads, device, and for clustering floor_median and ratio_to_floor; peak_mb from memory.py;
 images_per_s for training. Other keys (torch_threads, faiss_threads, k1, ...) are context for readers."""
+
 from __future__ import annotations
 
 from typing import Any, Callable

@@ -4,6 +4,7 @@ Module-level so that the peak-memory child process (memory.py) can be handed the
 times. Tensor arguments go through torch.as_tensor, which is free for a tensor already on the device (the
 benchmarks move inputs there before timing) and converts the numpy arrays the child loads from disk.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,9 +33,7 @@ def knn_floor(features: np.ndarray, k: int, device: str) -> tuple[np.ndarray, np
         return exact_knn(features, k)
 
 
-def jaccard(
-    features: np.ndarray, k1: int, k2: int, modality: np.ndarray | None, device: str
-) -> sparse.csr_matrix:
+def jaccard(features: np.ndarray, k1: int, k2: int, modality: np.ndarray | None, device: str) -> sparse.csr_matrix:
     with knn_on(device):
         return jaccard_distance(features, k1=k1, k2=k2, modality=modality)
 
@@ -64,8 +63,11 @@ def both_subcentres(
     with torch.no_grad():
         centres = tuple(
             subcentres(
-                torch.as_tensor(features, device=device), torch.as_tensor(labels, device=device), n,
-                iters=KMEANS_ITERS, seed=0,
+                torch.as_tensor(features, device=device),
+                torch.as_tensor(labels, device=device),
+                n,
+                iters=KMEANS_ITERS,
+                seed=0,
             )
             for features, labels in ((features_v, labels_v), (features_r, labels_r))
         )
@@ -73,9 +75,7 @@ def both_subcentres(
     return centres
 
 
-def chamfer(
-    centres_v: torch.Tensor | np.ndarray, centres_r: torch.Tensor | np.ndarray, device: str
-) -> torch.Tensor:
+def chamfer(centres_v: torch.Tensor | np.ndarray, centres_r: torch.Tensor | np.ndarray, device: str) -> torch.Tensor:
     with torch.no_grad():
         cost = chamfer_cost(torch.as_tensor(centres_v, device=device), torch.as_tensor(centres_r, device=device))
     synchronize(device)
@@ -96,9 +96,15 @@ def mmlm(
 ) -> MatchResult:
     """The whole MMLM step (paper settings: Hungarian, visible-side Chamfer sum)."""
     result = multi_memory_match(
-        torch.as_tensor(features_v, device=device), labels_v,
-        torch.as_tensor(features_r, device=device), labels_r,
-        n=n, solver="hungarian", direction="visible", seed=0, iters=KMEANS_ITERS,
+        torch.as_tensor(features_v, device=device),
+        labels_v,
+        torch.as_tensor(features_r, device=device),
+        labels_r,
+        n=n,
+        solver="hungarian",
+        direction="visible",
+        seed=0,
+        iters=KMEANS_ITERS,
     )
     synchronize(device)
     return result

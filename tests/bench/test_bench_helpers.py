@@ -2,6 +2,7 @@
 
 Plain tests (no benchmark fixture), so they run in the default test run and are skipped by --benchmark-only.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,6 +8,7 @@ The Jaccard and DBSCAN benchmarks time the library functions at their defaults (
 stored, the most work); the pseudo-labelling benchmark times the pipeline's own entry point, with whatever
 shortcuts it takes (such as dropping pairs beyond eps), because that is the cost a training epoch pays.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,7 +52,11 @@ def _rows(case: ClusteringCase, features_of: FeaturesOf) -> tuple[np.ndarray, np
 def _describe(case: ClusteringCase, device: str) -> dict[str, object]:
     return {
         **base_info(case.n, FEATURE_DIM, device, threads_of="faiss"),
-        "case": case.name, "k1": case.k1, "k2": case.k2, "eps": case.eps, "balanced": case.balanced,
+        "case": case.name,
+        "k1": case.k1,
+        "k2": case.k2,
+        "eps": case.eps,
+        "balanced": case.balanced,
     }
 
 
@@ -64,8 +69,14 @@ def _features_file(case: ClusteringCase, x: np.ndarray, input_files: InputFiles)
 
 
 def test_knn_floor_finds_exact_neighbours(
-    benchmark: BenchmarkFixture, clustering_case: ClusteringCase, knn_device: str, features_of: FeaturesOf,
-    floors: FloorTimes, rounds_for: RoundsFor, input_files: InputFiles, measure_memory: bool,
+    benchmark: BenchmarkFixture,
+    clustering_case: ClusteringCase,
+    knn_device: str,
+    features_of: FeaturesOf,
+    floors: FloorTimes,
+    rounds_for: RoundsFor,
+    input_files: InputFiles,
+    measure_memory: bool,
 ) -> None:
     case = clustering_case
     x, _, _ = _rows(case, features_of)
@@ -82,8 +93,15 @@ def test_knn_floor_finds_exact_neighbours(
 
 
 def test_jaccard_distance_links_same_identity_within_eps(
-    benchmark: BenchmarkFixture, clustering_case: ClusteringCase, knn_device: str, features_of: FeaturesOf,
-    floors: FloorTimes, cache: SessionCache, rounds_for: RoundsFor, input_files: InputFiles, measure_memory: bool,
+    benchmark: BenchmarkFixture,
+    clustering_case: ClusteringCase,
+    knn_device: str,
+    features_of: FeaturesOf,
+    floors: FloorTimes,
+    cache: SessionCache,
+    rounds_for: RoundsFor,
+    input_files: InputFiles,
+    measure_memory: bool,
 ) -> None:
     case = clustering_case
     x, identity, modality = _rows(case, features_of)
@@ -102,8 +120,13 @@ def test_jaccard_distance_links_same_identity_within_eps(
 
 
 def test_dbscan_labels_recover_identities(
-    benchmark: BenchmarkFixture, clustering_case: ClusteringCase, features_of: FeaturesOf, floors: FloorTimes,
-    cache: SessionCache, input_files: InputFiles, measure_memory: bool,
+    benchmark: BenchmarkFixture,
+    clustering_case: ClusteringCase,
+    features_of: FeaturesOf,
+    floors: FloorTimes,
+    cache: SessionCache,
+    input_files: InputFiles,
+    measure_memory: bool,
 ) -> None:
     case = clustering_case
     x, identity, modality = _rows(case, features_of)
@@ -120,8 +143,14 @@ def test_dbscan_labels_recover_identities(
 
 
 def test_pseudo_labelling_recovers_identities(
-    benchmark: BenchmarkFixture, clustering_case: ClusteringCase, knn_device: str, features_of: FeaturesOf,
-    floors: FloorTimes, rounds_for: RoundsFor, input_files: InputFiles, measure_memory: bool,
+    benchmark: BenchmarkFixture,
+    clustering_case: ClusteringCase,
+    knn_device: str,
+    features_of: FeaturesOf,
+    floors: FloorTimes,
+    rounds_for: RoundsFor,
+    input_files: InputFiles,
+    measure_memory: bool,
 ) -> None:
     case = clustering_case
     x, identity, modality = _rows(case, features_of)

@@ -5,6 +5,7 @@ Every benchmark checks its result (k-means inertia against sklearn, cost entries
 planted correspondence recovered), records N, D, threads and device, and the peak memory of one run in a
 fresh process. N is the number of rows the step takes in: feature rows, memory rows, or cost rows.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -33,8 +34,11 @@ Centres = tuple[torch.Tensor, torch.Tensor]
 def _describe(case: MatchingCase, n: int, device: str) -> dict[str, object]:
     return {
         **base_info(n, FEATURE_DIM, device, threads_of="torch"),
-        "case": case.name, "clusters_visible": case.clusters_visible, "clusters_infrared": case.clusters_infrared,
-        "n_memories": case.n_memories, "kmeans_iters": steps.KMEANS_ITERS,
+        "case": case.name,
+        "clusters_visible": case.clusters_visible,
+        "clusters_infrared": case.clusters_infrared,
+        "n_memories": case.n_memories,
+        "kmeans_iters": steps.KMEANS_ITERS,
     }
 
 
@@ -45,9 +49,12 @@ def _on(device: str, *arrays: np.ndarray) -> list[torch.Tensor]:
 
 def _centres(case: MatchingCase, problem: MatchingProblem, cache: SessionCache) -> Centres:
     """The sub-centres of both modalities on the CPU, from the sub-centre benchmark when it ran."""
-    return cache.get(("centres", case.name), lambda: steps.both_subcentres(
-        problem.features_v, problem.labels_v, problem.features_r, problem.labels_r, case.n_memories, CPU
-    ))
+    return cache.get(
+        ("centres", case.name),
+        lambda: steps.both_subcentres(
+            problem.features_v, problem.labels_v, problem.features_r, problem.labels_r, case.n_memories, CPU
+        ),
+    )
 
 
 def _cost(case: MatchingCase, problem: MatchingProblem, cache: SessionCache) -> np.ndarray:
@@ -56,22 +63,35 @@ def _cost(case: MatchingCase, problem: MatchingProblem, cache: SessionCache) -> 
 
 
 def _record_features_step_peak(
-    benchmark: BenchmarkFixture, step: Callable[..., object], case: MatchingCase, problem: MatchingProblem,
-    input_files: InputFiles, device: str,
+    benchmark: BenchmarkFixture,
+    step: Callable[..., object],
+    case: MatchingCase,
+    problem: MatchingProblem,
+    input_files: InputFiles,
+    device: str,
 ) -> None:
     """Peak memory of `step` on the case's visible and infrared features and labels, in a fresh process."""
     peak = step_peak(
         step,
-        input_files.path(f"{case.name}-features-v", problem.features_v), problem.labels_v,
-        input_files.path(f"{case.name}-features-r", problem.features_r), problem.labels_r,
-        case.n_memories, device,
+        input_files.path(f"{case.name}-features-v", problem.features_v),
+        problem.labels_v,
+        input_files.path(f"{case.name}-features-r", problem.features_r),
+        problem.labels_r,
+        case.n_memories,
+        device,
     )
     benchmark.extra_info.update(peak.as_extra_info())
 
 
 def test_subcentres_reach_kmeans_optimum(
-    benchmark: BenchmarkFixture, matching_case: MatchingCase, bench_device: str, problem_of: ProblemOf,
-    cache: SessionCache, rounds_for: RoundsFor, input_files: InputFiles, measure_memory: bool,
+    benchmark: BenchmarkFixture,
+    matching_case: MatchingCase,
+    bench_device: str,
+    problem_of: ProblemOf,
+    cache: SessionCache,
+    rounds_for: RoundsFor,
+    input_files: InputFiles,
+    measure_memory: bool,
 ) -> None:
     case, problem = matching_case, problem_of(matching_case)
     inputs = _on(bench_device, problem.features_v, problem.labels_v, problem.features_r, problem.labels_r)
@@ -89,8 +109,14 @@ def test_subcentres_reach_kmeans_optimum(
 
 
 def test_chamfer_cost_matches_direct_formula(
-    benchmark: BenchmarkFixture, matching_case: MatchingCase, bench_device: str, problem_of: ProblemOf,
-    cache: SessionCache, rounds_for: RoundsFor, input_files: InputFiles, measure_memory: bool,
+    benchmark: BenchmarkFixture,
+    matching_case: MatchingCase,
+    bench_device: str,
+    problem_of: ProblemOf,
+    cache: SessionCache,
+    rounds_for: RoundsFor,
+    input_files: InputFiles,
+    measure_memory: bool,
 ) -> None:
     case = matching_case
     centres_v, centres_r = _centres(case, problem_of(case), cache)
@@ -114,8 +140,13 @@ def test_chamfer_cost_matches_direct_formula(
 
 @pytest.mark.parametrize("solver", ["hungarian", "greedy"])
 def test_match_clusters_recovers_planted_pairs(
-    benchmark: BenchmarkFixture, matching_case: MatchingCase, solver: str, problem_of: ProblemOf,
-    cache: SessionCache, input_files: InputFiles, measure_memory: bool,
+    benchmark: BenchmarkFixture,
+    matching_case: MatchingCase,
+    solver: str,
+    problem_of: ProblemOf,
+    cache: SessionCache,
+    input_files: InputFiles,
+    measure_memory: bool,
 ) -> None:
     case, problem = matching_case, problem_of(matching_case)
     cost = _cost(case, problem, cache)
@@ -130,8 +161,13 @@ def test_match_clusters_recovers_planted_pairs(
 
 
 def test_mmlm_step_recovers_planted_pairs(
-    benchmark: BenchmarkFixture, matching_case: MatchingCase, bench_device: str, problem_of: ProblemOf,
-    rounds_for: RoundsFor, input_files: InputFiles, measure_memory: bool,
+    benchmark: BenchmarkFixture,
+    matching_case: MatchingCase,
+    bench_device: str,
+    problem_of: ProblemOf,
+    rounds_for: RoundsFor,
+    input_files: InputFiles,
+    measure_memory: bool,
 ) -> None:
     case, problem = matching_case, problem_of(matching_case)
     features_v, features_r = _on(bench_device, problem.features_v, problem.features_r)

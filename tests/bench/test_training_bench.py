@@ -11,6 +11,7 @@ CUDA variants use bf16 autocast and channels-last. images_per_s = images per ste
 achieved_gflops = counted flops per step / median step time; share_of_gemm = achieved_gflops / gemm_gflops,
 the number to raise.
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -38,8 +39,12 @@ def _parameters(state: training.TrainingState) -> tuple[dict[str, torch.Tensor],
 
 
 def test_training_step_moves_what_trains_and_nothing_frozen(
-    benchmark: BenchmarkFixture, training_case: TrainingCase, training_device: str, rounds_for: RoundsFor,
-    measure_memory: bool, gemm_gflops_of: Callable[[str], float],
+    benchmark: BenchmarkFixture,
+    training_case: TrainingCase,
+    training_device: str,
+    rounds_for: RoundsFor,
+    measure_memory: bool,
+    gemm_gflops_of: Callable[[str], float],
 ) -> None:
     case = training_case
     (state,) = training.build(case.name, training_device)
@@ -56,11 +61,15 @@ def test_training_step_moves_what_trains_and_nothing_frozen(
     gemm = gemm_gflops_of(training_device)
     benchmark.extra_info.update(
         base_info(case.images, state.model.feature_dim, training_device, threads_of="torch"),
-        backbone=case.backbone, height=case.height, width=case.width, images_per_step=case.images,
+        backbone=case.backbone,
+        height=case.height,
+        width=case.width,
+        images_per_step=case.images,
         batch=f"{case.identities}x{case.instances} per modality, visible in 2 views",
         inputs="stored stem outputs" if case.stored_stems else "pixels",
         precision="bf16 autocast, channels-last" if training_device == "cuda" else "float32",
-        gflop_per_step=flops / 1e9, gemm_gflops=gemm,
+        gflop_per_step=flops / 1e9,
+        gemm_gflops=gemm,
     )
     median = median_seconds(benchmark)
     if median is not None:

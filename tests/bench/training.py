@@ -7,6 +7,7 @@ before timing, as the quick profile does (mmm.pipeline.stem_encoding); the other
 the step runs as the paper profile would: bf16 autocast and channels-last tensors; on the CPU in float32.
 Module-level functions, so the memory child can run them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -56,7 +57,9 @@ def build(case_name: str, device: str, seed: int = 0) -> tuple[TrainingState]:
             {"params": [p for p in model.parameters() if p.requires_grad], "lr": CONFIG.lr_backbone},
             {"params": classifier.parameters(), "lr": CONFIG.lr_head},
         ],
-        momentum=0.9, nesterov=True, weight_decay=CONFIG.weight_decay,
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=CONFIG.weight_decay,
     )
     generator = torch.Generator().manual_seed(seed)
     shape = (3, case.height, case.width)
@@ -69,9 +72,9 @@ def build(case_name: str, device: str, seed: int = 0) -> tuple[TrainingState]:
             visible, infrared = model.visible_stem(visible), model.infrared_stem(infrared)
     identities = torch.arange(case.identities).repeat_interleave(case.instances)
     targets = torch.cat([identities, identities, identities])
-    return (TrainingState(
-        model, classifier, optimizer, visible, infrared, targets.to(device), device, case.stored_stems
-    ),)
+    return (
+        TrainingState(model, classifier, optimizer, visible, infrared, targets.to(device), device, case.stored_stems),
+    )
 
 
 def forward(state: TrainingState) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,5 +1,6 @@
 """Fixtures for the harness's fault tests: a fresh database on the PostgreSQL server CI starts, small tmpfs mounts
 (a full disk, a read-only folder). What they need and lack skips here and fails under CI (tests.availability)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -18,7 +19,6 @@ from tests.availability import require
 POSTGRES_ENV = "MMM_TEST_POSTGRES_URL"
 
 
-
 def with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
@@ -29,8 +29,10 @@ def postgres_server() -> str:
     """The admin URL of the test PostgreSQL server."""
     url = os.environ.get(POSTGRES_ENV)
     require(bool(url), f"{POSTGRES_ENV} names no PostgreSQL server (.ci/run starts a throwaway one)")
-    require(importlib.util.find_spec("psycopg") is not None,
-            "the psycopg driver is not installed (pip install -e '.[postgres]')")
+    require(
+        importlib.util.find_spec("psycopg") is not None,
+        "the psycopg driver is not installed (pip install -e '.[postgres]')",
+    )
     return str(url)
 
 
@@ -68,8 +70,9 @@ def tmpfs(tmp_path: Path) -> Iterator[Callable[..., Path]]:
         target = tmp_path / name
         target.mkdir()
         options = f"size={size_kib}k" + (",ro" if read_only else "")
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True, text=True
+        )
         require(done.returncode == 0, f"mount -t tmpfs failed: {done.stderr.strip()}")
         mounted.append(target)
         return target
@@ -90,4 +93,3 @@ def read_only_folder(tmp_path: Path, tmpfs: Callable[..., Path]) -> Iterator[Pat
     folder.chmod(0o555)
     yield folder
     folder.chmod(0o755)
-

@@ -4,6 +4,7 @@ A fake method logs "start CELL PID" / "done CELL PID" lines to a file opened wit
 lines from several processes never interleave) and returns made-up metrics. Run as a module it is a worker
 process: `python -m tests.harness.fakes --storage URL --log FILE [...]`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,9 +83,16 @@ def recording_method(
     for ten minutes in `block` cells (to be killed). `map_values(call)` gives the intermediate mAP it reports."""
     calls = 0
 
-    def method(config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
-               store: StageStore | None = None, on_progress: ProgressCallback | None = None,
-               diagnose: Diagnose | None = None) -> RunResult:
+    def method(
+        config: PipelineConfig,
+        task: TaskLike,
+        *,
+        device: torch.device,
+        cache_dir: Path,
+        store: StageStore | None = None,
+        on_progress: ProgressCallback | None = None,
+        diagnose: Diagnose | None = None,
+    ) -> RunResult:
         nonlocal calls
         calls += 1
         append_line(log_path, f"start {task.name} {os.getpid()}")
@@ -111,8 +119,9 @@ def recording_method(
         return RunResult(
             metrics={p: {m: score for m in METRICS} for p in PROTOCOLS[config.dataset]},
             # Two evaluation trials one point either side of the mean.
-            trial_metrics={p: {t: {m: score - 1.0 + 2 * t for m in METRICS} for t in (0, 1)}
-                           for p in PROTOCOLS[config.dataset]},
+            trial_metrics={
+                p: {t: {m: score - 1.0 + 2 * t for m in METRICS} for t in (0, 1)} for p in PROTOCOLS[config.dataset]
+            },
             epochs=[{"stage": "sca", "epoch": e, "loss": 1.0 / (e + 1), "diag": {"ari": 0.5}} for e in range(2)],
             stage_seconds={"dcl": 0.01, "sca": 0.02},
             cached_stages=cached,
@@ -150,7 +159,12 @@ def synthetic_key(spec: StudySpec, profile: str) -> RunKey:
 
 
 def fake_ledger(
-    storage_url: str | None, out: Path, study: str, profile: str = "smoke", *, key: RunKey | None = None,
+    storage_url: str | None,
+    out: Path,
+    study: str,
+    profile: str = "smoke",
+    *,
+    key: RunKey | None = None,
     read_only: bool = False,
 ) -> Ledger:
     spec = load_study(study)
@@ -193,8 +207,14 @@ def _worker(argv: list[str]) -> int:
     here = WorkerIdentity.current()
     me = WorkerIdentity(args.host, here.pid, here.started) if args.host else here
     policy = dataclasses.replace(FAST_LEASES, grace_seconds=args.grace)
-    summary = run_fake(ledger, recording_method(args.log, sleep=args.sleep, block=args.block), args.out,
-                       seeds=args.seeds, policy=policy, me=me)
+    summary = run_fake(
+        ledger,
+        recording_method(args.log, sleep=args.sleep, block=args.block),
+        args.out,
+        seeds=args.seeds,
+        policy=policy,
+        me=me,
+    )
     return 1 if summary.unfinished else 0
 
 

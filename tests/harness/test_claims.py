@@ -1,5 +1,6 @@
 """Claims and leases on a real journal storage: one holder per cell, dead holders are taken over, an earlier
 claim that is not labelled yet is waited for."""
+
 from __future__ import annotations
 
 import time
@@ -89,8 +90,10 @@ def test_an_earlier_unlabelled_claim_is_waited_for(study: optuna.Study, me: Work
     def sleep(seconds: float) -> None:
         # The other worker's label lands while this one waits.
         if not labelled:
-            other.set_user_attr(CLAIM, {"cell": "c1", "host": me.host, "pid": me.pid, "started": me.started,
-                                        "token": "0", "at": time.time()})
+            other.set_user_attr(
+                CLAIM,
+                {"cell": "c1", "host": me.host, "pid": me.pid, "started": me.started, "token": "0", "at": time.time()},
+            )
             labelled.append(True)
 
     assert claim_cell(study, "c1", POLICY, me, sleep=sleep) is None
@@ -131,11 +134,15 @@ def test_cell_statuses_from_attempts(study: optuna.Study, me: WorkerIdentity) ->
     study.tell(failed, state=TrialState.FAIL)
     claim_cell(study, "running", POLICY, me)
     claim_cell(study, "stale", POLICY, dead_process_identity())
-    statuses = cell_statuses(["done", "failed", "running", "stale", "never"], study.get_trials(), POLICY, me,
-                             time.time())
+    statuses = cell_statuses(
+        ["done", "failed", "running", "stale", "never"], study.get_trials(), POLICY, me, time.time()
+    )
     assert {k: s.state for k, s in statuses.items()} == {
-        "done": CellState.DONE, "failed": CellState.FAILED, "running": CellState.RUNNING,
-        "stale": CellState.STALE, "never": CellState.PENDING,
+        "done": CellState.DONE,
+        "failed": CellState.FAILED,
+        "running": CellState.RUNNING,
+        "stale": CellState.STALE,
+        "never": CellState.PENDING,
     }
     assert statuses["failed"].error == "RuntimeError: boom"
 

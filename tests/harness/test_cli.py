@@ -1,4 +1,5 @@
 """The command line: listing, dry runs, report-only, and usage errors that name the valid values (exit 2)."""
+
 from __future__ import annotations
 
 import subprocess
@@ -73,8 +74,9 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(("flag", "shown"), [("--list", "ablation_sca"), ("--help", "--report-only")])
 def test_list_and_help_import_neither_torch_nor_optuna_nor_sqlalchemy(flag: str, shown: str) -> None:
-    done = subprocess.run([sys.executable, "-c", IMPORTS_OF_COMMAND, flag], cwd=REPO, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS_OF_COMMAND, flag], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert shown in done.stdout
     assert done.stderr.rsplit("imported:", 1)[1].split() == []

@@ -1,6 +1,7 @@
 """The data check on the synthetic stand-ins (every count matches, caches ready) and on damaged copies of them,
 where each damage is named: identities removed, an unreadable image, a missing idx file, a tree that is not the
 dataset its published facts describe."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,9 @@ def damaged(smoke_pair: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(smoke_pair, tmp_path / "copy"))
 
 
-def check(data_root: Path, cache: Path, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> tuple[int, str, list[str]]:
+def check(
+    data_root: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, list[str]]:
     """Run the command; (exit code, stdout, mismatch lines from stderr)."""
     monkeypatch.setenv("MMM_CACHE_DIR", str(cache))
     code = main(["--check-data", "--profile", "smoke", "--data-root", str(data_root)])
@@ -138,9 +140,7 @@ def test_an_unreadable_generator_marker_is_named_and_the_rest_is_still_checked(
     assert "fingerprint: sha256:" in out and "not checked" in out
 
 
-def test_a_data_root_without_datasets_is_a_usage_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_data_root_without_datasets_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--check-data", "--data-root", str(tmp_path)]) == 2
     assert "holds no dataset" in capsys.readouterr().err
 
@@ -228,7 +228,7 @@ def test_a_study_on_a_real_layout_tree_with_other_counts_warns_and_shows_the_rea
     assert "<li>RegDB: trials 1–10, train identities: expected 206, found 4</li>" in html
     assert "… and 3 more for RegDB (all in provenance.json)" in html
     assert "PGM&#39;s published cluster counts per epoch of its DCL stage" in html
-    protocol = html[html.index('<section id="protocol">'):]
+    protocol = html[html.index('<section id="protocol">') :]
     assert "the mean over 2 gallery draws" in protocol  # the smoke profile's eval_trials
     assert "<th>draw 0</th><th>draw 1</th>" in protocol
     assert "Trials: 1 of the 10 idx/ splits (1)" in protocol

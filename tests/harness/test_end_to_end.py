@@ -1,5 +1,6 @@
 """The whole command on the smoke study with the real pipeline: tables, provenance and report are written,
 variants that differ only in stage C reuse stages A+B from the stage cache, and a re-run has nothing to do."""
+
 from __future__ import annotations
 
 import csv
@@ -31,7 +32,9 @@ def test_smoke_study_end_to_end(
     study_dir = out / "smoke" / "smoke"
     results = _rows(study_dir / "results.csv")
     assert {(r["variant"], r["dataset"], r["protocol"]) for r in results} == {
-        (v, d, p) for v in ("full", "sca_off") for d, ps in (("sysu", ("all", "indoor")), ("regdb", ("v2i", "i2v")))
+        (v, d, p)
+        for v in ("full", "sca_off")
+        for d, ps in (("sysu", ("all", "indoor")), ("regdb", ("v2i", "i2v")))
         for p in ps
     }
     assert {r["metric"] for r in results} == {"R1", "R10", "R20", "mAP", "mINP"}
@@ -43,8 +46,10 @@ def test_smoke_study_end_to_end(
     provenance = json.loads((study_dir / "provenance.json").read_text())
     assert provenance["data_source"] == "synthetic" and provenance["cache"]["hits"] >= 4
     assert set(provenance["data_check"]) == {"sysu", "regdb"}
-    assert all(record["mismatches"] == [] and record["fingerprint"].startswith("sha256:")
-               for record in provenance["data_check"].values())
+    assert all(
+        record["mismatches"] == [] and record["fingerprint"].startswith("sha256:")
+        for record in provenance["data_check"].values()
+    )
     assert (study_dir / "report.html").stat().st_size > 0
 
     assert main(argv) == 0  # resumes: every cell is done, nothing runs

@@ -2,6 +2,7 @@
 read-only disk under the stage cache, another data root, another profile, a password in the storage URL, each
 storage and output-folder problem (exit 2, one line, before anything trains), an interrupt's summary, a damaged
 synthetic image, and a worker whose peer died on another host."""
+
 from __future__ import annotations
 
 import csv
@@ -75,8 +76,9 @@ def _one_line_error(err: str) -> str:
 def test_a_torn_journal_is_read_without_its_torn_record_and_read_only_commands_write_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log"), tmp_path,
-             me=dead_process_identity())
+    run_fake(
+        fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log"), tmp_path, me=dead_process_identity()
+    )
     journal = tmp_path / "smoke" / JOURNAL_NAME
     with journal.open("r+b") as handle:  # the issue's reproduction: truncate -s -150
         handle.truncate(journal.stat().st_size - 150)
@@ -98,8 +100,12 @@ def test_a_torn_journal_is_read_without_its_torn_record_and_read_only_commands_w
 def test_a_run_sets_the_torn_record_aside_keeps_every_whole_one_and_finishes_the_study(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "first.log"), tmp_path,
-             me=dead_process_identity())
+    run_fake(
+        fake_ledger(None, tmp_path, "smoke"),
+        recording_method(tmp_path / "first.log"),
+        tmp_path,
+        me=dead_process_identity(),
+    )
     journal = tmp_path / "smoke" / JOURNAL_NAME
     whole = journal.read_bytes()
     with journal.open("r+b") as handle:
@@ -110,7 +116,7 @@ def test_a_run_sets_the_torn_record_aside_keeps_every_whole_one_and_finishes_the
         summary = run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "second.log"), tmp_path)
     assert journal.read_bytes().startswith(kept)
     backups = list(journal.parent.glob(f"{JOURNAL_NAME}{TORN_SUFFIX}*"))
-    assert len(backups) == 1 and backups[0].read_bytes() == whole[len(kept): len(whole) - 150] + b"\n"
+    assert len(backups) == 1 and backups[0].read_bytes() == whole[len(kept) : len(whole) - 150] + b"\n"
     assert [line for line in caplog.text.splitlines() if "set aside a torn record" in line]
     assert summary.already_done == 3 and summary.completed == [ALL_CELLS[-1]]
     assert set(_states(fake_ledger(None, tmp_path, "smoke")).values()) == {CellState.DONE}
@@ -181,9 +187,16 @@ def test_a_journal_torn_by_a_full_disk_is_repaired_once_there_is_room(
 def _method_caching(value: Any) -> Method:
     """A method that stores `value` in the stage cache and returns made-up metrics."""
 
-    def method(config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
-               store: StageStore | None = None, on_progress: ProgressCallback | None = None,
-               diagnose: Diagnose | None = None) -> RunResult:
+    def method(
+        config: PipelineConfig,
+        task: TaskLike,
+        *,
+        device: torch.device,
+        cache_dir: Path,
+        store: StageStore | None = None,
+        on_progress: ProgressCallback | None = None,
+        diagnose: Diagnose | None = None,
+    ) -> RunResult:
         assert store is not None
         store.save("A", f"key{config.seed}{config.intra}", value)
         score = 40.0 + config.seed
@@ -235,8 +248,11 @@ def _tree(root: Path, sizes: dict[str, int]) -> Path:
 
 
 TREE = {
-    "SYSU-MM01/cam1/0001/0001.jpg": 10, "SYSU-MM01/cam3/0001/0001.jpg": 11, "SYSU-MM01/exp/train_id.txt": 4,
-    "RegDB/Visible/1/a.bmp": 7, "RegDB/Thermal/1/b.bmp": 8,
+    "SYSU-MM01/cam1/0001/0001.jpg": 10,
+    "SYSU-MM01/cam3/0001/0001.jpg": 11,
+    "SYSU-MM01/exp/train_id.txt": 4,
+    "RegDB/Visible/1/a.bmp": 7,
+    "RegDB/Thermal/1/b.bmp": 8,
 }
 
 
@@ -347,8 +363,14 @@ def _free_port() -> int:
         (lambda tmp: "postgresql+psycopg2://user:secret@127.0.0.1/db", "no postgresql driver is installed"),
         (lambda tmp: "mysql://user:secret@127.0.0.1/db", "no mysql driver is installed"),
     ],
-    ids=["sqlite-missing-folder", "sqlite-memory", "sqlite-memory-path", "postgres-not-listening",
-         "postgres-no-driver", "mysql-no-driver"],
+    ids=[
+        "sqlite-missing-folder",
+        "sqlite-memory",
+        "sqlite-memory-path",
+        "postgres-not-listening",
+        "postgres-no-driver",
+        "mysql-no-driver",
+    ],
 )
 def test_a_storage_that_cannot_be_opened_exits_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], storage: Callable[[Path], str], expected: str, mode: str
@@ -414,16 +436,15 @@ def test_a_second_ctrl_c_while_the_report_renders_is_one_line_and_keeps_the_tabl
 
 def test_an_interrupted_run_reports_what_it_finished(tmp_path: Path) -> None:
     with pytest.raises(RunInterrupted) as stopped:
-        run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log", interrupt={ALL_CELLS[1]}),
-                 tmp_path)
+        run_fake(
+            fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log", interrupt={ALL_CELLS[1]}), tmp_path
+        )
     summary = stopped.value.summary
     assert summary.completed == ALL_CELLS[:1] and summary.interrupted == ALL_CELLS[1]
     assert summary.unfinished == [ALL_CELLS[1]]
 
 
-def test_dry_runs_create_no_database_file_and_no_tables(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_dry_runs_create_no_database_file_and_no_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     database = tmp_path / "trials.db"
     assert main([*SMOKE, "--out", str(tmp_path / "out"), "--storage", f"sqlite:///{database}", "--dry-run"]) == 0
     assert "4 pending" in capsys.readouterr().out

@@ -1,6 +1,7 @@
 """The untrained floor: computed once per (dataset, seed, RegDB trial) and starting weights, recorded in the
 output folder's cache, reused by every study written there and by re-runs, never counted as a cell, and never
 computed by --dry-run or --report-only. The slow tests run the real command (smoke profile, journal storage)."""
+
 from __future__ import annotations
 
 import csv
@@ -41,8 +42,11 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _floor_values(path: Path) -> dict[tuple[str, ...], float]:
-    return {(r["dataset"], r["protocol"], r["seed"], r["regdb_trial"], r["metric"]): float(r["value"])
-            for r in _rows(path) if not r["error"]}
+    return {
+        (r["dataset"], r["protocol"], r["seed"], r["regdb_trial"], r["metric"]): float(r["value"])
+        for r in _rows(path)
+        if not r["error"]
+    }
 
 
 def _argv(study: str, out: Path, *extra: str) -> list[str]:
@@ -71,11 +75,19 @@ def _provenance_floor(out: Path, study: str) -> dict[str, int]:
 
 @pytest.mark.slow
 def test_the_floor_is_computed_once_and_reused_by_a_second_study_in_the_same_out(two_studies: Path) -> None:
-    assert _provenance_floor(two_studies, "smoke") == {"computed": FLOOR_UNITS, "reused": 0, "corrupt": 0,
-                                                       "unwritten": 0}
+    assert _provenance_floor(two_studies, "smoke") == {
+        "computed": FLOOR_UNITS,
+        "reused": 0,
+        "corrupt": 0,
+        "unwritten": 0,
+    }
     # baselines: the floor pass and its two `untrained` cells, all served by the smoke study's records.
-    assert _provenance_floor(two_studies, "baselines") == {"computed": 0, "reused": 2 * FLOOR_UNITS, "corrupt": 0,
-                                                           "unwritten": 0}
+    assert _provenance_floor(two_studies, "baselines") == {
+        "computed": 0,
+        "reused": 2 * FLOOR_UNITS,
+        "corrupt": 0,
+        "unwritten": 0,
+    }
     assert len(list((two_studies / "cache" / "floor").glob("*.json"))) == FLOOR_UNITS
     smoke = _floor_values(two_studies / "smoke" / PROFILE / FLOOR_TABLE)
     assert {key[0] for key in smoke} == {"sysu", "regdb"}
@@ -87,8 +99,11 @@ def test_the_floor_is_computed_once_and_reused_by_a_second_study_in_the_same_out
 def test_an_untrained_variant_is_the_floor_and_floors_are_not_cells(two_studies: Path) -> None:
     floor = _floor_values(two_studies / "baselines" / PROFILE / FLOOR_TABLE)
     results = _rows(two_studies / "baselines" / PROFILE / "results.csv")
-    untrained = {(r["dataset"], r["protocol"], r["seed"], r["regdb_trial"], r["metric"]): float(r["value"])
-                 for r in results if r["variant"] == "untrained"}
+    untrained = {
+        (r["dataset"], r["protocol"], r["seed"], r["regdb_trial"], r["metric"]): float(r["value"])
+        for r in results
+        if r["variant"] == "untrained"
+    }
     assert untrained == floor
     stages = _rows(two_studies / "baselines" / PROFILE / "stages.csv")
     assert {(r["stage"], r["cached"]) for r in stages if r["variant"] == "untrained"} == {(FLOOR_STAGE, "True")}
@@ -101,25 +116,30 @@ def test_an_untrained_variant_is_the_floor_and_floors_are_not_cells(two_studies:
 @pytest.mark.slow
 def test_the_report_shows_the_floor_row_and_line_and_says_one_seed_resolves_nothing(two_studies: Path) -> None:
     html = (two_studies / "smoke" / PROFILE / "report.html").read_text()
-    results = html[html.index('id="results"'):html.index('id="published"')]
+    results = html[html.index('id="results"') : html.index('id="published"')]
     floor = _floor_values(two_studies / "smoke" / PROFILE / FLOOR_TABLE)
     assert results.count('<td class="floor">untrained floor</td>') == 2  # SYSU-MM01 and RegDB tables
     assert f'<td class="num floor">{floor[("sysu", "all", "0", "", "mAP")]:.2f}</td>' in results
     assert f'<td class="num floor">{floor[("regdb", "v2i", "0", "1", "R1")]:.2f}</td>' in results
     assert results.count("Dashed line: the untrained floor") == 2
-    assert "2 computed, 0 reused from records" in html[:html.index('id="results"')]  # provenance block
+    assert "2 computed, 0 reused from records" in html[: html.index('id="results"')]  # provenance block
     assert "unresolved (1 seed)" in results and "One seed cannot resolve a difference" in results
     paired = _rows(two_studies / "smoke" / PROFILE / "paired_deltas.csv")
     assert {(r["variant"], r["metric"], r["verdict"]) for r in paired} == {
-        ("sca_off", "R1", "unresolved (1 seed)"), ("sca_off", "mAP", "unresolved (1 seed)")
+        ("sca_off", "R1", "unresolved (1 seed)"),
+        ("sca_off", "mAP", "unresolved (1 seed)"),
     }
     assert len(paired) == 8  # 2 datasets x 2 protocols x R1, mAP
 
 
 @pytest.mark.slow
-def test_report_only_and_dry_run_compute_no_floor(two_studies: Path, tmp_path: Path, session_cache: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_only_and_dry_run_compute_no_floor(
+    two_studies: Path,
+    tmp_path: Path,
+    session_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("MMM_CACHE_DIR", str(session_cache))
     out = tmp_path / "runs"
     shutil.copytree(two_studies, out)
@@ -149,20 +169,39 @@ def test_a_changed_pretrained_choice_or_data_gives_another_floor_key(tmp_path: P
     weights.write_bytes(b"one")
     from_file = key(pretrained=str(weights))
     weights.write_bytes(b"two")  # same path, other content
-    others = [key(pretrained="none"), from_file, key(pretrained=str(weights)), key("task-b"), key(seed=1),
-              key(height=96), key(eval_trials=3), key(backbone="mobilenet_v2_full")]
+    others = [
+        key(pretrained="none"),
+        from_file,
+        key(pretrained=str(weights)),
+        key("task-b"),
+        key(seed=1),
+        key(height=96),
+        key(eval_trials=3),
+        key(backbone="mobilenet_v2_full"),
+    ]
     assert len({base, *others}) == len(others) + 1
     # Training fields are not upstream of the floor: studies that differ only there share it.
     assert key(epochs_a=7, lr=0.1, memories=2, intra=False) == base
 
 
 def _untrained_counting(calls: list[str]) -> Any:
-    def untrained(config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
-                  store: StageStore | None = None, on_progress: ProgressCallback | None = None,
-                  diagnose: Diagnose | None = None) -> RunResult:
+    def untrained(
+        config: PipelineConfig,
+        task: TaskLike,
+        *,
+        device: torch.device,
+        cache_dir: Path,
+        store: StageStore | None = None,
+        on_progress: ProgressCallback | None = None,
+        diagnose: Diagnose | None = None,
+    ) -> RunResult:
         calls.append(task.name)
-        return RunResult(metrics={"all": {"R1": 10.0, "mAP": 5.0}}, trial_metrics={"all": {0: {"R1": 10.0}}},
-                         stage_seconds={"eval": 0.1}, model_digest="digest")
+        return RunResult(
+            metrics={"all": {"R1": 10.0, "mAP": 5.0}},
+            trial_metrics={"all": {0: {"R1": 10.0}}},
+            stage_seconds={"eval": 0.1},
+            model_digest="digest",
+        )
 
     return untrained
 

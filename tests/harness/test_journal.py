@@ -1,5 +1,6 @@
 """The journal file read tolerantly: torn records are told apart from whole ones, set aside in a backup by a
 writer under the lock, and skipped (without any write) by a reader."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Every method a study can run has the Method signature (mmm.pipeline.method): the same parameters, kinds and
 defaults, so the harness can call any of them the one way it does."""
+
 from __future__ import annotations
 
 import inspect
@@ -27,8 +28,10 @@ def test_the_protocol_spells_out_every_hook_as_a_keyword() -> None:
     assert [(name, kind) for name, kind, _ in _method_shape()] == [
         ("config", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         ("task", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-        *((name, inspect.Parameter.KEYWORD_ONLY)
-          for name in ("device", "cache_dir", "store", "on_progress", "diagnose")),
+        *(
+            (name, inspect.Parameter.KEYWORD_ONLY)
+            for name in ("device", "cache_dir", "store", "on_progress", "diagnose")
+        ),
     ]
 
 

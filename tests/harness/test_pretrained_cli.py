@@ -1,5 +1,6 @@
 """Starting weights on the command line: the paper profile refuses to start without its ImageNet file unless told
 `--pretrained none`, the choice is part of what makes a cell done, and a run from scratch says so in its report."""
+
 from __future__ import annotations
 
 import json
@@ -31,7 +32,10 @@ def smoke_cache(session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_paper_profile_without_its_imagenet_file_refuses_to_start(
-    offline_torch_home: Path, smoke_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    offline_torch_home: Path,
+    smoke_cache: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     restore_logging: None,
 ) -> None:
     for mode in ([], ["--dry-run"]):
@@ -44,7 +48,10 @@ def test_paper_profile_without_its_imagenet_file_refuses_to_start(
 
 
 def test_paper_profile_told_none_starts_from_scratch(
-    offline_torch_home: Path, smoke_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    offline_torch_home: Path,
+    smoke_cache: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     restore_logging: None,
 ) -> None:
     assert main(["smoke", "--profile", "paper", "--pretrained", "none", "--out", str(tmp_path), "--dry-run"]) == 0

@@ -1,4 +1,5 @@
 """Progress display: bars follow cells and stage epochs without disturbing the run."""
+
 from __future__ import annotations
 
 from pathlib import Path

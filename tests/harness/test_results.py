@@ -1,4 +1,5 @@
 """Tidy tables and provenance written from stored trials, in the shape the report reads."""
+
 from __future__ import annotations
 
 import csv
@@ -77,8 +78,11 @@ def test_eval_trials_hold_the_values_behind_each_mean(tmp_path: Path) -> None:
     trials = _rows(study_dir / "eval_trials.csv")
     assert len(trials) == 4 * 2 * 2 * 5  # four cells x two protocols x two evaluation trials x five metrics
     for result in _rows(study_dir / "results.csv"):
-        behind = [float(t["value"]) for t in trials
-                  if all(t[k] == result[k] for k in ("variant", "dataset", "protocol", "seed", "metric"))]
+        behind = [
+            float(t["value"])
+            for t in trials
+            if all(t[k] == result[k] for k in ("variant", "dataset", "protocol", "seed", "metric"))
+        ]
         assert sorted(behind) == [float(result["value"]) - 1.0, float(result["value"]) + 1.0]
 
 
@@ -91,7 +95,11 @@ def test_the_report_loader_accepts_the_tables(tmp_path: Path) -> None:
 
 def _tiny_tuning_ledger(tmp_path: Path, trials: int) -> Ledger:
     spec = StudySpec(
-        name="tiny_tune", description="test", variants=(Variant("mmm"),), reference="mmm", datasets=("sysu",),
+        name="tiny_tune",
+        description="test",
+        variants=(Variant("mmm"),),
+        reference="mmm",
+        datasets=("sysu",),
         profiles=tuning_profiles(smoke=trials, quick=1, paper=1),
         search_space={"lambda_intra": FloatParam(0.1, 1.0), "lambda_inter": FloatParam(0.01, 0.1)},
     )
@@ -116,9 +124,16 @@ def test_importances_need_two_complete_trials(tmp_path: Path) -> None:
 
 def test_provenance_names_its_sources(tmp_path: Path) -> None:
     provenance = collect_provenance(
-        argv=["smoke", "--profile", "smoke"], spec=load_study("ablation_components"), profile="smoke",
-        device="cpu", data_source="synthetic", data_roots={"sysu": None, "regdb": None}, storage="x.journal",
-        wall_seconds=1.5, cache={"hits": 1, "misses": 2}, cells={"planned": 4},
+        argv=["smoke", "--profile", "smoke"],
+        spec=load_study("ablation_components"),
+        profile="smoke",
+        device="cpu",
+        data_source="synthetic",
+        data_roots={"sysu": None, "regdb": None},
+        storage="x.journal",
+        wall_seconds=1.5,
+        cache={"hits": 1, "misses": 2},
+        cells={"planned": 4},
     )
     assert provenance["command"] == "python -m harness.study smoke --profile smoke"
     assert provenance["data_source"] == "synthetic" and provenance["reference_variant"] == "full"

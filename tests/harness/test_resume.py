@@ -1,5 +1,6 @@
 """Resuming: an interrupted or killed run leaves its finished cells intact and a re-run does only the rest;
 failed cells are retried on the next run, not within the same one."""
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,10 @@ def test_a_rerun_after_an_interrupt_runs_only_the_missing_cells(tmp_path: Path) 
     with pytest.raises(KeyboardInterrupt):
         run_fake(ledger, recording_method(tmp_path / "first.log", interrupt={"sca_off/sysu/seed0"}), tmp_path)
     assert _states(ledger) == {
-        "full/sysu/seed0": CellState.DONE, "sca_off/sysu/seed0": CellState.FAILED,
-        "full/regdb/seed0/trial1": CellState.PENDING, "sca_off/regdb/seed0/trial1": CellState.PENDING,
+        "full/sysu/seed0": CellState.DONE,
+        "sca_off/sysu/seed0": CellState.FAILED,
+        "full/regdb/seed0/trial1": CellState.PENDING,
+        "sca_off/regdb/seed0/trial1": CellState.PENDING,
     }
     finished = [t for t in ledger.trials("sysu") if t.state == TrialState.COMPLETE]
 
@@ -85,8 +88,21 @@ def test_a_killed_worker_leaves_finished_cells_and_its_cell_is_resumed(tmp_path:
     log = tmp_path / "worker.log"
     blocked = "sca_off/sysu/seed0"
     worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.harness.fakes", "--storage", str(tmp_path / "smoke" / "optuna.journal"),
-         "--out", str(tmp_path), "--log", str(log), "--study", "smoke", "--block", blocked],
+        [
+            sys.executable,
+            "-m",
+            "tests.harness.fakes",
+            "--storage",
+            str(tmp_path / "smoke" / "optuna.journal"),
+            "--out",
+            str(tmp_path),
+            "--log",
+            str(log),
+            "--study",
+            "smoke",
+            "--block",
+            blocked,
+        ],
         cwd=REPO,
     )
     try:
@@ -132,9 +148,16 @@ def test_tuning_prunes_weak_trials_and_counts_them_done(tmp_path: Path) -> None:
 
 
 def test_a_run_without_the_objective_metric_is_a_failure_with_a_reason(tmp_path: Path) -> None:
-    def no_metrics(config: PipelineConfig, task: TaskLike, *, device: torch.device, cache_dir: Path,
-                   store: StageStore | None = None, on_progress: ProgressCallback | None = None,
-                   diagnose: Diagnose | None = None) -> RunResult:
+    def no_metrics(
+        config: PipelineConfig,
+        task: TaskLike,
+        *,
+        device: torch.device,
+        cache_dir: Path,
+        store: StageStore | None = None,
+        on_progress: ProgressCallback | None = None,
+        diagnose: Diagnose | None = None,
+    ) -> RunResult:
         return RunResult(metrics={})
 
     ledger = fake_ledger(None, tmp_path, "smoke")

@@ -1,4 +1,5 @@
 """Study specs load, validate, and expand into the right cells; malformed specs are rejected with reasons."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,14 @@ from harness.spec import (
 )
 
 EXPECTED_STUDIES = {
-    "smoke", "ablation_sca", "ablation_components", "memories", "baselines", "matching", "tune", "recipes",
+    "smoke",
+    "ablation_sca",
+    "ablation_components",
+    "memories",
+    "baselines",
+    "matching",
+    "tune",
+    "recipes",
 }
 
 
@@ -70,8 +78,9 @@ def test_baselines_study_runs_the_floor_two_baselines_and_mmm() -> None:
 
 
 def _spec(**changes: object) -> StudySpec:
-    fields = dict(name="demo", description="demo study", variants=(Variant("a"), Variant("b", {"intra": False})),
-                  reference="a")
+    fields = dict(
+        name="demo", description="demo study", variants=(Variant("a"), Variant("b", {"intra": False})), reference="a"
+    )
     fields.update(changes)
     return StudySpec(**fields)  # type: ignore[arg-type]
 

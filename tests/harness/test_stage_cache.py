@@ -1,5 +1,6 @@
 """The file stage cache: round trips, counts hits and misses, and treats a damaged entry as a miss that the
 pipeline recomputes."""
+
 from __future__ import annotations
 
 import logging

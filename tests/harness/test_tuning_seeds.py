@@ -1,5 +1,6 @@
 """The tuning study's sampler is seeded: the same study proposes the same parameters when run again (random start-up
 trials and TPE proper alike), while workers sharing one storage, and other run seeds, draw different ones."""
+
 from __future__ import annotations
 
 import dataclasses

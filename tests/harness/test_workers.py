@@ -1,6 +1,7 @@
 """Worker processes started with the same command and storage share the cells: each cell runs exactly once, and
 the work is spread over them. On every engine — journal file, SQLite and PostgreSQL — including when one of
 three workers is SIGKILLed mid-cell: the survivors take its cell over and finish the study."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,22 @@ ENGINES = ["journal", "sqlite", "postgresql"]
 
 
 def _command(url: str, out: Path, log: Path, seeds: int, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "tests.harness.fakes", "--storage", url, "--out", str(out), "--log", str(log),
-            "--study", "memories", "--seeds", str(seeds), *extra]
+    return [
+        sys.executable,
+        "-m",
+        "tests.harness.fakes",
+        "--storage",
+        url,
+        "--out",
+        str(out),
+        "--log",
+        str(log),
+        "--study",
+        "memories",
+        "--seeds",
+        str(seeds),
+        *extra,
+    ]
 
 
 def _finish(workers: list[subprocess.Popen[str]]) -> None:
@@ -74,8 +89,12 @@ def test_three_workers_finish_the_study_when_one_is_killed_mid_cell(
     victim_cell = "n1/sysu/seed0"
     grace = "3" if elsewhere else "60"
     victim_host = ["--host", "another-host"] if elsewhere else []
-    victim = subprocess.Popen(_command(storage_url, tmp_path, log, seeds, "--block", victim_cell, "--grace", grace,
-                                       *victim_host), cwd=REPO, stderr=subprocess.PIPE, text=True)
+    victim = subprocess.Popen(
+        _command(storage_url, tmp_path, log, seeds, "--block", victim_cell, "--grace", grace, *victim_host),
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     survivors: list[subprocess.Popen[str]] = []
     try:
         _wait_for(lambda: (victim_cell, victim.pid) in logged(log, "start"), victim, "the victim to start its cell")

@@ -1,4 +1,5 @@
 """The smoke synthetic pair and tasks built from it, shared by the pipeline tests."""
+
 from __future__ import annotations
 
 from pathlib import Path

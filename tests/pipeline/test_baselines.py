@@ -1,4 +1,5 @@
 """The single-memory baselines run through the same interface as MMM."""
+
 from __future__ import annotations
 
 from pathlib import Path

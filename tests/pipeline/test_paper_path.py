@@ -6,6 +6,7 @@ Only the step counts and batch sizes are cut (to fit 2 cores and a few GB); the 
 clustering constants and the optimisers are the paper profile's own. Wall time and peak memory are measured and
 logged; the peak is held to a budget. Run it with `make paper-path`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,9 +34,18 @@ FROM_SCRATCH = "none"
 # memories, CMC's pooled clustering, MMLM, the GMM confidences, both SCA terms, both SYSU protocols).
 SMALL_RUN = {
     "pretrained": FROM_SCRATCH,
-    "epochs_a": 1, "iters_a": 2, "batch_p": 2, "batch_k": 4,
-    "epochs_b": 1, "iters_b": 2,
-    "epochs_c": 2, "iters_c": 2, "batch_p_c": 2, "batch_k_c": 2, "plain_ce_epochs": 1, "inter_start_epoch": 1,
+    "epochs_a": 1,
+    "iters_a": 2,
+    "batch_p": 2,
+    "batch_k": 4,
+    "epochs_b": 1,
+    "iters_b": 2,
+    "epochs_c": 2,
+    "iters_c": 2,
+    "batch_p_c": 2,
+    "batch_k_c": 2,
+    "plain_ce_epochs": 1,
+    "inter_start_epoch": 1,
     "eval_trials": 2,
 }
 # What "a few GB" means here: the run must fit a small CPU machine.

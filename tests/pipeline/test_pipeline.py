@@ -1,5 +1,6 @@
 """End-to-end behaviour of the pipeline on the smoke pair: metrics, determinism, blindness to training
 identities, stage reuse across downstream variants, and the ablation toggles."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -92,8 +93,13 @@ def test_variants_differing_in_stage_c_reuse_stages_a_b_and_mmlm(sysu_smoke_task
     first = run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
     assert first.cached_stages == []
     assert {stage for stage, _ in store.entries} == {"dcl", "cmc", "mmlm"}
-    second = run_pipeline(config.with_overrides(intra=False, inter=False), sysu_smoke_task, device=CPU,
-                          cache_dir=session_cache, store=store)
+    second = run_pipeline(
+        config.with_overrides(intra=False, inter=False),
+        sysu_smoke_task,
+        device=CPU,
+        cache_dir=session_cache,
+        store=store,
+    )
     assert second.cached_stages == ["dcl", "cmc", "mmlm"]
     assert [e["stage"] for e in second.epochs] == [e["stage"] for e in first.epochs]
     replayed = run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
@@ -105,8 +111,9 @@ def test_changing_an_upstream_field_does_not_reuse_the_stage(sysu_smoke_task: Ta
     store = DictStageStore()
     config = profile_config("smoke", "sysu", mmlm=False)
     run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
-    other = run_pipeline(config.with_overrides(temperature=0.07), sysu_smoke_task, device=CPU,
-                         cache_dir=session_cache, store=store)
+    other = run_pipeline(
+        config.with_overrides(temperature=0.07), sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store
+    )
     assert other.cached_stages == []
 
 
@@ -134,8 +141,13 @@ def test_progress_callback_sees_every_epoch_and_may_stop_the_run(sysu_smoke_task
             raise Stop
 
     with pytest.raises(Stop):
-        run_pipeline(profile_config("smoke", "sysu"), sysu_smoke_task, device=CPU, cache_dir=session_cache,
-                     on_progress=on_progress)
+        run_pipeline(
+            profile_config("smoke", "sysu"),
+            sysu_smoke_task,
+            device=CPU,
+            cache_dir=session_cache,
+            on_progress=on_progress,
+        )
     assert [e.stage for e in events] == ["dcl", "cmc"]
 
 
@@ -146,8 +158,13 @@ def test_config_for_another_dataset_is_rejected(sysu_smoke_task: Task, session_c
 
 def test_intermediate_eval_reports_map_after_each_contrastive_stage(sysu_smoke_task: Task, session_cache: Path) -> None:
     events: list[ProgressEvent] = []
-    run_pipeline(profile_config("smoke", "sysu", intermediate_eval=True), sysu_smoke_task, device=CPU,
-                 cache_dir=session_cache, on_progress=events.append)
+    run_pipeline(
+        profile_config("smoke", "sysu", intermediate_eval=True),
+        sysu_smoke_task,
+        device=CPU,
+        cache_dir=session_cache,
+        on_progress=events.append,
+    )
     evaluations = [i for i, e in enumerate(events) if e.stage == "eval"]
     stages = [e.stage for e in events]
     assert len(evaluations) == 3

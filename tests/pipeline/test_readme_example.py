@@ -1,5 +1,6 @@
 """The README's example runs as written: the first python block of README.md, near its top, executed unchanged with
 its cache folder (default_cache_dir, from MMM_CACHE_DIR) pointed at the test session's."""
+
 from __future__ import annotations
 
 import re

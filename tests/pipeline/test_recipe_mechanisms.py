@@ -1,5 +1,6 @@
 """Both recipes end to end on the smoke pair, and the release mechanisms as training runs them: a fresh network
 for stage C, CMC's separate hybrid batch, and the mixture fitted over augmented train-mode views."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -49,8 +50,9 @@ def test_a_fresh_stage_c_starts_from_a_new_start_network(sysu_smoke_task: Task, 
     result = run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache)
     fresh, _ = _prepared(config, sysu_smoke_task, session_cache)
     assert result.model_digest == state_digest(fresh)
-    continued = run_pipeline(config.with_overrides(alignment_start="continue"), sysu_smoke_task, device=CPU,
-                             cache_dir=session_cache)
+    continued = run_pipeline(
+        config.with_overrides(alignment_start="continue"), sysu_smoke_task, device=CPU, cache_dir=session_cache
+    )
     assert continued.model_digest != result.model_digest  # stages A and B did train the continued one
 
 
@@ -93,8 +95,20 @@ def test_the_release_mixture_fits_augmented_train_mode_views(sysu_smoke_task: Ta
     running = dict((name, b.clone()) for name, b in model.named_buffers() if "running_mean" in name)
 
     def states(source: str):
-        return epoch_states(model, classifier, inputs, targets, source, config.loss_feature, 16, confidence=True,
-                            prototypes=True, num_classes=num_classes, seed=0, max_iter=config.gmm_max_iter)
+        return epoch_states(
+            model,
+            classifier,
+            inputs,
+            targets,
+            source,
+            config.loss_feature,
+            16,
+            confidence=True,
+            prototypes=True,
+            num_classes=num_classes,
+            seed=0,
+            max_iter=config.gmm_max_iter,
+        )
 
     clean = states("clean_eval")
     assert torch.equal(clean.confidence[View.VISIBLE_1], clean.confidence[View.VISIBLE_2])

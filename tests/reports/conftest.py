@@ -1,5 +1,6 @@
 """Reports rendered once per session from the fixture study (rendering draws several figures, so tests that
 only read a report share it)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@ seeds, RegDB with 2 trials per seed, SYSU with 10 gallery draws per run, the unt
 trial, per-epoch diagnostics, stage times, one failure, the data check's record) and a pytest-benchmark JSON
 file, with values from simple formulas so tests can state what the report must show. On real data the cluster
 counts sit where real SYSU-MM01 puts them."""
+
 from __future__ import annotations
 
 import json
@@ -56,11 +57,17 @@ def results_frame() -> pd.DataFrame:
                         for metric in METRICS:
                             rows.append(
                                 {
-                                    "study": STUDY, "variant": variant, "method": "MMM", "dataset": dataset,
-                                    "protocol": protocol, "seed": seed,
+                                    "study": STUDY,
+                                    "variant": variant,
+                                    "method": "MMM",
+                                    "dataset": dataset,
+                                    "protocol": protocol,
+                                    "seed": seed,
                                     "regdb_trial": "" if trial is None else trial,
-                                    "metric": metric, "value": result_value(variant, metric, seed, trial),
-                                    "optuna_trial": "", "params_json": "{}",
+                                    "metric": metric,
+                                    "value": result_value(variant, metric, seed, trial),
+                                    "optuna_trial": "",
+                                    "params_json": "{}",
                                 }
                             )
     return pd.DataFrame(rows)
@@ -78,13 +85,24 @@ def floor_frame() -> pd.DataFrame:
             for trial in REGDB_TRIALS if dataset == "regdb" else (None,):
                 for protocol in protocols:
                     for metric in METRICS:
-                        rows.append({
-                            "study": STUDY, "profile": "quick", "data": "synthetic@0123456789ab", "dataset": dataset,
-                            "protocol": protocol, "seed": seed, "regdb_trial": "" if trial is None else trial,
-                            "metric": metric, "value": floor_value(metric, seed), "backbone": "mobilenet_v2",
-                            "pretrained": "imagenet", "weights_sha256": "2f518e77", "floor_key": f"key{seed}",
-                            "error": "",
-                        })
+                        rows.append(
+                            {
+                                "study": STUDY,
+                                "profile": "quick",
+                                "data": "synthetic@0123456789ab",
+                                "dataset": dataset,
+                                "protocol": protocol,
+                                "seed": seed,
+                                "regdb_trial": "" if trial is None else trial,
+                                "metric": metric,
+                                "value": floor_value(metric, seed),
+                                "backbone": "mobilenet_v2",
+                                "pretrained": "imagenet",
+                                "weights_sha256": "2f518e77",
+                                "floor_key": f"key{seed}",
+                                "error": "",
+                            }
+                        )
     return pd.DataFrame(rows)
 
 
@@ -93,8 +111,9 @@ def eval_trials_frame() -> pd.DataFrame:
     results = results_frame()
     rows = []
     for record in results.to_dict("records"):
-        keys = {k: record[k] for k in ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial",
-                                       "metric")}
+        keys = {
+            k: record[k] for k in ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial", "metric")
+        }
         if record["dataset"] == "regdb":
             rows.append({**keys, "eval_trial": record["regdb_trial"], "value": record["value"]})
             continue
@@ -110,15 +129,19 @@ def epoch_values(variant: str, stage: str, epoch: int, seed: int, data_source: s
     if stage in ("dcl", "cmc"):
         values = {
             "loss": 5.0 / (epoch + 1),
-            "clusters_visible": visible - 8 * epoch + seed, "clusters_infrared": infrared - 7 * epoch + seed,
-            "ari_visible": 0.3 + 0.05 * epoch, "ari_infrared": 0.25 + 0.05 * epoch,
+            "clusters_visible": visible - 8 * epoch + seed,
+            "clusters_infrared": infrared - 7 * epoch + seed,
+            "ari_visible": 0.3 + 0.05 * epoch,
+            "ari_infrared": 0.25 + 0.05 * epoch,
         }
         if stage == "cmc":
             values["ari_pooled"] = 0.2 + 0.06 * epoch
         return values
     if stage == "mmlm":
         return {
-            "clusters_visible": visible - 40.0 + seed, "clusters_infrared": infrared - 35.0 + seed, "ari_visible": 0.55,
+            "clusters_visible": visible - 40.0 + seed,
+            "clusters_infrared": infrared - 35.0 + seed,
+            "ari_visible": 0.55,
             "matching_accuracy": 0.6 + (0.1 if variant == "full" else 0.0) + 0.01 * seed,
         }
     return {"loss": 3.0 / (epoch + 1), "loss_ce": 2.0 / (epoch + 1)}
@@ -134,8 +157,14 @@ def epochs_frame(data_source: str = "synthetic") -> pd.DataFrame:
                         for name, value in epoch_values(variant, stage, epoch, seed, data_source).items():
                             rows.append(
                                 {
-                                    "study": STUDY, "variant": variant, "dataset": dataset, "seed": seed,
-                                    "regdb_trial": "", "stage": stage, "epoch": epoch, "name": name,
+                                    "study": STUDY,
+                                    "variant": variant,
+                                    "dataset": dataset,
+                                    "seed": seed,
+                                    "regdb_trial": "",
+                                    "stage": stage,
+                                    "epoch": epoch,
+                                    "name": name,
                                     "value": value,
                                 }
                             )
@@ -152,8 +181,13 @@ def stages_frame() -> pd.DataFrame:
                     cached = variant == "off" and stage in ("dcl", "cmc", "mmlm")
                     rows.append(
                         {
-                            "study": STUDY, "variant": variant, "dataset": dataset, "seed": seed,
-                            "regdb_trial": "", "stage": stage, "seconds": 0.2 if cached else seconds + seed,
+                            "study": STUDY,
+                            "variant": variant,
+                            "dataset": dataset,
+                            "seed": seed,
+                            "regdb_trial": "",
+                            "stage": stage,
+                            "seconds": 0.2 if cached else seconds + seed,
                             "cached": cached,
                         }
                     )
@@ -167,8 +201,13 @@ def importances_frame() -> pd.DataFrame:
             {"study": STUDY, "dataset": "sysu", "param": "lambda_intra", "importance": 0.6, "note": ""},
             {"study": STUDY, "dataset": "sysu", "param": "lambda_inter", "importance": 0.3, "note": ""},
             {"study": STUDY, "dataset": "sysu", "param": "eps", "importance": 0.1, "note": ""},
-            {"study": STUDY, "dataset": "regdb", "param": "", "importance": "",
-             "note": "1 complete trial(s); importances need 2"},
+            {
+                "study": STUDY,
+                "dataset": "regdb",
+                "param": "",
+                "importance": "",
+                "note": "1 complete trial(s); importances need 2",
+            },
         ]
     )
 
@@ -177,8 +216,11 @@ def failures_frame() -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "cell_id": "off-regdb-2", "variant": FAILED_CELL[0], "dataset": FAILED_CELL[1],
-                "seed": FAILED_CELL[2], "state": "FAIL",
+                "cell_id": "off-regdb-2",
+                "variant": FAILED_CELL[0],
+                "dataset": FAILED_CELL[1],
+                "seed": FAILED_CELL[2],
+                "state": "FAIL",
                 "error": "RuntimeError: CUDA out of memory <while allocating 2 GiB>",
             }
         ]
@@ -190,12 +232,17 @@ def data_check(data_source: str, mismatches: list[str]) -> dict[str, object]:
     expected = {"synthetic": "synthetic stand-in spec 0123456789abcdef (seed 0)", "real": None}
     return {
         name: {
-            "root": f"/data/{folder}", "fingerprint": f"sha256:{digest}", "files": files, "bytes": 10 * files,
+            "root": f"/data/{folder}",
+            "fingerprint": f"sha256:{digest}",
+            "files": files,
+            "bytes": 10 * files,
             "expected_from": expected[data_source] or f"published {folder} facts",
             "mismatches": mismatches if name == "sysu" else [],
         }
-        for name, folder, digest, files in (("sysu", "SYSU-MM01", "a1b2c3d4e5f60718", 45_863),
-                                            ("regdb", "RegDB", "0f1e2d3c4b5a6978", 8_282))
+        for name, folder, digest, files in (
+            ("sysu", "SYSU-MM01", "a1b2c3d4e5f60718", 45_863),
+            ("regdb", "RegDB", "0f1e2d3c4b5a6978", 8_282),
+        )
     }
 
 
@@ -244,24 +291,63 @@ def write_benchmark_json(path: Path) -> Path:
     --benchmark-json."""
 
     def bench(name: str, group: str, median: float, params: dict, extra: dict) -> dict:
-        stats = {"min": median * 0.9, "max": median * 1.3, "mean": median * 1.05, "median": median,
-                 "iqr": median * 0.1, "q1": median * 0.95, "q3": median * 1.05, "rounds": 5}
-        return {"group": group, "name": name, "fullname": f"tests/bench/test_x.py::{name}", "params": params,
-                "extra_info": extra, "stats": stats}
+        stats = {
+            "min": median * 0.9,
+            "max": median * 1.3,
+            "mean": median * 1.05,
+            "median": median,
+            "iqr": median * 0.1,
+            "q1": median * 0.95,
+            "q3": median * 1.05,
+            "rounds": 5,
+        }
+        return {
+            "group": group,
+            "name": name,
+            "fullname": f"tests/bench/test_x.py::{name}",
+            "params": params,
+            "extra_info": extra,
+            "stats": stats,
+        }
 
     document = {
         "benchmarks": [
-            bench("test_jaccard[1000-256]", "jaccard", 0.5, {"n": 1000, "d": 256},
-                  {"device": "cpu", "threads": 2, "peak_mb": 310.0}),
-            bench("test_jaccard_floor[1000-256]", "jaccard", 0.2, {"n": 1000, "d": 256},
-                  {"device": "cpu", "threads": 2}),
-            bench("test_hungarian[500]", "matching", 0.03, {"n": 500},
-                  {"device": "cpu", "floor_median": 0.01, "N": 500, "D": 2048}),
-            bench("test_training_step[mobilenet_v2-128x64-cpu]", "training", 0.4, {},
-                  {"device": "cpu", "N": 192, "D": 1280, "images_per_s": 480.0, "achieved_gflops": 12.0,
-                   "gemm_gflops": 60.0}),
+            bench(
+                "test_jaccard[1000-256]",
+                "jaccard",
+                0.5,
+                {"n": 1000, "d": 256},
+                {"device": "cpu", "threads": 2, "peak_mb": 310.0},
+            ),
+            bench(
+                "test_jaccard_floor[1000-256]", "jaccard", 0.2, {"n": 1000, "d": 256}, {"device": "cpu", "threads": 2}
+            ),
+            bench(
+                "test_hungarian[500]",
+                "matching",
+                0.03,
+                {"n": 500},
+                {"device": "cpu", "floor_median": 0.01, "N": 500, "D": 2048},
+            ),
+            bench(
+                "test_training_step[mobilenet_v2-128x64-cpu]",
+                "training",
+                0.4,
+                {},
+                {
+                    "device": "cpu",
+                    "N": 192,
+                    "D": 1280,
+                    "images_per_s": 480.0,
+                    "achieved_gflops": 12.0,
+                    "gemm_gflops": 60.0,
+                },
+            ),
         ],
-        "machine_info": {}, "commit_info": {}, "datetime": "2025-01-01T00:00:00", "version": "5.3.1",
+        "machine_info": {},
+        "commit_info": {},
+        "datetime": "2025-01-01T00:00:00",
+        "version": "5.3.1",
     }
     path.write_text(json.dumps(document), encoding="utf-8")
     return path
@@ -277,9 +363,17 @@ def tuning_results_frame(trials: int = 4) -> pd.DataFrame:
             for metric in METRICS:
                 rows.append(
                     {
-                        "study": "tune", "variant": "base", "method": "MMM", "dataset": "sysu",
-                        "protocol": protocol, "seed": 0, "regdb_trial": "", "metric": metric,
-                        "value": BASE[metric] - 5.0 + 2.0 * trial, "optuna_trial": trial, "params_json": params,
+                        "study": "tune",
+                        "variant": "base",
+                        "method": "MMM",
+                        "dataset": "sysu",
+                        "protocol": protocol,
+                        "seed": 0,
+                        "regdb_trial": "",
+                        "metric": metric,
+                        "value": BASE[metric] - 5.0 + 2.0 * trial,
+                        "optuna_trial": trial,
+                        "params_json": params,
                     }
                 )
     return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
 """The timing table read from pytest-benchmark JSON."""
+
 from __future__ import annotations
 
 import json

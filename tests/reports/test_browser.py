@@ -1,5 +1,6 @@
 """The report as a person sees it: a headless Chromium screenshot is the requested size and not blank, and a
 real-data report on a tree that is not the known dataset shows its warning on the first screen."""
+
 from __future__ import annotations
 
 import shutil
@@ -31,7 +32,6 @@ WARN_MIN_PIXELS = 20_000
 FIRST_SCREEN = (1280, 900)
 
 
-
 @pytest.fixture
 def chromium() -> str:
     require(CHROMIUM is not None, "headless chromium not installed (no /usr/bin/chromium and no chromium on PATH)")
@@ -41,9 +41,18 @@ def chromium() -> str:
 def screenshot(chromium: str, report: Path, folder: Path, size: tuple[int, int]) -> Image.Image:
     path = folder / "report.png"
     command = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={folder / 'profile'}", f"--screenshot={path}", f"--window-size={size[0]},{size[1]}",
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={folder / 'profile'}",
+        f"--screenshot={path}",
+        f"--window-size={size[0]},{size[1]}",
         report.resolve().as_uri(),
     ]
     subprocess.run(command, check=True, capture_output=True, timeout=SCREENSHOT_TIMEOUT_S)
@@ -62,8 +71,9 @@ def test_headless_chromium_screenshot_of_the_report_is_not_blank(
 
 
 def warn_pixels(image: Image.Image) -> int:
-    return sum(count for count, colour in image.getcolors(maxcolors=image.width * image.height)
-               if colour == WARN_BACKGROUND)
+    return sum(
+        count for count, colour in image.getcolors(maxcolors=image.width * image.height) if colour == WARN_BACKGROUND
+    )
 
 
 @pytest.mark.browser

@@ -1,5 +1,6 @@
 """The untrained floor in the report: a labelled reference row under the variants and a dashed line in the metric
 figures, summarised over the seeds the results show, and a plain statement where it is missing."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,7 @@ FLOOR_ROW = f'<td class="floor">{FLOOR_LABEL}</td>'
 
 
 def _results_section(html: str) -> str:
-    return html[html.index('id="results"'):html.index('id="published"')]
+    return html[html.index('id="results"') : html.index('id="published"')]
 
 
 def test_results_tables_end_with_the_floor_row_never_marked_best(synthetic_html: str) -> None:
@@ -26,7 +27,7 @@ def test_results_tables_end_with_the_floor_row_never_marked_best(synthetic_html:
     # Floor R1 over seeds 0, 1, 2: 40 - 10 + 0.5 * (seed - 1): 30.00 ± 0.50; mAP 25.00 ± 0.50.
     assert '<td class="num floor">30.00 ± 0.50</td>' in results
     assert '<td class="num floor">25.00 ± 0.50</td>' in results
-    sysu = results[:results.index("<h3>RegDB")]
+    sysu = results[: results.index("<h3>RegDB")]
     assert sysu.index('<td class="">off</td>') < sysu.index(FLOOR_ROW) < sysu.index("Δ to full")
 
 
@@ -59,12 +60,17 @@ def test_a_floor_that_failed_is_named_with_its_error(tmp_path: Path) -> None:
     study_dir = write_study(tmp_path)
     floor = floor_frame()
     failed = (floor["dataset"] == "sysu") & (floor["seed"] == 2)
-    error_row = floor[failed].head(1).assign(protocol="", metric="", value="",
-                                             error="PretrainedError: weights.pt: no such file")
+    error_row = (
+        floor[failed]
+        .head(1)
+        .assign(protocol="", metric="", value="", error="PretrainedError: weights.pt: no such file")
+    )
     pd.concat([floor[~failed], error_row]).to_csv(study_dir / "floor.csv", index=False)
     results = _results_section(render_report(tmp_path, STUDY).read_text(encoding="utf-8"))
-    assert ("The untrained floor is missing for seed 2 (PretrainedError: weights.pt: no such file); the floor row "
-            "and line use the others") in results
+    assert (
+        "The untrained floor is missing for seed 2 (PretrainedError: weights.pt: no such file); the floor row "
+        "and line use the others"
+    ) in results
     assert '<td class="num floor">29.75 ± 0.35 (n=2)</td>' in results  # SYSU R1 over seeds 0 and 1
     assert results.count(FLOOR_ROW) == 2
 

@@ -1,4 +1,5 @@
 """Bad input is refused with an error naming the file and what is wrong with it."""
+
 from __future__ import annotations
 
 import json

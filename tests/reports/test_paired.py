@@ -1,5 +1,6 @@
 """The paired test over seeds behind each Δ to the reference: resolved when the seeds separate the variants,
 unresolved when they overlap, and always unresolved with one seed; in the report and in paired_deltas.csv."""
+
 from __future__ import annotations
 
 import math
@@ -20,11 +21,17 @@ def _table(values: dict[str, list[float]], dataset: str = "sysu", trials: list[i
     rows = []
     for variant, series in values.items():
         for index, value in enumerate(series):
-            rows.append({
-                "variant": variant, "dataset": dataset, "protocol": "all" if dataset == "sysu" else "v2i",
-                "metric": "mAP", "seed": 0 if trials else index,
-                "regdb_trial": trials[index] if trials else math.nan, "value": value,
-            })
+            rows.append(
+                {
+                    "variant": variant,
+                    "dataset": dataset,
+                    "protocol": "all" if dataset == "sysu" else "v2i",
+                    "metric": "mAP",
+                    "seed": 0 if trials else index,
+                    "regdb_trial": trials[index] if trials else math.nan,
+                    "value": value,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -71,7 +78,7 @@ def test_runs_pair_by_seed_with_regdb_trials_averaged_and_only_shared_ones_count
 
 
 def test_report_marks_each_delta_with_its_verdict_and_names_the_test(synthetic_html: str) -> None:
-    results = synthetic_html[synthetic_html.index('id="results"'):synthetic_html.index('id="published"')]
+    results = synthetic_html[synthetic_html.index('id="results"') : synthetic_html.index('id="published"')]
     # The fixture's "off" is 4 points below "full" at every seed: resolved. R10 has no verdict.
     assert '<td class="num neg">−4.00 resolved</td>' in results
     assert '<td class="num neg">−4.00</td>' in results
@@ -92,7 +99,7 @@ def test_a_single_seed_report_says_no_difference_is_resolved(tmp_path: Path) -> 
     study_dir = write_study(tmp_path)
     results_frame().query("seed == 0").to_csv(study_dir / "results.csv", index=False)
     html = render_report(tmp_path, STUDY).read_text(encoding="utf-8")
-    results = html[html.index('id="results"'):html.index('id="published"')]
+    results = html[html.index('id="results"') : html.index('id="published"')]
     assert "One seed cannot resolve a difference" in results
     assert re.search(r'<td class="num neg unresolved">−4\.00 unresolved \(1 seed\)</td>', results)
     table = pd.read_csv(study_dir / PAIRED_FILE)

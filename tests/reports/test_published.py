@@ -1,4 +1,5 @@
 """Published numbers ship as package data and are compared as the data source allows."""
+
 from __future__ import annotations
 
 import pandas as pd

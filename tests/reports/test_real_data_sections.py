@@ -1,5 +1,6 @@
 """What a real-data report adds: PGM's published cluster counts beside ours, the evaluation protocol with the
 values behind each mean, and the data check's fingerprints and warning."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,8 +62,8 @@ def test_real_report_shows_the_reference_curve_caption_synthetic_does_not(real_h
 
 
 def test_protocol_block_states_the_sysu_rules_and_lists_every_gallery_draw(real_html: str) -> None:
-    section = real_html[real_html.index('<section id="protocol">'):]
-    section = section[:section.index("</section>")]
+    section = real_html[real_html.index('<section id="protocol">') :]
+    section = section[: section.index("</section>")]
     assert "A query from camera 3 ignores gallery images from camera 2" in section
     assert "single-shot, one visible image per identity and camera" in section
     assert f"the mean over {SYSU_DRAWS} gallery draws" in section
@@ -100,8 +101,15 @@ def test_a_tree_that_differs_from_the_known_counts_gets_a_warning_at_the_top(mis
 
 def test_a_long_list_of_mismatches_is_cut_at_the_top_and_counted() -> None:
     lines = [f"RegDB: trial {t}, train identities: expected 206, found 4" for t in range(1, 12)]
-    record = {"regdb": {"root": "/data/RegDB", "fingerprint": "sha256:00", "files": 3, "expected_from": "facts",
-                        "mismatches": lines}}
+    record = {
+        "regdb": {
+            "root": "/data/RegDB",
+            "fingerprint": "sha256:00",
+            "files": 3,
+            "expected_from": "facts",
+            "mismatches": lines,
+        }
+    }
     (tree,) = data_trees({"data_check": record})
     assert tree.shown == lines[:SHOWN_MISMATCHES]
     assert tree.not_shown == len(lines) - SHOWN_MISMATCHES

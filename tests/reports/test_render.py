@@ -1,5 +1,6 @@
 """The rendered report as a reader gets it: one self-contained file with every section, honest labels and
 embedded figures."""
+
 from __future__ import annotations
 
 import base64
@@ -102,27 +103,27 @@ def test_single_seed_results_show_values_without_a_spread(tmp_path: Path) -> Non
     for optional in ("epochs.csv", "stages.csv"):
         (study_dir / optional).unlink()
     html = render_report(tmp_path, STUDY).read_text(encoding="utf-8")
-    results = html[html.index('id="results"'):html.index('id="published"')]
+    results = html[html.index('id="results"') : html.index('id="published"')]
     assert "1 seed, so no spread to report" in results
     assert not re.search(r"<td[^>]*>[^<]*±", results)
     assert '<td class="num best">43.00</td>' in results  # "full" R1 at seed 0: 40 + 4 - 1.
 
 
 def test_failed_cell_is_listed_with_its_error_escaped(synthetic_html: str) -> None:
-    failures = synthetic_html[synthetic_html.index('id="failures"'):]
+    failures = synthetic_html[synthetic_html.index('id="failures"') :]
     assert "off-regdb-2" in failures
     assert "CUDA out of memory &lt;while allocating 2 GiB&gt;" in failures
     assert "Missing cells" not in failures
 
 
 def test_importances_are_listed_per_dataset_with_the_note_where_none_were_computed(synthetic_html: str) -> None:
-    importances = synthetic_html[synthetic_html.index('id="importances"'):synthetic_html.index('id="failures"')]
+    importances = synthetic_html[synthetic_html.index('id="importances"') : synthetic_html.index('id="failures"')]
     assert importances.index("lambda_intra") < importances.index("lambda_inter") < importances.index("eps")
     assert "1 complete trial(s); importances need 2" in importances
 
 
 def test_stage_times_show_computed_and_cached_stages_in_pipeline_order(synthetic_html: str) -> None:
-    timing = synthetic_html[synthetic_html.index('id="timing"'):synthetic_html.index('id="importances"')]
+    timing = synthetic_html[synthetic_html.index('id="timing"') : synthetic_html.index('id="importances"')]
     header = ["<th>images</th>", "<th>A</th>", "<th>B</th>", "<th>MMLM</th>", "<th>C</th>", "<th>eval</th>"]
     positions = [timing.index(cell) for cell in header]
     assert positions == sorted(positions)
@@ -130,18 +131,22 @@ def test_stage_times_show_computed_and_cached_stages_in_pipeline_order(synthetic
     assert "cache × 3" in timing
 
 
-def test_benchmark_section_appears_only_when_a_benchmark_file_is_given(
-    synthetic_html: str, real_html: str
-) -> None:
+def test_benchmark_section_appears_only_when_a_benchmark_file_is_given(synthetic_html: str, real_html: str) -> None:
     assert 'id="benchmarks"' in synthetic_html
     assert "test_jaccard_floor[1000-256]" in synthetic_html
     assert 'id="benchmarks"' not in real_html
 
 
 def test_provenance_block_shows_command_commit_versions_and_cache(synthetic_html: str) -> None:
-    provenance = synthetic_html[synthetic_html.index('id="provenance"'):synthetic_html.index('id="results"')]
-    for text in ("python -m harness.study ablation_sca", "0123456789abcdef", "torch 2.13.0", "1 h 02 min",
-                 "12 hits, 24 misses", "cpu (2 cores)"):
+    provenance = synthetic_html[synthetic_html.index('id="provenance"') : synthetic_html.index('id="results"')]
+    for text in (
+        "python -m harness.study ablation_sca",
+        "0123456789abcdef",
+        "torch 2.13.0",
+        "1 h 02 min",
+        "12 hits, 24 misses",
+        "cpu (2 cores)",
+    ):
         assert text in provenance
 
 
@@ -151,7 +156,7 @@ def test_tuning_study_lists_search_trials_best_first_instead_of_averaging_them(t
     for optional in ("epochs.csv", "stages.csv", "failures.csv"):
         (study_dir / optional).unlink()
     html = render_report(tmp_path, "tune").read_text(encoding="utf-8")
-    results = html[html.index('id="results"'):html.index('id="published"')]
+    results = html[html.index('id="results"') : html.index('id="published"')]
     assert "4 search trials, best objective first" in results
     # Best trial 3: mAP 35 - 5 + 6 = 36; worst trial 0: 30. Best row first.
     assert results.index("lambda_intra=0.4, memories=4") < results.index("lambda_intra=0.1, memories=1")

@@ -1,4 +1,5 @@
 """Mean ± sd over seeds, the best mark, differences to the reference and missing cells, on hand examples."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """The template environment fails loudly on a missing name and escapes what it is given."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -4,6 +4,7 @@ one sample at a time and an N x N encoding matrix, to check the sparse implement
 Conventions follow docs/design.md §1.3 and mmm.clustering.jaccard: the kNN list has k1 entries (the sample itself
 first) and is the forward set; half sets use the first round(k1/2) + 1 entries.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,8 +52,9 @@ def query_expansion(v: np.ndarray, ranking: np.ndarray, k2: int, modality: np.nd
         if modality is None:
             expanded[i] = v[neighbours].mean(axis=0)
             continue
-        means = [v[neighbours[modality[neighbours] == m]].mean(axis=0) for m in (0, 1)
-                 if (modality[neighbours] == m).any()]
+        means = [
+            v[neighbours[modality[neighbours] == m]].mean(axis=0) for m in (0, 1) if (modality[neighbours] == m).any()
+        ]
         expanded[i] = np.mean(means, axis=0)
     return expanded
 

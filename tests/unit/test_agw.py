@@ -1,4 +1,5 @@
 """Two-stream AGW backbone: shapes, stem separation, modality routing, pretrained loading, presets and layers."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """SCA: GMM confidence, weighted prototypes and L_intra, multi-kernel MMD and L_inter, batch-hard triplet."""
+
 from __future__ import annotations
 
 import math
@@ -173,13 +174,28 @@ def test_release_intra_is_confidence_weighted_l1_summed_over_modality_means() ->
     confidence = torch.tensor([1.0, 0.0, 0.5, 0.5, 1.0, 0.25])
     weights = SCAWeights(ce=0.0, triplet=0.0, intra=0.5, inter=0.0)
     release = SCAForm(intra_distance="l1", intra_confidence=True, intra_reduction="modality_sum")
-    losses = sca_losses(torch.zeros(6, 1), features, torch.zeros(6, dtype=torch.long), views, weights,
-                        confidence=confidence, prototypes=prototypes, form=release)
+    losses = sca_losses(
+        torch.zeros(6, 1),
+        features,
+        torch.zeros(6, dtype=torch.long),
+        views,
+        weights,
+        confidence=confidence,
+        prototypes=prototypes,
+        form=release,
+    )
     # release main.py: (sum over visible rows of (w1 l1 + w2 l2)/2 + sum over infrared rows of w l) / n, n = 2
     expected = 0.5 * (((1.0 + 0.5) / 2 + (0.0 + 0.5) / 2) + (1.0 + 0.25)) / 2
     assert losses["intra"].item() == pytest.approx(expected)
-    paper = sca_losses(torch.zeros(6, 1), features, torch.zeros(6, dtype=torch.long), views, weights,
-                       confidence=confidence, prototypes=prototypes)
+    paper = sca_losses(
+        torch.zeros(6, 1),
+        features,
+        torch.zeros(6, dtype=torch.long),
+        views,
+        weights,
+        confidence=confidence,
+        prototypes=prototypes,
+    )
     assert paper["intra"].item() == pytest.approx(0.5 * 2.0)  # squared L2 of (1, 1), unweighted batch mean
 
 

@@ -1,4 +1,5 @@
 """DBSCAN on sparse distances (absent = 1) against sklearn's DBSCAN on the dense matrix."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -118,7 +119,7 @@ def test_eps_outside_zero_to_one_is_rejected(eps: float) -> None:
 
 def test_distances_capped_above_eps_give_the_same_clusters() -> None:
     rng = np.random.default_rng(10)
-    x = (rng.standard_normal((15, 24))[rng.integers(0, 15, 300)] + 0.9 * rng.standard_normal((300, 24)))
+    x = rng.standard_normal((15, 24))[rng.integers(0, 15, 300)] + 0.9 * rng.standard_normal((300, 24))
     full = jaccard_distance(x.astype(np.float32), k1=20, k2=6)
     capped = jaccard_distance(x.astype(np.float32), k1=20, k2=6, max_distance=0.65)
     assert capped.nnz < full.nnz

@@ -1,4 +1,5 @@
 """Feature extraction: flip averaging, unit norm, mode restoration, batching and input checks."""
+
 from __future__ import annotations
 
 import warnings
@@ -69,9 +70,7 @@ def test_modality_selects_the_stem(model: TwoStreamAGW, images: np.ndarray) -> N
     assert not torch.allclose(visible, infrared, atol=1e-3)
 
 
-def test_extraction_restores_train_mode_and_leaves_bn_statistics_alone(
-    model: TwoStreamAGW, images: np.ndarray
-) -> None:
+def test_extraction_restores_train_mode_and_leaves_bn_statistics_alone(model: TwoStreamAGW, images: np.ndarray) -> None:
     model.train()
     running_mean = model.neck.running_mean.clone()
     extract_features(model, images, Modality.VISIBLE)

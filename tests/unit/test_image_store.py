@@ -1,4 +1,5 @@
 """Tests of the decoded-image cache: values, reuse, invalidation, damage detection and errors."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Sparse k-reciprocal Jaccard distance against the dense loop-based oracle (tests/unit/jaccard_oracle.py)."""
+
 from __future__ import annotations
 
 import tracemalloc
@@ -187,9 +188,7 @@ def test_max_distance_outside_zero_to_one_is_rejected(max_distance: float) -> No
         jaccard_distance(_clustered(23, 50, 8, 3), k1=10, k2=3, max_distance=max_distance)
 
 
-@pytest.mark.parametrize(
-    "block_contributions, block_cells", [(1 << 17, 1 << 19), (50, 1 << 19), (1 << 17, 120)]
-)
+@pytest.mark.parametrize("block_contributions, block_cells", [(1 << 17, 1 << 19), (50, 1 << 19), (1 << 17, 120)])
 def test_min_overlap_matches_brute_force_across_block_sizes(
     monkeypatch: pytest.MonkeyPatch, block_contributions: int, block_cells: int
 ) -> None:

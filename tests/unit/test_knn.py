@@ -1,4 +1,5 @@
 """Exact kNN through faiss: true neighbours by cosine, the sample itself always first."""
+
 from __future__ import annotations
 
 import numpy as np

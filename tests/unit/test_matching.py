@@ -1,4 +1,5 @@
 """MMLM: batched sub-centres, Chamfer cost, Hungarian and greedy cluster matching, label transfer."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Cluster memory and CMC hybrid memory: initialisation, ClusterNCE, the sequential momentum update."""
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Tests of the rank metrics: hand-worked SYSU-MM01 and RegDB cases, and agreement with a loop-by-loop
 reference implementation written plainly from the protocol's definition."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """The two-stream MobileNetV2: forward and backward at the quick profile's size, frozen stems that neither train
 nor drift, stem outputs that reproduce the full forward, and trainable stems for the fully fine-tuned preset."""
+
 from __future__ import annotations
 
 import pytest

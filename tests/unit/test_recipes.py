@@ -1,5 +1,6 @@
 """The recipes: each sets every row of its table, the profiles layer their sizes over it, and docs/recipes.md is
 the table the code holds."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The RegDB reader: a hand-made two-trial tree, every error on broken copies of it, and a synthetic tree."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -53,8 +54,14 @@ def _error(root: Path) -> DatasetError:
 def test_each_trial_trains_on_visible_then_thermal_images_with_labels_as_ground_truth(tree: Path) -> None:
     train = read_regdb(tree, _TRIALS).trials[1].train
     assert [im.path.relative_to(tree).as_posix() for im in train.images] == [
-        _image("Visible", 1, 0), _image("Visible", 1, 1), _image("Visible", 2, 0), _image("Visible", 2, 1),
-        _image("Thermal", 1, 0), _image("Thermal", 1, 1), _image("Thermal", 2, 0), _image("Thermal", 2, 1),
+        _image("Visible", 1, 0),
+        _image("Visible", 1, 1),
+        _image("Visible", 2, 0),
+        _image("Visible", 2, 1),
+        _image("Thermal", 1, 0),
+        _image("Thermal", 1, 1),
+        _image("Thermal", 2, 0),
+        _image("Thermal", 2, 1),
     ]
     assert train.ground_truth.pids.tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
     assert [im.camid for im in train.images] == [REGDB_VISIBLE_CAM] * 4 + [REGDB_THERMAL_CAM] * 4
@@ -64,8 +71,10 @@ def test_each_trial_trains_on_visible_then_thermal_images_with_labels_as_ground_
 def test_test_images_carry_label_camera_and_modality(tree: Path) -> None:
     trial = read_regdb(tree, _TRIALS).trials[2]
     assert [(r.path.parent.name, r.pid, r.camid, r.modality) for r in trial.test_visible] == [
-        ("1", 0, REGDB_VISIBLE_CAM, Modality.VISIBLE), ("1", 0, REGDB_VISIBLE_CAM, Modality.VISIBLE),
-        ("2", 1, REGDB_VISIBLE_CAM, Modality.VISIBLE), ("2", 1, REGDB_VISIBLE_CAM, Modality.VISIBLE),
+        ("1", 0, REGDB_VISIBLE_CAM, Modality.VISIBLE),
+        ("1", 0, REGDB_VISIBLE_CAM, Modality.VISIBLE),
+        ("2", 1, REGDB_VISIBLE_CAM, Modality.VISIBLE),
+        ("2", 1, REGDB_VISIBLE_CAM, Modality.VISIBLE),
     ]
     assert {(r.camid, r.modality) for r in trial.test_thermal} == {(REGDB_THERMAL_CAM, Modality.INFRARED)}
 

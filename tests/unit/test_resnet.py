@@ -1,4 +1,5 @@
 """ResNet builder: torchvision key layout, widths and strides; the weight file reader and its errors."""
+
 from __future__ import annotations
 
 from pathlib import Path

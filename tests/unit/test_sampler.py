@@ -1,4 +1,5 @@
 """Tests of the identity-balanced batch samplers over pseudo-labels."""
+
 from __future__ import annotations
 
 import inspect
@@ -83,8 +84,10 @@ def test_same_seed_gives_the_same_batches_and_another_seed_others() -> None:
         first = list(sampler_type(visible, infrared, P, K, iterations=5, seed=(11, 2)))
         again = list(sampler_type(visible, infrared, P, K, iterations=5, seed=(11, 2)))
         other = list(sampler_type(visible, infrared, P, K, iterations=5, seed=(11, 3)))
-        assert all(np.array_equal(a.visible, b.visible) and np.array_equal(a.infrared, b.infrared)
-                   for a, b in zip(first, again))
+        assert all(
+            np.array_equal(a.visible, b.visible) and np.array_equal(a.infrared, b.infrared)
+            for a, b in zip(first, again)
+        )
         assert any(not np.array_equal(a.visible, b.visible) for a, b in zip(first, other))
 
 
@@ -129,7 +132,13 @@ def test_batches_follow_the_pseudo_labels_given_not_the_true_identities() -> Non
     # The constructor takes pseudo-labels, counts and cameras (image metadata) only; nothing could carry ground truth.
     params = set(inspect.signature(IdentityBalancedSampler).parameters)
     assert params == {
-        "labels_visible", "labels_infrared", "num_identities", "num_instances", "iterations", "seed", "cameras",
+        "labels_visible",
+        "labels_infrared",
+        "num_identities",
+        "num_instances",
+        "iterations",
+        "seed",
+        "cameras",
     }
     true_pids = np.repeat(np.arange(6), 4)
     pseudo = np.roll(true_pids, 2)
@@ -161,6 +170,8 @@ def test_camera_aware_batches_take_an_identitys_other_instances_from_other_camer
     plain = ModalityBatchSampler(labels, labels, 2, 4, iterations=50, seed=0)
     same_camera = sum(
         int((cameras[group[1:]] == cameras[group[0]]).any())
-        for batch in plain for group in batch.visible.reshape(2, 4) if labels[group[0]] == 0
+        for batch in plain
+        for group in batch.visible.reshape(2, 4)
+        if labels[group[0]] == 0
     )
     assert same_camera > 0  # without cameras, the draw ignores them

@@ -1,5 +1,6 @@
 """Frozen stems prepared once: per-modality BatchNorm statistics (AdaBN) and stored stem outputs per view, both
 kept in the cache folder, and the training inputs built on them agreeing with the pixel path."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -125,9 +126,7 @@ def test_stored_inputs_give_the_features_the_pixel_path_gives(model: TwoStreamNe
             assert torch.all(cosine > 0.999)
 
 
-def test_a_stored_batch_holds_two_visible_views_then_the_infrared_rows(
-    model: TwoStreamNetwork, tmp_path: Path
-) -> None:
+def test_a_stored_batch_holds_two_visible_views_then_the_infrared_rows(model: TwoStreamNetwork, tmp_path: Path) -> None:
     images = TrainingImages(_images(9, 6), _images(10, 6, gray=True), np.zeros(6, np.int64), np.ones(6, np.int64))
     outputs = StemOutputs(
         encode_images(model, images.visible, Modality.VISIBLE, ("plain", "flip", "exchange"), tmp_path, CPU),

@@ -1,4 +1,5 @@
 """The synthetic generator: determinism, the cache, and the phenomena it must carry (views, infrared, sharing)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -150,8 +151,9 @@ Capture = tuple[RenderSpec, Identity, Pose, tuple[VisibleCamera, InfraredCamera]
 
 def _capture(view: str, seed: int = 0, dye_absorption: float = 0.8) -> Capture:
     """One noise-free, unoccluded capture of a person with a shirt, backpack and logo (and no jacket)."""
-    spec = RenderSpec(height=32, width=16, visible_noise=0.0, infrared_noise=0.0, occlusion_prob=0.0,
-                      dye_absorption=dye_absorption)
+    spec = RenderSpec(
+        height=32, width=16, visible_noise=0.0, infrared_noise=0.0, occlusion_prob=0.0, dye_absorption=dye_absorption
+    )
     rng = np.random.default_rng(seed)
     person = sample_population(rng, [1], AppearanceSpec(jacket_prob=0.0, backpack_prob=1.0, logo_prob=1.0))[1]
     scene = sample_scene(rng, spec)
@@ -173,8 +175,9 @@ def _with_shirt(person: Identity, **changes: object) -> Identity:
     return dataclasses.replace(person, shirt=dataclasses.replace(person.shirt, **changes))
 
 
-def _shirt_infrared_mean(spec: RenderSpec, person: Identity, pose: Pose,
-                         cameras: tuple[VisibleCamera, InfraredCamera]) -> float:
+def _shirt_infrared_mean(
+    spec: RenderSpec, person: Identity, pose: Pose, cameras: tuple[VisibleCamera, InfraredCamera]
+) -> float:
     """Mean infrared value over the output pixels covered by the shirt alone."""
     labels = geometry.paint_parts(person, pose, spec.height, spec.width).labels
     blocks = labels.reshape(spec.height, geometry.SUPERSAMPLE, spec.width, geometry.SUPERSAMPLE)

@@ -1,4 +1,5 @@
 """The SYSU-MM01 reader: a hand-made minimal tree, every error on broken copies of it, and a synthetic tree."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,11 +18,18 @@ from mmm.data.sysu import read_sysu
 
 # (pid, camera) -> number of images in the minimal tree; pid 2 has no cam4 folder, like real SYSU gaps.
 _LAYOUT = {
-    (1, 1): 2, (1, 3): 1, (1, 4): 1,
-    (2, 2): 1, (2, 6): 2,
-    (3, 1): 1, (3, 3): 1,
-    (4, 1): 2, (4, 2): 1, (4, 3): 2,
-    (5, 5): 1, (5, 6): 1,
+    (1, 1): 2,
+    (1, 3): 1,
+    (1, 4): 1,
+    (2, 2): 1,
+    (2, 6): 2,
+    (3, 1): 1,
+    (3, 3): 1,
+    (4, 1): 2,
+    (4, 2): 1,
+    (4, 3): 2,
+    (5, 5): 1,
+    (5, 6): 1,
 }
 _IDS = {"train_id.txt": "1,2\n", "val_id.txt": "3\n", "test_id.txt": "4,5\n"}
 
@@ -58,9 +66,15 @@ def test_training_images_are_train_and_val_ids_sorted_by_id_camera_and_file(tree
     train = read_sysu(tree).train
     keys = [(int(pid), im.camid, im.path.name) for pid, im in zip(train.ground_truth.pids, train.images)]
     assert keys == [
-        (1, 1, "0001.jpg"), (1, 1, "0002.jpg"), (1, 3, "0001.jpg"), (1, 4, "0001.jpg"),
-        (2, 2, "0001.jpg"), (2, 6, "0001.jpg"), (2, 6, "0002.jpg"),
-        (3, 1, "0001.jpg"), (3, 3, "0001.jpg"),
+        (1, 1, "0001.jpg"),
+        (1, 1, "0002.jpg"),
+        (1, 3, "0001.jpg"),
+        (1, 4, "0001.jpg"),
+        (2, 2, "0001.jpg"),
+        (2, 6, "0001.jpg"),
+        (2, 6, "0002.jpg"),
+        (3, 1, "0001.jpg"),
+        (3, 3, "0001.jpg"),
     ]
     for pid, image in zip(train.ground_truth.pids, train.images):
         assert image.path.parent == tree / f"cam{image.camid}" / f"{pid:04d}"
@@ -75,7 +89,9 @@ def test_training_modality_follows_camera(tree: Path) -> None:
 def test_query_holds_every_infrared_test_image(tree: Path) -> None:
     query = read_sysu(tree).query
     assert [(q.pid, q.camid, q.path.name) for q in query] == [
-        (4, 3, "0001.jpg"), (4, 3, "0002.jpg"), (5, 6, "0001.jpg")
+        (4, 3, "0001.jpg"),
+        (4, 3, "0002.jpg"),
+        (5, 6, "0001.jpg"),
     ]
     assert all(q.modality == Modality.INFRARED for q in query)
 
@@ -83,7 +99,10 @@ def test_query_holds_every_infrared_test_image(tree: Path) -> None:
 def test_gallery_pool_holds_every_visible_test_image_in_id_camera_file_order(tree: Path) -> None:
     pool = read_sysu(tree).gallery_pool
     assert [(g.pid, g.camid, g.path.name) for g in pool] == [
-        (4, 1, "0001.jpg"), (4, 1, "0002.jpg"), (4, 2, "0001.jpg"), (5, 5, "0001.jpg")
+        (4, 1, "0001.jpg"),
+        (4, 1, "0002.jpg"),
+        (4, 2, "0001.jpg"),
+        (5, 5, "0001.jpg"),
     ]
     assert all(g.modality == Modality.VISIBLE for g in pool)
 

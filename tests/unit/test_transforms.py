@@ -1,4 +1,5 @@
 """Tests of the batched tensor augmentations."""
+
 from __future__ import annotations
 
 import torch

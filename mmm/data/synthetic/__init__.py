@@ -5,6 +5,7 @@ looks per view), colours infrared by material and body heat instead of RGB, and 
 pose jitter, occlusion, clutter and noise. `ensure_synthetic_pair` is the entry point: it generates a pair once
 per spec and reuses it from the cache afterwards.
 """
+
 from mmm.data.synthetic.cache import (
     REGDB_DIRNAME,
     SYSU_DIRNAME,

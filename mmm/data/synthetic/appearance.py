@@ -6,6 +6,7 @@ infrared only a difference in how dark its dyes are shows); a printed one lays a
 Garments come from a small shared wardrobe drawn with popularity weights, so some identities share a top or
 trousers: the hard negatives.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

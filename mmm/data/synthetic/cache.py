@@ -5,6 +5,7 @@ folder is then renamed into place, so a killed run never leaves a tree that look
 without the marker (left by hand or by an older tool) is regenerated, and temporary folders a killed run left
 behind are removed once they are old enough that no live generation can own them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,8 +61,9 @@ def marker_spec(folder: Path) -> SyntheticSpec | None:
     except ValueError as error:
         raise DatasetError(marker, f"synthetic pair marker is malformed: {error}") from None
     if version != GENERATOR_VERSION:
-        logger.warning("%s was written by generator version %d (this is version %d)", marker, version,
-                       GENERATOR_VERSION)
+        logger.warning(
+            "%s was written by generator version %d (this is version %d)", marker, version, GENERATOR_VERSION
+        )
     return spec
 
 

@@ -4,6 +4,7 @@ A scene is a wall, a floor and a few objects; every camera paints its own scene 
 as the image, and each capture shows a window of it. Visible cameras differ by colour cast, gain, gamma and noise;
 infrared cameras by gain, offset, gamma and noise, and their backdrops follow object temperature, not colour.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -102,8 +103,16 @@ def sample_scene(rng: np.random.Generator, spec: RenderSpec) -> Scene:
     return Scene(horizon, wall_rgb, floor_rgb, wall_ir, floor_ir, tuple(objects))
 
 
-def _paint(scene: Scene, rows: int, cols: int, channels: int, wall: np.ndarray, floor: np.ndarray,
-           colours: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
+def _paint(
+    scene: Scene,
+    rows: int,
+    cols: int,
+    channels: int,
+    wall: np.ndarray,
+    floor: np.ndarray,
+    colours: list[np.ndarray],
+    rng: np.random.Generator,
+) -> np.ndarray:
     backdrop = np.empty((rows, cols, channels), dtype=np.float32)
     split = int(scene.horizon * rows)
     backdrop[:split] = wall

@@ -5,6 +5,7 @@ head) as simple shapes: head, torso, arms, legs, shoes, plus jacket, backpack, l
 view. The result is a label per (supersampled) pixel; the colouring modules turn labels into visible colours or
 infrared intensities, so an aligned visible/thermal pair is the same geometry coloured twice.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ One row per image: path relative to the tree root (POSIX separators), identity (
 back or side), camera number and modality. Training code must never read it; diagnostics such as "did the visible
 front-view cluster match the infrared back-view cluster" may.
 """
+
 from __future__ import annotations
 
 import csv

@@ -5,6 +5,7 @@ are one capture (same view, pose and occluder) coloured twice. A person's ten ca
 the camera, so most show the same view (RegdbSpec.dominant_view_prob). Each trial splits the identities half/half with
 its own seeded permutation and labels each half 0..n-1 in id order, as the real idx/ files do.
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ makes cross-modality matching hard. Both paths add a backdrop window, shading, t
 anti-aliasing and noise, and return uint8 (H, W, 3) arrays; infrared images have R = G = B like the real
 SYSU-MM01 and RegDB infrared files.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -91,8 +92,9 @@ def _luminance(rgb: tuple[float, float, float]) -> float:
     return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
 
 
-def _garment_level(garment: Garment, label: int, material: int, colour: tuple[float, float, float],
-                   absorption: float) -> float:
+def _garment_level(
+    garment: Garment, label: int, material: int, colour: tuple[float, float, float], absorption: float
+) -> float:
     """Infrared level of one fabric: its material (warmed or cooled by the layer) blended with how much of
     the near-infrared light its dye absorbs (dark dyes absorb more)."""
     fabric = MATERIAL_IR[material] + garment.ir_offset + _LAYER_HEAT[label]
@@ -108,8 +110,9 @@ def infrared_levels(person: Identity, absorption: float) -> dict[int, float]:
     return levels
 
 
-def _accent_shifts(person: Identity, maps: PartMaps, levels: dict[int, float],
-                   absorption: float) -> list[tuple[np.ndarray, float]]:
+def _accent_shifts(
+    person: Identity, maps: PartMaps, levels: dict[int, float], absorption: float
+) -> list[tuple[np.ndarray, float]]:
     """(pixel mask, level shift from the base in `levels`) of every pattern accent that differs from its base
     in infrared: a print in a second material, or a dye that absorbs differently."""
     shifts = []

@@ -4,6 +4,7 @@ The defaults give a pair small enough for a whole training study on 2 CPU cores;
 for tests. Every knob that makes the task harder or easier (noise, occlusion, wardrobe size, view bias) lives here
 so that calibration against trained models only edits numbers.
 """
+
 from __future__ import annotations
 
 import hashlib

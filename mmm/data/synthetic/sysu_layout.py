@@ -4,6 +4,7 @@ Each camera films its own scene under its own illumination. A person mostly show
 walked past it), so a camera pair can see mostly different sides of the same person; and like the real data a
 few (identity, camera) pairs are empty, though every identity keeps at least one visible and one infrared camera.
 """
+
 from __future__ import annotations
 
 import logging

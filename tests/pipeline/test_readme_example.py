@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mmm.pipeline.result import METRICS, RunResult
+from mmm.choices import METRICS
+from mmm.pipeline.result import RunResult
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 FIRST_SCREEN_LINES = 40

@@ -124,10 +124,10 @@ def test_importances_are_listed_per_dataset_with_the_note_where_none_were_comput
 
 def test_stage_times_show_computed_and_cached_stages_in_pipeline_order(synthetic_html: str) -> None:
     timing = synthetic_html[synthetic_html.index('id="timing"') : synthetic_html.index('id="importances"')]
-    header = ["<th>images</th>", "<th>A</th>", "<th>B</th>", "<th>MMLM</th>", "<th>C</th>", "<th>eval</th>"]
+    header = ["<th>images</th>", "<th>dcl</th>", "<th>cmc</th>", "<th>mmlm</th>", "<th>sca</th>", "<th>eval</th>"]
     positions = [timing.index(cell) for cell in header]
     assert positions == sorted(positions)
-    assert "46.0 s × 3" in timing  # Stage B of "full": 45 + seed (0, 1, 2) seconds, mean 46.
+    assert "46.0 s × 3" in timing  # cmc of "full": 45 + seed (0, 1, 2) seconds, mean 46.
     assert "cache × 3" in timing
 
 

@@ -425,7 +425,12 @@ def test_a_second_ctrl_c_while_the_report_renders_is_one_line_and_keeps_the_tabl
         return render(*args, **kwargs)
 
     monkeypatch.setattr(reports.render, "render_study_dir", interrupted_render)
-    assert main([*SMOKE, "--out", str(tmp_path), "--report-only"]) == 130
+    # A shell starting the tests in the background leaves SIGINT ignored; the key press needs Python's handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        assert main([*SMOKE, "--out", str(tmp_path), "--report-only"]) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
     line = _one_line_error(capsys.readouterr().err)
     assert "interrupted while writing tables and report" in line and "--report-only" in line
     assert (tmp_path / "smoke" / "smoke" / "results.csv").is_file()

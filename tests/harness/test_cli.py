@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.registry import list_studies
+from harness.run_key import RunKey
 from harness.study import main
 from tests.harness.fakes import fake_ledger, recording_method, run_fake
 
@@ -100,6 +101,24 @@ def test_dry_run_marks_finished_and_failed_cells(tmp_path: Path, capsys: pytest.
     lines = capsys.readouterr().out.splitlines()
     assert "3 done, 1 failed" in lines[0]
     assert "failed   sca_off/sysu/seed0" in lines and "done     full/sysu/seed0" in lines
+
+
+def test_another_recipe_is_another_run_and_the_profiles_own_recipe_is_the_same_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log"), tmp_path)
+    assert main(["smoke", "--profile", "smoke", "--out", str(tmp_path), "--dry-run", "--recipe", "paper"]) == 0
+    assert "4 cells — 4 done" in capsys.readouterr().out.splitlines()[0]
+    assert main(["smoke", "--profile", "smoke", "--out", str(tmp_path), "--dry-run", "--recipe", "release"]) == 0
+    assert "4 cells — 4 pending" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_a_recipe_other_than_the_profiles_names_its_studies_and_folder() -> None:
+    own = RunKey("quick", {"sysu": "synthetic@x"}, "none")
+    other = RunKey("quick", {"sysu": "synthetic@x"}, "none", "release")
+    assert own.study_name("recipes", "sysu") == "recipes:quick:none:synthetic@x:sysu" and own.folder == "quick"
+    assert other.study_name("recipes", "sysu") == "recipes:quick+release:none:synthetic@x:sysu"
+    assert other.folder == "quick+release"
 
 
 def test_dry_run_on_a_data_root_plans_only_the_datasets_present(

@@ -8,7 +8,9 @@ its steps; every step's loss is mmm.alignment.sca_losses. The first `plain_ce_ep
 from __future__ import annotations
 
 import logging
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import Callable
 
 import numpy as np
@@ -196,9 +198,7 @@ def _step(
         prototypes=prototypes,
         form=form,
     )
-    loss = sum(terms.values())
-    if not isinstance(loss, torch.Tensor):  # the int 0 that sum() gives when every term is off
-        raise ValueError(f"stage C step with no enabled term (weights {plan.weights})")
+    loss = reduce(operator.add, terms.values())
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()

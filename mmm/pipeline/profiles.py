@@ -9,9 +9,9 @@ sizes, then the caller's overrides. The recipe is the profile's own unless the o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
-from mmm.choices import DATASETS, DatasetName
+from mmm.choices import DatasetName
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.recipes import recipe_overrides
 
@@ -102,14 +102,6 @@ def _profile(name: str) -> Profile:
     return PROFILES[name]
 
 
-def _dataset_name(dataset: str) -> DatasetName:
-    """`dataset` as a DatasetName; any other value raises the ValueError PipelineConfig(dataset=...) raises."""
-    for name in DATASETS:
-        if dataset == name:
-            return name
-    raise ValueError(f"PipelineConfig.dataset: expected one of {', '.join(map(repr, DATASETS))}, got {dataset!r}")
-
-
 def profile_config(profile: str, dataset: str, **overrides: Any) -> PipelineConfig:
     """The config of `profile` for `dataset` ("sysu" or "regdb"): its recipe (or overrides["recipe"]), its sizes,
     then the field overrides."""
@@ -117,7 +109,7 @@ def profile_config(profile: str, dataset: str, **overrides: Any) -> PipelineConf
     recipe = overrides.get("recipe", chosen.recipe)
     fields = recipe_overrides(recipe, dataset, scale=chosen.paper_scale)
     return (
-        PipelineConfig(dataset=_dataset_name(dataset))
+        PipelineConfig(dataset=cast(DatasetName, dataset))
         .with_overrides(recipe=recipe, **fields)
         .with_overrides(**chosen.sizes(dataset, fields))
         .with_overrides(**overrides)

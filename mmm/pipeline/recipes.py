@@ -13,8 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from mmm.choices import DATASETS, RECIPES
-from mmm.pipeline.config import PipelineConfig
+from mmm.choices import RECIPES
 
 
 @dataclass(frozen=True)
@@ -198,13 +197,6 @@ def recipe_table() -> str:
             f"| {row.source} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def check_rows() -> None:
-    """Every row names a real config field, and each value is one the config accepts."""
-    for recipe in RECIPES:
-        for dataset in DATASETS:
-            PipelineConfig(dataset=dataset).with_overrides(**recipe_overrides(recipe, dataset, scale=True))
 
 
 if __name__ == "__main__":

@@ -118,11 +118,13 @@ def _clean_outputs(
 ) -> _ViewOutputs:
     losses: dict[View, torch.Tensor] = {}
     features: dict[View, torch.Tensor] = {}
-    for view in View:
-        modality = _modality(view)
+    for modality, views in MODALITY_VIEWS.items():
+        # One eval pass per modality: the un-augmented images are the same for both visible views.
         pooled, bn = inputs.plain_outputs(model, modality)
-        losses[view] = _per_sample_ce(classifier, bn, targets[modality])
-        features[view] = loss_features(pooled, bn, feature)
+        modality_losses = _per_sample_ce(classifier, bn, targets[modality])
+        modality_features = loss_features(pooled, bn, feature)
+        for view in views:
+            losses[view], features[view] = modality_losses, modality_features
     return _ViewOutputs(losses, features)
 
 

@@ -1,1 +1,1 @@
-"""Single-memory baselines built from mmm's parts (DCL, PGM-style centroid matching)."""
+"""Single-memory baselines built from mmm's parts (DCL, centroid Hungarian: PGM-like, not PGM)."""

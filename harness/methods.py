@@ -16,7 +16,7 @@ from mmm.pipeline.method import Method
 METHOD_PATHS: dict[str, str] = {
     "mmm": "mmm.pipeline.run:run_pipeline",
     "dcl": "baselines.dcl:run_dcl",
-    "pgm": "baselines.pgm:run_pgm",
+    "centroid_hungarian": "baselines.centroid_hungarian:run_centroid_hungarian",
     "untrained": "baselines.untrained:run_untrained",
 }
 METHOD_NAMES = tuple(METHOD_PATHS)

@@ -50,7 +50,7 @@ class Stage(StrEnum):
     STEMS = "stems"  # the start network, its frozen stems' statistics and stored outputs
     DCL = "dcl"  # intra-modality cluster contrast, one memory per modality (the paper's warm-up)
     CMC = "cmc"  # cross-modality clustering with the hybrid memory
-    PGM = "pgm"  # the PGM-style baseline's centroid-matching stage
+    CENTROID_HUNGARIAN = "centroid_hungarian"  # the centroid-Hungarian baseline's matching stage (PGM-like, not PGM)
     MMLM = "mmlm"  # multi-memory learning and matching
     SCA = "sca"  # soft cluster-level alignment on the matched labels
     EVAL = "eval"  # test-set evaluation

@@ -2,7 +2,7 @@
 
 Stage A (the DCL baseline) trains the two memories alone. A second stage adds a cross-modality link built each
 epoch from the current features and labels: CMC's pooled clustering with a hybrid memory (stage B), or the
-PGM-style centroid matching of the baselines. The link decides what ties the modalities; the loop is shared.
+centroid-Hungarian matching of the baselines. The link decides what ties the modalities; the loop is shared.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ MMLM_FIELDS = STAGE_B_FIELDS + ("memories", "solver", "cost_direction", "kmeans_
 UPSTREAM_FIELDS = {
     Stage.DCL: STAGE_A_FIELDS,
     Stage.CMC: STAGE_B_FIELDS,
-    Stage.PGM: STAGE_B_FIELDS,
+    Stage.CENTROID_HUNGARIAN: STAGE_B_FIELDS,
     Stage.MMLM: MMLM_FIELDS,
 }
 

@@ -93,7 +93,8 @@ class StageRunner:
         self.upstream: Stage | None = None  # the last contrastive stage, part of MMLM's cache key
 
     def contrast(self, stage: Stage, link: LinkFactory | None = None, key_extra: dict[str, str] | None = None) -> None:
-        """A cluster-contrast stage: DCL alone (no link), or a cross-modality stage with its link (CMC, PGM)."""
+        """A cluster-contrast stage: DCL alone (no link), or a cross-modality stage with its link (CMC, the
+        centroid-Hungarian baseline)."""
         config = self.config
         epochs, iters = (config.epochs_a, config.iters_a) if link is None else (config.epochs_b, config.iters_b)
         key = stage_key(stage, self.task.fingerprint, config, key_extra, weights=self.start_weights)

@@ -74,7 +74,7 @@ def test_tuning_study_has_one_cell_per_trial_slot_and_dataset() -> None:
 
 
 def test_baselines_study_runs_the_floor_two_baselines_and_mmm() -> None:
-    assert {v.method for v in load_study("baselines").variants} == {"untrained", "dcl", "pgm", "mmm"}
+    assert {v.method for v in load_study("baselines").variants} == {"untrained", "dcl", "centroid_hungarian", "mmm"}
 
 
 def _spec(**changes: object) -> StudySpec:

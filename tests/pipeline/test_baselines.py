@@ -6,8 +6,8 @@ from pathlib import Path
 
 import torch
 
+from baselines.centroid_hungarian import run_centroid_hungarian
 from baselines.dcl import run_dcl
-from baselines.pgm import run_pgm
 from baselines.untrained import run_untrained
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.tasks import Task
@@ -22,7 +22,7 @@ def test_dcl_trains_stage_a_only(sysu_smoke_task: Task, session_cache: Path) -> 
     assert set(result.metrics) == {"all", "indoor"}
 
 
-def test_pgm_matches_centroids_each_epoch_and_shares_stage_a_with_mmm(
+def test_centroid_hungarian_matches_centroids_each_epoch_and_shares_stage_a_with_mmm(
     sysu_smoke_task: Task, session_cache: Path
 ) -> None:
     store = DictStageStore()
@@ -34,9 +34,11 @@ def test_pgm_matches_centroids_each_epoch_and_shares_stage_a_with_mmm(
         seen.append(set(pseudo))
         return {}
 
-    result = run_pgm(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store, diagnose=capture)
+    result = run_centroid_hungarian(
+        config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store, diagnose=capture
+    )
     assert result.cached_stages == ["dcl"]
-    assert [e["stage"] for e in result.epochs] == ["dcl", "pgm"]
+    assert [e["stage"] for e in result.epochs] == ["dcl", "centroid_hungarian"]
     assert "matched_visible" in seen[-1]
 
 

@@ -1,6 +1,8 @@
-"""A PGM-style single-memory baseline: after stage A, every epoch matches the visible and infrared cluster
-centroids one-to-one (Hungarian) and adds a cross-modality memory loss — each sample is also contrasted against
-the other modality's memory, with its matched cluster as the target."""
+"""The centroid-Hungarian baseline, PGM-like but not PGM: after stage A, every epoch matches the visible and
+infrared cluster centroids one-to-one in a single Hungarian round and adds a cross-modality memory loss — each
+sample is also contrasted against the other modality's memory, with its matched cluster as the target. Clusters
+left unmatched get no cross-modality target. PGM's progressive graph matching and its alternating
+cross-contrastive learning are not here; the name `pgm` is kept free for a faithful implementation."""
 
 from __future__ import annotations
 
@@ -69,10 +71,10 @@ def centroid_match_link(clusters: EpochClusters, config: PipelineConfig) -> Cent
     return CentroidMatchLink(cross_v, cross_r, clusters.memory_v, clusters.memory_r)
 
 
-PGM_STAGE = SecondStage(Stage.PGM, centroid_match_link, {"link": "pgm-centroid-hungarian"})
+CENTROID_HUNGARIAN_STAGE = SecondStage(Stage.CENTROID_HUNGARIAN, centroid_match_link, {"link": "centroid-hungarian"})
 
 
-def run_pgm(
+def run_centroid_hungarian(
     config: PipelineConfig,
     task: Task,
     *,
@@ -87,7 +89,7 @@ def run_pgm(
     return run_stages(
         config,
         task,
-        second=PGM_STAGE,
+        second=CENTROID_HUNGARIAN_STAGE,
         align=False,
         device=device,
         cache_dir=cache_dir,

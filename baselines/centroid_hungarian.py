@@ -14,6 +14,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from mmm.choices import Stage
+from mmm.host_to_device import to_device
 from mmm.memory.cluster_memory import ClusterMemory
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.contrast import EpochClusters
@@ -45,9 +46,9 @@ class CentroidMatchLink:
             (feats_v, self.cross_v[rows_v], self.memory_r),
             (feats_r, self.cross_r[rows_r], self.memory_v),
         ):
-            kept = torch.from_numpy(targets >= 0).to(feats.device)
-            if bool(kept.any()):
-                total = total + memory.loss(feats[kept], torch.from_numpy(targets).to(feats.device)[kept])
+            kept = np.flatnonzero(targets >= 0)
+            if len(kept):
+                total = total + memory.loss(feats[to_device(kept, feats.device)], targets[kept])
         return total
 
     def update(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> None:

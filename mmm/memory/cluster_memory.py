@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmm.host_to_device import to_device
+
 
 def cluster_centroids(features: torch.Tensor, labels: torch.Tensor | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """L2-normalised mean feature of every cluster, outliers (label < 0) ignored.
@@ -27,18 +29,34 @@ def cluster_centroids(features: torch.Tensor, labels: torch.Tensor | np.ndarray)
     return F.normalize(sums, dim=1), ids
 
 
-def occurrence_rank(targets: torch.Tensor) -> torch.Tensor:
+def occurrence_rank(targets: np.ndarray) -> np.ndarray:
     """For each position, how many earlier positions hold the same target (0 for a target's first sample)."""
-    order = torch.sort(targets, stable=True).indices
+    order = np.argsort(targets, kind="stable")
     sorted_targets = targets[order]
-    positions = torch.arange(len(targets), device=targets.device)
-    starts = torch.ones_like(sorted_targets, dtype=torch.bool)
+    positions = np.arange(len(targets))
+    starts = np.ones(len(targets), dtype=bool)
     starts[1:] = sorted_targets[1:] != sorted_targets[:-1]
     # Index of the first sample of each run of equal targets, carried forward along the run.
-    run_start = torch.cummax(torch.where(starts, positions, torch.zeros_like(positions)), dim=0).values
-    rank = torch.empty_like(positions)
+    run_start = np.maximum.accumulate(np.where(starts, positions, 0))
+    rank = np.empty_like(positions)
     rank[order] = positions - run_start
     return rank
+
+
+def update_rounds(targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order of a batch's memory update: (positions sorted by round, then by batch order; the bounds of each
+    round in that order). Round r holds every target's r-th sample of the batch, so no round repeats a target."""
+    rank = occurrence_rank(targets)
+    order = np.lexsort((np.arange(len(targets)), rank))
+    bounds = np.searchsorted(rank[order], np.arange(int(rank.max()) + 2 if len(rank) else 1))
+    return order, bounds
+
+
+def host_labels(targets: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Cluster ids as an int64 host array (a tensor on a device is read back: pass host labels to avoid that)."""
+    if isinstance(targets, torch.Tensor):
+        return targets.detach().cpu().numpy().astype(np.int64, copy=False)
+    return np.asarray(targets, dtype=np.int64)
 
 
 class ClusterMemory(nn.Module):
@@ -70,24 +88,27 @@ class ClusterMemory(nn.Module):
         """Similarity of each normalised feature to every row, divided by the temperature: [B, C]."""
         return F.normalize(features, dim=1) @ self.features.t() / self.temperature
 
-    def loss(self, features: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def loss(self, features: torch.Tensor, targets: np.ndarray | torch.Tensor) -> torch.Tensor:
         """ClusterNCE: cross-entropy of the memory logits over each sample's cluster (mean over the batch)."""
-        return F.cross_entropy(self.logits(features), targets.long())
+        return F.cross_entropy(self.logits(features), to_device(targets, features.device).long())
 
     @torch.no_grad()
-    def update(self, features: torch.Tensor, targets: torch.Tensor) -> None:
+    def update(self, features: torch.Tensor, targets: np.ndarray | torch.Tensor) -> None:
         """Per sample, in batch order: c <- m*c + (1-m)*f, then c <- c/|c|.
 
         Samples of distinct clusters commute, so the update runs in rounds: round r moves every cluster by its
         r-th sample of the batch at once. That is exactly the sequential per-sample result, repeats included,
-        with as many rounds as the most repeated target has samples.
+        with as many rounds as the most repeated target has samples. The rounds are planned from host labels
+        (`targets` as a numpy array), so the device is never waited for.
         """
-        features = F.normalize(features.detach(), dim=1).to(self.features.dtype)
-        targets = targets.long()
-        rank = occurrence_rank(targets)
-        rounds = int(rank.max()) + 1 if len(rank) else 0
-        for r in range(rounds):
-            chosen = rank == r
-            rows = targets[chosen]
-            moved = self.momentum * self.features[rows] + (1.0 - self.momentum) * features[chosen]
-            self.features[rows] = F.normalize(moved, dim=1)
+        labels = host_labels(targets)
+        if not len(labels):
+            return
+        order, bounds = update_rounds(labels)
+        device = self.features.device
+        features = F.normalize(features.detach(), dim=1).to(self.features.dtype)[to_device(order, device)]
+        rows = to_device(labels[order], device)
+        for start, stop in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            chosen = rows[start:stop]
+            moved = self.momentum * self.features[chosen] + (1.0 - self.momentum) * features[start:stop]
+            self.features[chosen] = F.normalize(moved, dim=1)

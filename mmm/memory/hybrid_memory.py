@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 
 from mmm.data.records import Modality
-from mmm.memory.cluster_memory import ClusterMemory
+from mmm.host_to_device import to_device
+from mmm.memory.cluster_memory import ClusterMemory, host_labels
 
 
 def hybrid_centroids(
@@ -47,14 +48,16 @@ def hybrid_centroids(
 
 
 class HybridMemory(ClusterMemory):
-    """A ClusterMemory over pooled clusters whose loss and update skip clusters of a single modality."""
+    """A ClusterMemory over pooled clusters whose loss and update skip clusters of a single modality.
 
-    mixed: torch.Tensor  # [num_clusters] bool buffer: the cluster holds both modalities, registered in __init__
+    Which clusters train is kept on the host (`mixed`), and targets are given as host labels, so choosing a batch's
+    samples never waits for the device.
+    """
 
     def __init__(self, num_features: int, num_clusters: int, temperature: float = 0.05, momentum: float = 0.1) -> None:
         super().__init__(num_features, num_clusters, temperature, momentum)
         # Every row trains until initialise_from_members says otherwise, so plain initialise() behaves as the parent.
-        self.register_buffer("mixed", torch.ones(num_clusters, dtype=torch.bool))
+        self.mixed = np.ones(num_clusters, dtype=bool)  # [num_clusters]: the cluster holds both modalities
 
     def initialise_from_members(
         self,
@@ -65,20 +68,24 @@ class HybridMemory(ClusterMemory):
         """Rows from hybrid_centroids, and the mask of clusters allowed to train."""
         centroids, mixed = hybrid_centroids(features, labels, modalities, self.num_clusters)
         self.initialise(centroids)
-        self.mixed.copy_(mixed)
+        self.mixed = mixed.cpu().numpy()
 
-    def loss(self, features: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def _trained(self, targets: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """(positions in the batch whose cluster holds both modalities, their labels), from host labels."""
+        labels = host_labels(targets)
+        positions = np.flatnonzero(self.mixed[labels])
+        return positions, labels[positions]
+
+    def loss(self, features: torch.Tensor, targets: np.ndarray | torch.Tensor) -> torch.Tensor:
         """ClusterNCE averaged over the samples whose cluster holds both modalities; zero when there are none."""
-        targets = targets.long()
-        chosen = self.mixed[targets]
-        if not bool(chosen.any()):
+        positions, labels = self._trained(targets)
+        if not len(positions):
             # Zero that still belongs to the graph, so a caller's backward() on a sum of terms keeps working.
             return features.sum() * 0.0
-        return super().loss(features[chosen], targets[chosen])
+        return super().loss(features[to_device(positions, features.device)], labels)
 
     @torch.no_grad()
-    def update(self, features: torch.Tensor, targets: torch.Tensor) -> None:
+    def update(self, features: torch.Tensor, targets: np.ndarray | torch.Tensor) -> None:
         """The parent's momentum update, restricted to samples of mixed clusters."""
-        targets = targets.long()
-        chosen = self.mixed[targets]
-        super().update(features[chosen], targets[chosen])
+        positions, labels = self._trained(targets)
+        super().update(features[to_device(positions, features.device)], labels)

@@ -20,10 +20,12 @@ from mmm.alignment.sca import SCAForm, SCAWeights, sca_losses
 from mmm.alignment.views import View, batch_views
 from mmm.data.records import Modality
 from mmm.data.sampler import IdentityBalancedSampler
+from mmm.host_to_device import to_device
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.epoch_losses import EpochLosses, epoch_means
 from mmm.pipeline.network_inputs import NetworkInputs, TrainingData
-from mmm.pipeline.sample_states import EpochStates, epoch_states, loss_features
+from mmm.pipeline.sample_states import epoch_states, loss_features
 from mmm.pipeline.schedules import warmup_multistep
 from mmm.pipeline.seeds import seed_label, stage_seed, torch_seed
 
@@ -153,16 +155,47 @@ def train_alignment_stage(
             steps,
             seed=stage_seed(config.seed, seed_label("sca"), epoch),
         )
+        # The prototype table goes to the device once per epoch, not once per step.
+        prototypes = None if states is None or states.prototypes is None else to_device(states.prototypes, device)
+        confidence = states.confidence if states is not None and plan.confidence else None
         model.train()
-        sums: dict[str, float] = {}
+        losses = EpochLosses()
         for index_v, index_r in sampler:
-            terms = _step(model, classifier, optimizer, inputs, targets, index_v, index_r, plan, states, form, config)
-            for name, value in terms.items():
-                sums[name] = sums.get(name, 0.0) + value / steps
+            labels_and_weights = _host_rows(index_v, index_r, targets, confidence)
+            losses.add(
+                _step(
+                    model,
+                    classifier,
+                    optimizer,
+                    inputs,
+                    index_v,
+                    index_r,
+                    labels_and_weights,
+                    plan,
+                    prototypes,
+                    form,
+                    config,
+                )
+            )
         scheduler.step()
+        sums = epoch_means(losses.read(), steps)
         sums["loss"] = sum(sums.values())
         log.info("stage C epoch %d/%d: %s", epoch + 1, config.epochs_c, sums)
         on_epoch(epoch, sums)
+
+
+def _host_rows(
+    index_v: np.ndarray,
+    index_r: np.ndarray,
+    targets: dict[Modality, torch.Tensor],
+    confidence: dict[View, torch.Tensor] | None,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A batch's labels and confidences (None without weighting), gathered on the host in the batch's row order:
+    visible view 1, visible view 2, infrared."""
+    rows = {View.VISIBLE_1: index_v, View.VISIBLE_2: index_v, View.INFRARED: index_r}
+    modality = {View.VISIBLE_1: Modality.VISIBLE, View.VISIBLE_2: Modality.VISIBLE, View.INFRARED: Modality.INFRARED}
+    labels = torch.cat([targets[modality[v]][rows[v]] for v in View])
+    return labels, None if confidence is None else torch.cat([confidence[v][rows[v]] for v in View])
 
 
 def _step(
@@ -170,31 +203,26 @@ def _step(
     classifier: torch.nn.Linear,
     optimizer: torch.optim.Optimizer,
     inputs: NetworkInputs,
-    targets: dict[Modality, torch.Tensor],
     index_v: np.ndarray,
     index_r: np.ndarray,
+    labels_and_weights: tuple[torch.Tensor, torch.Tensor | None],
     plan: EpochPlan,
-    states: EpochStates | None,
+    prototypes: torch.Tensor | None,
     form: SCAForm,
     config: PipelineConfig,
-) -> dict[str, float]:
-    """One optimiser step on a batch of visible rows (two views) and infrared rows; the terms' values."""
+) -> dict[str, torch.Tensor]:
+    """One optimiser step on a batch of visible rows (two views) and infrared rows, whose labels and confidences
+    _host_rows gathered; the terms, detached, on the device (reading them would wait for the step)."""
     device = classifier.weight.device
+    labels, confidence = labels_and_weights
     pooled, bn = inputs.forward_batch(model, index_v, index_r)
-    views = batch_views(len(index_v), len(index_r), device)
-    rows = {View.VISIBLE_1: index_v, View.VISIBLE_2: index_v, View.INFRARED: index_r}
-    y = torch.cat([targets[Modality.INFRARED if v == View.INFRARED else Modality.VISIBLE][rows[v]] for v in View])
-    confidence = None
-    if plan.confidence and states is not None:
-        confidence = torch.cat([states.confidence[v][rows[v]] for v in View]).to(device)
-    prototypes = states.prototypes.to(device) if states is not None and states.prototypes is not None else None
     terms = sca_losses(
         classifier(bn),
         loss_features(pooled, bn, config.loss_feature),
-        y.to(device),
-        views,
+        to_device(labels, device),
+        batch_views(len(index_v), len(index_r), device),
         plan.weights,
-        confidence=confidence,
+        confidence=None if confidence is None else to_device(confidence, device),
         prototypes=prototypes,
         form=form,
     )
@@ -202,4 +230,4 @@ def _step(
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
-    return {name: float(value.detach()) for name, value in terms.items()}
+    return {name: value.detach() for name, value in terms.items()}

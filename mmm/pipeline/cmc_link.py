@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mmm.host_to_device import to_device
 from mmm.memory.hybrid_memory import HybridMemory
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.contrast import EpochClusters
@@ -31,24 +32,29 @@ class CmcLink:
             return None
         return self.pooled[: self.num_visible], self.pooled[self.num_visible :]
 
-    def _targets(self, rows_v: np.ndarray, rows_r: np.ndarray, device: torch.device) -> torch.Tensor:
-        return torch.from_numpy(np.r_[self.pooled[rows_v], self.pooled[self.num_visible + rows_r]]).to(device)
+    def _targets(self, rows_v: np.ndarray, rows_r: np.ndarray) -> np.ndarray:
+        return np.r_[self.pooled[rows_v], self.pooled[self.num_visible + rows_r]]
+
+    def _kept(
+        self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray
+    ) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+        """The batch's features and pooled labels without the outliers, chosen from the host labels."""
+        targets = self._targets(rows_v, rows_r)
+        kept = np.flatnonzero(targets >= 0)
+        features = torch.cat([feats_v, feats_r])
+        return features, features[to_device(kept, features.device)], targets[kept]
 
     def loss(
         self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray
     ) -> torch.Tensor:
-        features = torch.cat([feats_v, feats_r])
-        targets = self._targets(rows_v, rows_r, features.device)
-        kept = targets >= 0
-        if not bool(kept.any()):
+        features, kept, targets = self._kept(feats_v, feats_r, rows_v, rows_r)
+        if not len(targets):
             return features.sum() * 0.0
-        return self.memory.loss(features[kept], targets[kept])
+        return self.memory.loss(kept, targets)
 
     def update(self, feats_v: torch.Tensor, feats_r: torch.Tensor, rows_v: np.ndarray, rows_r: np.ndarray) -> None:
-        features = torch.cat([feats_v, feats_r])
-        targets = self._targets(rows_v, rows_r, features.device)
-        kept = targets >= 0
-        self.memory.update(features[kept], targets[kept])
+        _, kept, targets = self._kept(feats_v, feats_r, rows_v, rows_r)
+        self.memory.update(kept, targets)
 
 
 def cmc_link(clusters: EpochClusters, config: PipelineConfig) -> CmcLink:

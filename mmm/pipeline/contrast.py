@@ -19,6 +19,7 @@ from mmm.data.sampler import IndexBatch, ModalityBatchSampler
 from mmm.memory.cluster_memory import ClusterMemory, cluster_centroids
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.config import PipelineConfig
+from mmm.pipeline.epoch_losses import EpochLosses, epoch_means
 from mmm.pipeline.network_inputs import NetworkInputs, TrainingData
 from mmm.pipeline.pseudo_labels import cluster_count, cluster_features
 from mmm.pipeline.schedules import step_decay
@@ -134,16 +135,15 @@ def train_contrast_stage(
         )
         second = _second_batches(link, config, iters, stage_seed(config.seed, label + "-link", epoch), cameras)
         model.train()
-        total = 0.0
+        losses = EpochLosses()
         for index_v, index_r in sampler:
             joint_link = link if second is None else None
-            loss = _contrast_step(model, inputs, optimizer, clusters, joint_link, index_v, index_r)
+            losses.add({"loss": _contrast_step(model, inputs, optimizer, clusters, joint_link, index_v, index_r)})
             if link is not None and second is not None:
                 _link_step(model, inputs, optimizer, link, *next(second))
-            total += loss / iters
         scheduler.step()
         values = {
-            "loss": total,
+            "loss": epoch_means(losses.read(), iters).get("loss", 0.0),
             "clusters_visible": cluster_count(labels_v),
             "clusters_infrared": cluster_count(labels_r),
         }
@@ -160,13 +160,12 @@ def _contrast_step(
     joint_link: CrossModalityLink | None,
     index_v: np.ndarray,
     index_r: np.ndarray,
-) -> float:
+) -> torch.Tensor:
     """One step on the two memories' ClusterNCE plus, when given, the loss of a link that takes no batches of its
-    own; then the memory updates. The loss's value."""
-    device = clusters.memory_v.features.device
+    own; then the memory updates. The loss, detached, on the device (reading it would wait for the step)."""
     rows_v = np.r_[index_v, index_v]
-    targets_v = torch.from_numpy(clusters.labels_v[rows_v]).to(device)
-    targets_r = torch.from_numpy(clusters.labels_r[index_r]).to(device)
+    targets_v = clusters.labels_v[rows_v]
+    targets_r = clusters.labels_r[index_r]
     feats_v, feats_r = _forward(model, inputs, index_v, index_r)
     loss = clusters.memory_v.loss(feats_v, targets_v) + clusters.memory_r.loss(feats_r, targets_r)
     if joint_link is not None:
@@ -176,7 +175,7 @@ def _contrast_step(
     clusters.memory_r.update(feats_r.detach(), targets_r)
     if joint_link is not None:
         joint_link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
-    return float(loss.detach())
+    return loss.detach()
 
 
 def _link_step(

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from mmm.data.records import Modality
 from mmm.data.transforms import eval_transform
 from mmm.features.extract import extract_features
+from mmm.host_to_device import to_device
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.augment import Augmenter
 from mmm.pipeline.stem_encoding import encode_images
@@ -108,7 +109,8 @@ class StemOutputs:
 
 def erase_maps(maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Random erasing on stem outputs [B, C, h, w]: with ERASE_PROB per sample, one rectangle of ERASE_AREA of
-    the map (aspect 0.3..3.3, at least one cell) is set to zero."""
+    the map (aspect 0.3..3.3, at least one cell) is set to zero. The draws come from `generator` on its own device
+    and are sent to the maps' device; the rectangles are drawn there."""
     b, _, h, w = maps.shape
     apply = torch.rand(b, generator=generator) < ERASE_PROB
     area = ERASE_AREA[0] + (ERASE_AREA[1] - ERASE_AREA[0]) * torch.rand(b, generator=generator)
@@ -117,14 +119,16 @@ def erase_maps(maps: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     ew = torch.sqrt(area * h * w / aspect).round().clamp(1, w).long()
     top = (torch.rand(b, generator=generator) * (h - eh + 1)).long()
     left = (torch.rand(b, generator=generator) * (w - ew + 1)).long()
-    ys = torch.arange(h).view(1, h, 1)
-    xs = torch.arange(w).view(1, 1, w)
+    # One transfer for the whole batch's rectangles: [5, B] (top, bottom, left, right, applied).
+    box = to_device(torch.stack([top, top + eh, left, left + ew, apply.long()]), maps.device)
+    ys = torch.arange(h, device=maps.device).view(1, h, 1)
+    xs = torch.arange(w, device=maps.device).view(1, 1, w)
     inside = (
-        (ys >= top.view(-1, 1, 1))
-        & (ys < (top + eh).view(-1, 1, 1))
-        & (xs >= left.view(-1, 1, 1))
-        & (xs < (left + ew).view(-1, 1, 1))
-        & apply.view(-1, 1, 1)
+        (ys >= box[0].view(-1, 1, 1))
+        & (ys < box[1].view(-1, 1, 1))
+        & (xs >= box[2].view(-1, 1, 1))
+        & (xs < box[3].view(-1, 1, 1))
+        & box[4].bool().view(-1, 1, 1)
     )
     return maps.masked_fill(inside[:, None], 0.0)
 

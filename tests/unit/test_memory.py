@@ -64,7 +64,7 @@ def test_update_equals_a_per_sample_loop_on_a_batch_with_many_repeats() -> None:
 
 
 def test_occurrence_rank_counts_earlier_samples_of_the_same_target() -> None:
-    assert occurrence_rank(torch.tensor([3, 1, 3, 3, 1, 0])).tolist() == [0, 0, 1, 2, 1, 0]
+    assert occurrence_rank(np.array([3, 1, 3, 3, 1, 0])).tolist() == [0, 0, 1, 2, 1, 0]
 
 
 def test_cluster_nce_equals_a_hand_computed_cross_entropy() -> None:

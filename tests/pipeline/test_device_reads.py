@@ -1,0 +1,86 @@
+"""The training steps never read a value back from the device: on a GPU each such read (a loss turned into a float,
+a boolean mask, an `any()` guard, a `max()` sizing a loop) makes the host wait for every queued kernel.
+
+The steps run here on PyTorch's `meta` device, whose tensors have shapes and no values: any read of a value, and
+any operation whose output size depends on values (boolean masks, nonzero, unique), fails there. The host keeps
+what it owns (sampled rows, pseudo-labels, the optimiser's step counts)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from baselines.centroid_hungarian import CentroidMatchLink
+from mmm.data.records import Modality
+from mmm.memory.cluster_memory import ClusterMemory
+from mmm.memory.hybrid_memory import HybridMemory
+from mmm.models.factory import create_backbone
+from mmm.pipeline import contrast
+from mmm.pipeline.cmc_link import CmcLink
+from mmm.pipeline.contrast import EpochClusters, ModalityFeatures
+from mmm.pipeline.network_inputs import StemmedInputs, StemOutputs
+
+META = torch.device("meta")
+ROWS = 24  # training rows per modality
+CLUSTERS = 4
+
+
+def _stemmed_inputs(model: torch.nn.Module) -> StemmedInputs:
+    """Stored stem outputs of random images, as the quick profile keeps them (float16, on the host)."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        views = {
+            modality: {
+                view: model.stem_of(modality)(torch.randn(ROWS, 3, 64, 32, generator=generator)).half()
+                for view in ("plain", "flip", "exchange")
+            }
+            for modality in Modality
+        }
+    return StemmedInputs(StemOutputs(views[Modality.VISIBLE], views[Modality.INFRARED]), generator, META)
+
+
+def _memory(labels: np.ndarray, dim: int) -> ClusterMemory:
+    memory = ClusterMemory(dim, CLUSTERS)
+    memory.initialise(torch.randn(CLUSTERS, dim))
+    return memory.to(META)
+
+
+def test_a_stage_a_b_step_with_the_cmc_link_reads_nothing_back_from_the_device() -> None:
+    model = create_backbone("mobilenet_v2").train()
+    inputs = _stemmed_inputs(model)
+    model = model.to(META)
+    labels_v = np.arange(ROWS) % CLUSTERS
+    labels_r = np.r_[np.arange(ROWS - 2) % CLUSTERS, -1, -1]
+    dim = model.feature_dim
+    features = ModalityFeatures(torch.empty(ROWS, dim), torch.empty(ROWS, dim))
+    clusters = EpochClusters(features, labels_v, labels_r, _memory(labels_v, dim), _memory(labels_r, dim))
+    # Pooled clusters 0 and 1 hold both modalities, 2 only visible rows; the rest are outliers.
+    pooled = np.full(2 * ROWS, -1)
+    pooled[:ROWS] = np.arange(ROWS) % 3
+    pooled[ROWS : ROWS + 6] = np.arange(6) % 2
+    hybrid = HybridMemory(dim, 3)
+    modality = np.r_[np.zeros(ROWS, np.int64), np.ones(ROWS, np.int64)]
+    hybrid.initialise_from_members(torch.randn(2 * ROWS, dim), pooled, modality)
+    link = CmcLink(pooled, hybrid.to(META), hybrid_batch=False, num_visible=ROWS)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    index_v = np.array([0, 4, 8, 1, 5, 9])
+    index_r = np.array([2, 6, 10, 3, 7, 22])
+    before = clusters.memory_v.features
+    loss = contrast._contrast_step(model, inputs, optimizer, clusters, link, index_v, index_r)
+    assert loss.device == META and loss.shape == ()
+    assert clusters.memory_v.features is before  # updated in place, on the device
+
+
+def test_the_link_of_the_centroid_hungarian_baseline_reads_nothing_back_from_the_device() -> None:
+    model = create_backbone("mobilenet_v2").train()
+    inputs = _stemmed_inputs(model)
+    model = model.to(META)
+    labels = np.arange(ROWS) % CLUSTERS
+    dim = model.feature_dim
+    features = ModalityFeatures(torch.empty(ROWS, dim), torch.empty(ROWS, dim))
+    clusters = EpochClusters(features, labels, labels, _memory(labels, dim), _memory(labels, dim))
+    cross = np.where(labels < 3, labels, -1)  # cluster 3 has no partner
+    link = CentroidMatchLink(cross, cross, clusters.memory_v, clusters.memory_r)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    loss = contrast._contrast_step(model, inputs, optimizer, clusters, link, np.array([0, 3, 7]), np.array([1, 2, 3]))
+    assert loss.device == META

@@ -48,7 +48,7 @@ from harness.run_key import RunKey
 from harness.runner import RunInterrupted, RunSummary, run_cells
 from harness.spec import StudyError, StudySpec, default_plan
 from harness.stage_cache import FileStageStore
-from harness.weights import StartingWeights, cells_starting_weights, weights_identity
+from harness.weights import StartingWeights, WeightsError, cells_starting_weights, weights_identity
 from mmm.paths import default_cache_dir
 from mmm.pipeline.profiles import default_recipe
 
@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 DATA_IDENTITY = "data_identity"
 # provenance.json key: the untrained floors this run computed and reused (harness.floor).
 FLOOR_PROVENANCE = "floor"
+# The run key's weights part when a dry run could not resolve them (matches no stored study).
+WEIGHTS_MISSING = "missing"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Setup:
     storage: StorageSpec
     key: RunKey
     weights: list[StartingWeights]  # every start the cells use (one, unless a variant picks its own)
+    weights_missing: str | None  # --dry-run only: why the starting weights could not be resolved
     run_overrides: dict[str, Any]  # config fields the command sets for every cell (--pretrained)
     ledger: Ledger
     study_dir: Path  # <out>/<study>: the default journal
@@ -123,13 +126,21 @@ def _resolve(args: argparse.Namespace) -> Setup:
     recipe = None if args.recipe in (None, default_recipe(args.profile)) else args.recipe
     if recipe is not None:
         run_overrides["recipe"] = recipe
-    # Read-only commands check what a run would start from but never download it.
-    weights = cells_starting_weights(
-        spec, args.profile, cells, run_overrides, download=not (args.dry_run or args.report_only)
-    )
+    # Read-only commands check what a run would start from but never download it. A dry run still lists the
+    # cells without the weight file (planning a paper-scale study on a machine that lacks it).
+    weights_missing = None
+    try:
+        weights = cells_starting_weights(
+            spec, args.profile, cells, run_overrides, download=not (args.dry_run or args.report_only)
+        )
+    except WeightsError as error:
+        if not args.dry_run:
+            raise
+        weights, weights_missing = [], str(error)
     study_dir = args.out / spec.name
     storage = parse_storage(args.storage, study_dir)
-    key = RunKey(args.profile, data.identity(datasets), weights_identity(weights), recipe)
+    identity = WEIGHTS_MISSING if weights_missing is not None else weights_identity(weights)
+    key = RunKey(args.profile, data.identity(datasets), identity, recipe)
     return Setup(
         spec=spec,
         device=device,
@@ -138,6 +149,7 @@ def _resolve(args: argparse.Namespace) -> Setup:
         storage=storage,
         key=key,
         weights=weights,
+        weights_missing=weights_missing,
         run_overrides=run_overrides,
         # A tuning study's cells all train with one seed, the one its sampler's seeds derive from.
         ledger=Ledger(storage, spec, key, read_only=args.dry_run or args.report_only, seed=cells[0].seed),
@@ -188,6 +200,8 @@ class _TqdmHandler(logging.Handler):
 
 
 def _dry_run(setup: Setup) -> int:
+    if setup.weights_missing is not None:
+        return _dry_run_without_weights(setup)
     statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
     lines = [f"{statuses[c.id].state.value:<8} {c.id}\n" for c in setup.cells]
     counts = {state: sum(s.state is state for s in statuses.values()) for state in CellState}
@@ -195,6 +209,16 @@ def _dry_run(setup: Setup) -> int:
     where = f"{setup.ledger.profile}, {setup.data.kind} data, weights {setup.key.weights}"
     header = f"{setup.spec.name} ({where}): {len(setup.cells)} cells — {summary}\n"
     sys.stdout.write(header + "".join(lines) + _nothing_stored_hint(setup, statuses))
+    return EXIT_OK
+
+
+def _dry_run_without_weights(setup: Setup) -> int:
+    """The cells, without their state: which are done is keyed by the weight file's hash, which needs the file."""
+    where = f"{setup.ledger.profile}, {setup.data.kind} data"
+    header = f"{setup.spec.name} ({where}): {len(setup.cells)} cells, state unknown\n"
+    note = f"starting weights missing, so whether any cell is done cannot be told: {setup.weights_missing}\n"
+    lines = [f"{'planned':<8} {c.id}\n" for c in setup.cells]
+    sys.stdout.write(header + note + "".join(lines))
     return EXIT_OK
 
 

@@ -17,6 +17,8 @@ IntraReduction = Literal["batch_mean", "modality_sum"]
 InterForm = Literal["half_symmetric", "four_term"]
 CmcSecondStep = Literal["none", "hybrid_batch"]
 AlignmentStart = Literal["continue", "fresh"]
+# Where stage C's labels come from: MMLM's matching, or (a control) CMC's own pooled clusters with no matching.
+AlignmentLabels = Literal["mmlm", "cmc_pooled"]
 EpochLength = Literal["iterations", "full_pass"]
 LossFeature = Literal["bn_normalised", "pooled"]
 SampleStates = Literal["clean_eval", "augmented_train"]

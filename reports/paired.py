@@ -1,11 +1,17 @@
-"""Whether the seeds resolve each difference to the reference variant: per variant, dataset, protocol and primary
-metric, the variant's and the reference's values paired by seed (RegDB trials both ran are averaged within a
-seed first, so the test is over seeds, never over splits) and a two-sided paired t-test at α = 0.05.
+"""Whether the runs resolve each difference to the reference variant: per variant, dataset, protocol and primary
+metric, the variant's and the reference's values paired by run — one pair per (seed, RegDB trial), since every
+RegDB trial trains its own network on its own split (harness.cells makes one cell per trial) — then a two-sided
+paired t-test, a 95% interval on the mean difference, and a p-value adjusted for the number of tests.
 
-A difference is "resolved" when the test rejects equal means, otherwise "unresolved"; with fewer than two pairs
-no test exists, so one seed is always "unresolved (1 seed)". When every pair differs by the same amount the t
-statistic is infinite (p = 0, resolved) for a nonzero difference and undefined (p = 1, unresolved) for none;
-scipy would only warn about lost precision there, so those cases are decided before calling it.
+The family a p-value is adjusted within is one study's differences on one dataset and metric (every variant ×
+protocol there), Holm's step-down method: the verdict is "resolved" when the adjusted p is below α = 0.05. The
+interval is the plain per-comparison t interval (mean ± t(0.975, n−1) · sd / √n); it says how large the
+difference may be, the adjusted p whether the family as a whole lets it count.
+
+With fewer than two pairs there is no test ("unresolved (1 pair)"). When every pair differs by the same amount the
+pairs carry no variance to test against: that is reported as "no variance to test" (t, p and the interval are
+left empty and the row stays out of the family), never as resolved — RegDB's R1 moves in steps of 1/#queries, so
+equal differences happen on small data.
 """
 
 from __future__ import annotations
@@ -20,33 +26,44 @@ from reports.schema import DATASETS, PROTOCOLS
 
 PAIRED_METRICS = ("R1", "mAP")
 ALPHA = 0.05
-TEST_NAME = "two-sided paired t-test (scipy.stats.ttest_rel) at α = 0.05"
+CONFIDENCE = 0.95
+TEST_NAME = "two-sided paired t-test on the per-run differences, Holm-adjusted per dataset and metric, α = 0.05"
 RESOLVED = "resolved"
 UNRESOLVED = "unresolved"
-ONE_SEED = "unresolved (1 seed)"
-NO_PAIRS = "unresolved (no shared seed)"
+ONE_PAIR = "unresolved (1 pair)"
+NO_PAIRS = "unresolved (no shared run)"
+NO_VARIANCE = "no variance to test"
+# paired_deltas.csv, the contract with readers of the tests: the first 13 columns are the original ones, the
+# rest were added with the interval and the multiplicity correction (README, "Paired differences").
 PAIRED_COLUMNS = [
     "dataset",
     "protocol",
     "metric",
     "variant",
     "reference",
-    "pairs",
-    "seeds",
-    "mean_delta",
-    "sd_delta",
+    "pairs",  # (seed, RegDB trial) runs both variants finished
+    "seeds",  # distinct seeds among the pairs
+    "mean_delta",  # mean of variant − reference over the pairs, percentage points
+    "sd_delta",  # sample sd of those differences
     "t",
-    "p_value",
+    "p_value",  # unadjusted two-sided p
     "test",
-    "verdict",
+    "verdict",  # from p_holm
+    "regdb_trials",  # distinct RegDB trials among the pairs (0 on SYSU-MM01)
+    "ci_low",  # 95% t interval on mean_delta
+    "ci_high",
+    "family_size",  # tests in this row's family (its study, dataset and metric)
+    "p_holm",  # Holm-adjusted p within the family
 ]
 _RUN = ["seed", "regdb_trial"]
 _NO_TRIAL = -1  # SYSU's empty RegDB trial, so runs pair by plain equality
+# Differences closer than this (percentage points) are equal: no spread to test against.
+_SPREAD_TOLERANCE = 1e-9
 
 
 def paired_deltas(results: pd.DataFrame, reference: str) -> pd.DataFrame:
     """One row per variant other than `reference` × dataset × protocol × primary metric (PAIRED_COLUMNS):
-    the mean of the paired differences (variant − reference, percentage points), its sd, the test and verdict."""
+    the paired differences (variant − reference) over the runs both finished, their test, interval and verdict."""
     rows = results[results["metric"].isin(PAIRED_METRICS)]
     rows = rows.assign(regdb_trial=rows["regdb_trial"].fillna(_NO_TRIAL))
     setting = ["dataset", "protocol", "metric"]
@@ -57,11 +74,9 @@ def paired_deltas(results: pd.DataFrame, reference: str) -> pd.DataFrame:
             continue
         ours = rows[rows["variant"] == variant]
         for (dataset, protocol, metric), group in ours.groupby(setting, sort=False):
-            matched = group.merge(base, on=setting + _RUN).groupby("seed")[["value", "reference_value"]].mean()
-            values = matched["value"].to_numpy(dtype=float)
-            reference_values = matched["reference_value"].to_numpy(dtype=float)
-            differences = values - reference_values
-            t, p, verdict = paired_test(values, reference_values)
+            matched = group.merge(base, on=setting + _RUN)
+            differences = (matched["value"] - matched["reference_value"]).to_numpy(dtype=float)
+            trials = matched.loc[matched["regdb_trial"] != _NO_TRIAL, "regdb_trial"].nunique()
             records.append(
                 {
                     "dataset": dataset,
@@ -70,40 +85,80 @@ def paired_deltas(results: pd.DataFrame, reference: str) -> pd.DataFrame:
                     "variant": variant,
                     "reference": reference,
                     "pairs": len(differences),
-                    "seeds": len(matched),
-                    "mean_delta": float(differences.mean()) if len(differences) else math.nan,
-                    "sd_delta": float(differences.std(ddof=1)) if len(differences) > 1 else math.nan,
-                    "t": t,
-                    "p_value": p,
+                    "seeds": matched["seed"].nunique(),
+                    "regdb_trials": trials,
                     "test": TEST_NAME,
-                    "verdict": verdict,
+                    **paired_test(differences),
                 }
             )
-    return _ordered(pd.DataFrame(records, columns=PAIRED_COLUMNS), list(dict.fromkeys(rows["variant"])))
+    frame = pd.DataFrame(records, columns=PAIRED_COLUMNS)
+    return _ordered(adjust_families(frame), list(dict.fromkeys(rows["variant"])))
 
 
-def paired_test(values: np.ndarray, reference_values: np.ndarray) -> tuple[float, float, str]:
-    """(t, two-sided p, verdict) of a variant's values against the reference's, pair by pair."""
-    differences = values - reference_values
-    if len(differences) < 2:
-        return math.nan, math.nan, ONE_SEED if len(differences) == 1 else NO_PAIRS
-    if np.ptp(differences) == 0:
-        if differences[0] == 0:
-            return math.nan, 1.0, UNRESOLVED
-        return math.copysign(math.inf, differences[0]), 0.0, RESOLVED
-    result = stats.ttest_rel(values, reference_values)
-    p = float(result.pvalue)
-    return float(result.statistic), p, RESOLVED if p < ALPHA else UNRESOLVED
+def paired_test(differences: np.ndarray) -> dict[str, float | str]:
+    """mean_delta, sd_delta, t, p_value, ci_low, ci_high and a provisional verdict of one set of paired
+    differences; the verdict of a tested row is set by adjust_families."""
+    n = len(differences)
+    mean = float(differences.mean()) if n else math.nan
+    sd = float(differences.std(ddof=1)) if n > 1 else math.nan
+    empty: dict[str, float | str] = {"mean_delta": mean, "sd_delta": sd, "t": math.nan, "p_value": math.nan}
+    empty.update(ci_low=math.nan, ci_high=math.nan)
+    if n < 2:
+        return {**empty, "verdict": ONE_PAIR if n == 1 else NO_PAIRS}
+    if np.ptp(differences) <= _SPREAD_TOLERANCE:
+        return {**empty, "verdict": NO_VARIANCE}
+    result = stats.ttest_1samp(differences, 0.0)
+    half_width = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * sd / math.sqrt(n)
+    return {
+        "mean_delta": mean,
+        "sd_delta": sd,
+        "t": float(result.statistic),
+        "p_value": float(result.pvalue),
+        "ci_low": mean - half_width,
+        "ci_high": mean + half_width,
+        "verdict": UNRESOLVED,
+    }
 
 
-def seed_notes(paired: pd.DataFrame) -> list[str]:
-    """What the report must say about single seeds: that one seed resolves nothing."""
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values (same order as given): the k-th smallest p times (m − k + 1), made
+    non-decreasing along the ranking and capped at 1."""
+    p = np.asarray(p_values, dtype=float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    adjusted = np.empty(m)
+    adjusted[order] = scaled
+    return adjusted
+
+
+def adjust_families(frame: pd.DataFrame) -> pd.DataFrame:
+    """family_size and p_holm for every tested row (a finite p), per dataset and metric, and its verdict from
+    p_holm; untested rows keep their verdict and get no adjusted p."""
+    frame = frame.copy()
+    frame["p_holm"] = math.nan
+    frame["family_size"] = 0
+    tested = frame["p_value"].notna()
+    for _, family in frame[tested].groupby(["dataset", "metric"], sort=False):
+        frame.loc[family.index, "p_holm"] = holm(family["p_value"].to_numpy())
+        frame.loc[family.index, "family_size"] = len(family)
+    frame.loc[tested, "verdict"] = np.where(frame.loc[tested, "p_holm"] < ALPHA, RESOLVED, UNRESOLVED)
+    return frame
+
+
+def paired_notes(paired: pd.DataFrame) -> list[str]:
+    """What the report must say about rows the test could not decide: one pair, or pairs without spread."""
     notes = []
-    if (paired["verdict"] == ONE_SEED).any():
+    if (paired["verdict"] == ONE_PAIR).any():
         notes.append(
-            "One seed cannot resolve a difference: a single pair of runs has no spread to test against, so every "
-            'Δ marked "unresolved (1 seed)" may be noise (RegDB trials of one seed are averaged, not tested as '
-            "pairs). Run more seeds (--seeds N) to resolve it."
+            "One pair of runs cannot resolve a difference: it has no spread to test against, so every Δ marked "
+            f'"{ONE_PAIR}" may be noise. Run more seeds (--seeds N) or, on RegDB, more trials to resolve it.'
+        )
+    if (paired["verdict"] == NO_VARIANCE).any():
+        notes.append(
+            f'"{NO_VARIANCE}": every pair of runs differs by exactly the same amount, so the t statistic is '
+            "undefined. That is not evidence of a difference (on small test sets a metric moves in fixed steps); "
+            "more seeds give the test a spread to work with."
         )
     return notes
 

@@ -4,7 +4,6 @@ peers, and our ablation beside the paper's."""
 
 from __future__ import annotations
 
-import math
 from typing import Callable, Mapping
 
 import pandas as pd
@@ -83,8 +82,8 @@ def delta_display(
 
 
 def paired_display(paired: pd.DataFrame, dataset: str) -> DisplayTable:
-    """The paired test of one dataset: per variant, protocol and metric the pairs, the mean and sd of the
-    paired differences, t, p and the verdict."""
+    """The paired test of one dataset: per variant, protocol and metric the pairs (runs, seeds), the mean
+    paired difference with its sd and 95% interval, t, the raw and the Holm-adjusted p, and the verdict."""
     rows = []
     for record in paired[paired["dataset"] == dataset].to_dict("records"):
         resolved = record["verdict"] == RESOLVED
@@ -97,20 +96,27 @@ def paired_display(paired: pd.DataFrame, dataset: str) -> DisplayTable:
                 Cell(fmt_integer(record["seeds"]), "num"),
                 Cell(fmt_delta(record["mean_delta"]), delta_css(record["mean_delta"])),
                 Cell(fmt_number(record["sd_delta"]), "num"),
-                Cell(_fmt_t(record["t"]), "num"),
+                Cell(_fmt_interval(record["ci_low"], record["ci_high"]), "num"),
+                Cell(fmt_number(record["t"]), "num"),
                 Cell(fmt_p(record["p_value"]), "num"),
+                Cell(_fmt_adjusted(record["p_holm"], record["family_size"]), "num"),
                 Cell(record["verdict"], "resolved" if resolved else "unresolved"),
             ]
         )
-    columns = ["variant", "protocol", "metric", "pairs", "seeds", "mean Δ", "sd of Δ", "t", "p", "verdict"]
-    return DisplayTable(columns=columns, rows=rows)
+    columns = ["variant", "protocol", "metric", "pairs", "seeds", "mean Δ", "sd of Δ", "95% interval", "t", "p"]
+    return DisplayTable(columns=columns + ["p (Holm, of m)", "verdict"], rows=rows)
 
 
-def _fmt_t(t: float) -> str:
-    """Identical differences in every pair make t infinite (reports.paired); say so rather than print "inf"."""
-    if isinstance(t, float) and math.isinf(t):
-        return "∞" if t > 0 else "−∞"
-    return fmt_number(t)
+def _fmt_interval(low: float, high: float) -> str:
+    if is_missing(low) or is_missing(high):
+        return NO_VALUE
+    return f"[{fmt_delta(low)}, {fmt_delta(high)}]"
+
+
+def _fmt_adjusted(p_holm: float, family_size: object) -> str:
+    if is_missing(p_holm):
+        return NO_VALUE
+    return f"{fmt_p(p_holm)} (of {fmt_integer(family_size)})"
 
 
 def peer_display(comparison: pd.DataFrame) -> DisplayTable:

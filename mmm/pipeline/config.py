@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, get_args
 
 from mmm.choices import (
+    AlignmentLabels,
     AlignmentStart,
     ClassifierInit,
     CmcSecondStep,
@@ -36,6 +37,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "intra_distance": get_args(IntraDistance),
     "cmc_second_step": get_args(CmcSecondStep),
     "alignment_start": get_args(AlignmentStart),
+    "alignment_labels": get_args(AlignmentLabels),
     "epoch_length_c": get_args(EpochLength),
     "loss_feature": get_args(LossFeature),
     "intra_reduction": get_args(IntraReduction),
@@ -81,7 +83,7 @@ class PipelineConfig:
     cmc_second_step: CmcSecondStep = "none"  # none: one step on L_V+L_R+L_VR; hybrid_batch: then a step on L_VR
     # over a separate batch drawn from the hybrid (pooled) clusters
     # --- MMLM ---
-    mmlm: bool = True  # off: stop after stage B and evaluate that model ("CMC only")
+    mmlm: bool = True  # off: stop after stage B and evaluate that model ("CMC only"); on: stage C follows
     memories: int = 4  # sub-centres per cluster (1 = centroid matching)
     solver: Solver = "hungarian"  # paper: Hungarian + second round; code: greedy argmin
     cost_direction: CostDirection = "visible"  # paper sums over visible memories; code over infrared
@@ -89,6 +91,9 @@ class PipelineConfig:
     mmlm_skip_last: bool = False  # quirk of the release's greedy loop: the last cluster of each modality is skipped
     # --- stage C: SCA ---
     alignment_start: AlignmentStart = "continue"  # continue: train the stage-B model; fresh: a new start network
+    # mmlm: MMLM's matched labels; cmc_pooled: the pooled clusters of CMC's last epoch give both modalities' labels
+    # directly, with no matching (a control for what MMLM adds beyond more training; needs cmc)
+    alignment_labels: AlignmentLabels = "mmlm"
     epochs_c: int = 80  # stage-C epochs (paper 80, code 100)
     epoch_length_c: EpochLength = "iterations"  # iterations: iters_c steps; full_pass: one pass over the data
     iters_c: int = 200  # optimiser steps per stage-C epoch when epoch_length_c is "iterations"
@@ -129,6 +134,8 @@ class PipelineConfig:
                 raise ValueError(
                     f"PipelineConfig.{name}: expected one of {', '.join(map(repr, valid))}, got {getattr(self, name)!r}"
                 )
+        if self.alignment_labels == "cmc_pooled" and not self.cmc:
+            raise ValueError("PipelineConfig.alignment_labels: 'cmc_pooled' needs cmc on (CMC makes the pooled labels)")
         if self.memories < 1:
             raise ValueError(f"PipelineConfig.memories: expected >= 1, got {self.memories}")
 

@@ -46,7 +46,8 @@ def run_stages(
     on_progress: ProgressCallback | None = None,
     diagnose: Diagnose | None = None,
 ) -> RunResult:
-    """DCL, then `second` (if any), then MMLM and SCA when `align`, then the task's evaluation."""
+    """DCL, then `second` (if any), then MMLM (or, as a control, CMC's own pooled labels) and SCA when `align`,
+    then the task's evaluation."""
     run = StageRunner(config, task, device, cache_dir, store, on_progress, diagnose)
     run.contrast(Stage.DCL)
     if second is not None:
@@ -54,7 +55,7 @@ def run_stages(
         run.contrast(second.name, second.link, second.key_extra)
     if align:
         run.report_intermediate()
-        labels = run.match()
+        labels = run.pooled_labels() if config.alignment_labels == "cmc_pooled" else run.match()
         run.align(labels)
     return run.result()
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from mmm.choices import PRIMARY_PROTOCOLS, Stage
+from mmm.data.records import Modality
 from mmm.matching.mmlm import multi_memory_match
 from mmm.pipeline.alignment_stage import MatchedLabels, train_alignment_stage
 from mmm.pipeline.config import PipelineConfig
@@ -91,6 +92,7 @@ class StageRunner:
         self.start_weights = "none" if weights is None else weights.sha256
         self.featurize = make_featurize(self.model, config, cache_dir, device)
         self.upstream: Stage | None = None  # the last contrastive stage, part of MMLM's cache key
+        self.last_pseudo: dict[str, np.ndarray] = {}  # the pseudo-labels of the last contrastive epoch
 
     def contrast(self, stage: Stage, link: LinkFactory | None = None, key_extra: dict[str, str] | None = None) -> None:
         """A cluster-contrast stage: DCL alone (no link), or a cross-modality stage with its link (CMC, the
@@ -106,6 +108,7 @@ class StageRunner:
             def on_epoch(epoch: int, values: dict[str, float], pseudo: dict[str, np.ndarray]) -> None:
                 history.append({"values": values, "pseudo": {k: v.astype(np.int32) for k, v in pseudo.items()}})
                 self.recorder.epoch(stage, epoch, epochs, values, pseudo)
+                self.last_pseudo = pseudo
 
             train_contrast_stage(model, self.data, config, stage, epochs, iters, self.device, on_epoch, link)
             state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
@@ -115,6 +118,7 @@ class StageRunner:
             model.load_state_dict(value["model"])
             for epoch, item in enumerate(value["history"]):
                 self.recorder.epoch(stage, epoch, epochs, item["values"], item["pseudo"])
+                self.last_pseudo = item["pseudo"]
 
         self._cached(stage, key, compute, replay)
         self.upstream = stage
@@ -155,6 +159,15 @@ class StageRunner:
             pseudo,
         )
         return MatchedLabels(pseudo["matched_visible"].astype(np.int64), pseudo["infrared"].astype(np.int64))
+
+    def pooled_labels(self) -> MatchedLabels:
+        """Stage C's labels straight from CMC's pooled clustering of its last epoch (visible rows first, then
+        infrared), with no matching: a control for what MMLM adds beyond more training."""
+        if self.upstream != Stage.CMC or "pooled" not in self.last_pseudo:
+            raise ValueError(f"labels from CMC's pooled clusters need CMC to have run (last stage: {self.upstream})")
+        pooled = self.last_pseudo["pooled"].astype(np.int64)
+        visible = self.data.count(Modality.VISIBLE)
+        return MatchedLabels(pooled[:visible], pooled[visible:])
 
     def align(self, labels: MatchedLabels) -> None:
         """SCA on the matched labels, from the current network or, when the config says so, a fresh start."""

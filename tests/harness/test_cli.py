@@ -88,7 +88,7 @@ def test_dry_run_lists_pending_cells_and_writes_nothing(tmp_path: Path, capsys: 
     assert main(["ablation_sca", "--out", str(out), "--dry-run", "--seeds", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(
-        "ablation_sca (quick, synthetic data, weights imagenet@2f518e773d44): 16 cells — 16 pending"
+        "ablation_sca (quick, synthetic data, weights imagenet@2f518e773d44): 20 cells — 20 pending"
     )
     assert "pending  full/regdb/seed1/trial1" in lines
     assert not out.exists()

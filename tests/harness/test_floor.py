@@ -123,11 +123,11 @@ def test_the_report_shows_the_floor_row_and_line_and_says_one_seed_resolves_noth
     assert f'<td class="num floor">{floor[("regdb", "v2i", "0", "1", "R1")]:.2f}</td>' in results
     assert results.count("Dashed line: the untrained floor") == 2
     assert "2 computed, 0 reused from records" in html[: html.index('id="results"')]  # provenance block
-    assert "unresolved (1 seed)" in results and "One seed cannot resolve a difference" in results
+    assert "unresolved (1 pair)" in results and "One pair of runs cannot resolve a difference" in results
     paired = _rows(two_studies / "smoke" / PROFILE / "paired_deltas.csv")
     assert {(r["variant"], r["metric"], r["verdict"]) for r in paired} == {
-        ("sca_off", "R1", "unresolved (1 seed)"),
-        ("sca_off", "mAP", "unresolved (1 seed)"),
+        ("sca_off", "R1", "unresolved (1 pair)"),
+        ("sca_off", "mAP", "unresolved (1 pair)"),
     }
     assert len(paired) == 8  # 2 datasets x 2 protocols x R1, mAP
 

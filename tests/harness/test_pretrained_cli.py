@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.cells import plan_cells
+from harness.registry import load_study
 from harness.study import main
 
 SMOKE = ["smoke", "--profile", "smoke", "--device", "cpu"]
@@ -38,13 +40,34 @@ def test_paper_profile_without_its_imagenet_file_refuses_to_start(
     capsys: pytest.CaptureFixture[str],
     restore_logging: None,
 ) -> None:
-    for mode in ([], ["--dry-run"]):
+    for mode in ([], ["--report-only"]):
         assert main(["smoke", "--profile", "paper", "--out", str(tmp_path / "out"), *mode]) == 2
         error = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
         assert len(error) == 1
         assert "resnet50-0676ba61.pth" in error[0] and str(offline_torch_home / "hub" / "checkpoints") in error[0]
         assert "--pretrained none" in error[0]
     assert not (tmp_path / "out" / "smoke" / "paper").exists(), "nothing may be written before the weights exist"
+
+
+def test_a_dry_run_without_the_weight_file_lists_the_cells_and_says_why_their_state_is_unknown(
+    offline_torch_home: Path,
+    smoke_cache: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    restore_logging: None,
+) -> None:
+    assert main(["ablation_sca", "--profile", "paper", "--out", str(tmp_path / "out"), "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "ablation_sca (paper, synthetic data): 55 cells, state unknown"
+    assert out[1].startswith("starting weights missing, so whether any cell is done cannot be told: ")
+    assert "resnet50-0676ba61.pth" in out[1] and "--pretrained none" in out[1]
+    assert out[2:] == [f"planned  {cell}" for cell in _paper_cells()]
+    assert not (tmp_path / "out").exists()
+
+
+def _paper_cells() -> list[str]:
+    spec = load_study("ablation_sca")
+    return [cell.id for cell in plan_cells(spec, "paper", datasets=spec.datasets)]
 
 
 def test_paper_profile_told_none_starts_from_scratch(

@@ -16,6 +16,7 @@ from harness.spec import (
     Variant,
     validate_spec,
 )
+from mmm.pipeline.profiles import profile_config
 
 EXPECTED_STUDIES = {
     "smoke",
@@ -45,11 +46,31 @@ def test_unknown_study_error_lists_the_valid_names() -> None:
 def test_ablation_sca_cells_cover_variants_datasets_and_regdb_splits() -> None:
     spec = load_study("ablation_sca")
     quick = plan_cells(spec, "quick", datasets=("sysu", "regdb"))
-    assert len(quick) == 4 * 2
+    assert len(quick) == 5 * 2
     paper = plan_cells(spec, "paper", datasets=("sysu", "regdb"))
-    assert len(paper) == 4 * (1 + 10)
+    assert len(paper) == 5 * (1 + 10)
     assert len({c.id for c in paper}) == len(paper)
-    assert {c.variant for c in paper} == {"sca_off", "intra", "inter", "full"}
+    assert {c.variant for c in paper} == {"sca_off", "confidence", "intra", "inter", "full"}
+
+
+def test_the_confidence_control_is_the_weighting_alone() -> None:
+    spec = load_study("ablation_sca")
+    configs = {v.name: profile_config("quick", "sysu", **v.overrides) for v in spec.variants}
+    control, off = configs["confidence"], configs["sca_off"]
+    assert control.resolved_confidence and not off.resolved_confidence
+    assert not control.intra and not control.inter
+    changed = {k for k, v in control.to_dict().items() if off.to_dict()[k] != v}
+    assert changed == {"confidence"}
+    # Either term alone turns the weighting on too: the control is what separates the two.
+    assert configs["intra"].resolved_confidence and configs["inter"].resolved_confidence
+
+
+def test_the_stage_c_control_trains_on_cmcs_labels_as_mmlm_trains_on_matched_ones() -> None:
+    spec = load_study("ablation_components")
+    configs = {v.name: profile_config("quick", "sysu", **v.overrides) for v in spec.variants}
+    control, mmlm = configs["stage_c_on_cmc"], configs["mmlm"]
+    changed = {k for k, v in control.to_dict().items() if mmlm.to_dict()[k] != v}
+    assert changed == {"alignment_labels"} and control.alignment_labels == "cmc_pooled"
 
 
 def test_seeds_override_and_dataset_subset() -> None:

@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from mmm.choices import METRICS
-from mmm.data.records import GroundTruth, TrainSplit
+from mmm.data.records import GroundTruth, Modality, TrainSplit
+from mmm.pipeline import alignment_stage, stage_runner
+from mmm.pipeline.alignment_stage import EpochPlan, MatchedLabels
 from mmm.pipeline.hooks import ProgressEvent
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.result import RunResult
@@ -127,6 +129,67 @@ def test_cmc_off_skips_stage_b(sysu_smoke_task: Task, session_cache: Path) -> No
     result, pseudo = _run(sysu_smoke_task, session_cache, cmc=False)
     assert [e["stage"] for e in result.epochs] == ["dcl", "mmlm", "sca", "sca"]
     assert all("pooled" not in p for p in pseudo)
+
+
+def test_the_confidence_control_weights_ce_with_both_sca_terms_off(
+    sysu_smoke_task: Task, session_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The smoke pair leaves one identity in both modalities, where CE and its weighting are moot, so the test
+    # watches the sample states stage C asks for: confidences, and no prototypes, only under the control.
+    asked: list[tuple[bool, bool]] = []
+    real = alignment_stage.epoch_states
+
+    def spy(*args, confidence: bool, prototypes: bool, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append((confidence, prototypes))
+        return real(*args, confidence=confidence, prototypes=prototypes, **kwargs)
+
+    monkeypatch.setattr(alignment_stage, "epoch_states", spy)
+    store = DictStageStore()
+    off_config = profile_config("smoke", "sysu", intra=False, inter=False)
+    run_pipeline(off_config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
+    assert asked == []
+    control_config = off_config.with_overrides(confidence=True)
+    last = EpochPlan.of(control_config, control_config.epochs_c - 1)
+    assert last.confidence and last.weights.intra == last.weights.inter == 0.0
+    control = run_pipeline(control_config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
+    assert control.cached_stages == ["dcl", "cmc", "mmlm"]
+    after_plain_ce = control_config.epochs_c - control_config.plain_ce_epochs
+    assert asked == [(True, False)] * after_plain_ce
+
+
+def test_stage_c_on_cmcs_pooled_labels_skips_mmlm(
+    sysu_smoke_task: Task, session_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trained_on: list[MatchedLabels] = []
+    real = stage_runner.train_alignment_stage
+
+    def spy(model, data, labels, *args, **kwargs):  # type: ignore[no-untyped-def]
+        trained_on.append(labels)
+        return real(model, data, labels, *args, **kwargs)
+
+    monkeypatch.setattr(stage_runner, "train_alignment_stage", spy)
+    store = DictStageStore()
+    run_pipeline(profile_config("smoke", "sysu"), sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
+    result, pseudo = _run(sysu_smoke_task, session_cache, alignment_labels="cmc_pooled")
+    assert [e["stage"] for e in result.epochs] == ["dcl", "cmc", "sca", "sca"]
+    assert "mmlm" not in result.stage_seconds
+    pooled = pseudo[-1]["pooled"]  # CMC's last epoch
+    visible = len(sysu_smoke_task.train.indices(Modality.VISIBLE))
+    labels = trained_on[-1]
+    assert np.array_equal(labels.visible, pooled[:visible]) and np.array_equal(labels.infrared, pooled[visible:])
+    # The same labels when CMC comes from the stage store.
+    replayed = run_pipeline(
+        profile_config("smoke", "sysu", alignment_labels="cmc_pooled"),
+        sysu_smoke_task,
+        device=CPU,
+        cache_dir=session_cache,
+        store=store,
+    )
+    assert replayed.cached_stages == ["dcl", "cmc"]
+    assert np.array_equal(trained_on[-1].visible, labels.visible)
+    assert replayed.model_digest == result.model_digest
+    with pytest.raises(ValueError, match="needs cmc"):
+        profile_config("smoke", "sysu", alignment_labels="cmc_pooled", cmc=False)
 
 
 def test_progress_callback_sees_every_epoch_and_may_stop_the_run(sysu_smoke_task: Task, session_cache: Path) -> None:

@@ -23,6 +23,7 @@ FAILED_CELL = ("off", "regdb", 2)
 STAGE_SECONDS = {"images": 3.0, "dcl": 30.0, "cmc": 45.0, "mmlm": 5.0, "sca": 20.0, "eval": 4.0}
 # "full" beats "off" by this many points in every column: the Δ of "off" against "full" is its negative.
 FULL_GAIN = 4.0
+OFF_TRIAL_SPREAD = 0.75
 # The untrained floor lies this far below BASE, spread FLOOR_SPREAD per seed (sd exactly FLOOR_SPREAD).
 FLOOR_BELOW = 10.0
 FLOOR_SPREAD = 0.5
@@ -39,8 +40,11 @@ MISMATCHES = [
 
 
 def result_value(variant: str, metric: str, seed: int, trial: int | None) -> float:
-    """Seeds spread by ±1 around the mean (sd exactly 1 over seeds 0, 1, 2); RegDB trials ±0.5 around it."""
-    trial_offset = 0.0 if trial is None else (trial - 1.5)
+    """Seeds spread by ±1 around the mean (sd exactly 1 over seeds 0, 1, 2); RegDB trials ±0.5 around it for
+    "full" and ±OFF_TRIAL_SPREAD for "off", so a seed's mean over its trials is the same and the RegDB pairs
+    differ (the SYSU pairs all differ by exactly FULL_GAIN: no variance to test)."""
+    spread = OFF_TRIAL_SPREAD if variant == "off" else 0.5
+    trial_offset = 0.0 if trial is None else 2 * spread * (trial - 1.5)
     return BASE[metric] + (FULL_GAIN if variant == "full" else 0.0) + (seed - 1) + trial_offset
 
 

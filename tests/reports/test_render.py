@@ -164,3 +164,9 @@ def test_tuning_study_lists_search_trials_best_first_instead_of_averaging_them(t
     assert " ± " not in results
     assert PNG_URI not in results
     assert "A tuning study compares parameter settings" in html
+
+
+def test_published_numbers_are_said_to_be_best_epoch(real_html: str, synthetic_html: str) -> None:
+    for html in (real_html, synthetic_html):
+        published = html[html.index('id="published"') : html.index('id="quality"')]
+        assert "Published numbers are best-epoch" in published and "Ours are last-epoch" in published

@@ -39,6 +39,7 @@ from harness.queue import (
     StorageError,
     StorageSpec,
     WorkerIdentity,
+    code_of,
     parse_storage,
 )
 from harness.redact import RedactingFilter, redact
@@ -208,7 +209,7 @@ def _dry_run(setup: Setup) -> int:
     summary = ", ".join(f"{n} {state.value}" for state, n in counts.items() if n)
     where = f"{setup.ledger.profile}, {setup.data.kind} data, weights {setup.key.weights}"
     header = f"{setup.spec.name} ({where}): {len(setup.cells)} cells — {summary}\n"
-    sys.stdout.write(header + "".join(lines) + _nothing_stored_hint(setup, statuses))
+    sys.stdout.write(header + "".join(lines) + _stale_note(setup, statuses) + _nothing_stored_hint(setup, statuses))
     return EXIT_OK
 
 
@@ -220,6 +221,18 @@ def _dry_run_without_weights(setup: Setup) -> int:
     lines = [f"{'planned':<8} {c.id}\n" for c in setup.cells]
     sys.stdout.write(header + note + "".join(lines))
     return EXIT_OK
+
+
+def _stale_note(setup: Setup, statuses: dict[str, CellStatus]) -> str:
+    """What "stale" means here, when some cell is: which code made those results and which code runs now."""
+    stale = [s.trial for s in statuses.values() if s.stale and s.trial is not None]
+    if not stale:
+        return ""
+    made_by = {code.describe() if code else "no recorded identity" for code in map(code_of, stale)}
+    return (
+        f"stale: {len(stale)} cell(s) finished by other code ({'; '.join(sorted(made_by))}); this code is "
+        f"{setup.me.code.describe()}. A run re-runs them.\n"
+    )
 
 
 def _nothing_stored_hint(setup: Setup, statuses: dict[str, CellStatus]) -> str:

@@ -3,9 +3,11 @@
 written to one --out, and every re-run, reuses it.
 
 A record's key hashes everything the floor depends on: the task fingerprint (training and test image lists, the
-SYSU gallery draws or the RegDB trial), the config fields that build the starting network and evaluate it, and
-the sha256 of the starting weight file. Every untrained evaluation goes through FloorStore.floor — the floor pass
-before a study's cells and the cells of a study's own `untrained` variant alike — so none is computed twice.
+SYSU gallery draws or the RegDB trial), the config fields that build the starting network and evaluate it, the
+sha256 of the starting weight file and the method's source hash (mmm.code_identity); the record also keeps the
+git commit and dirty flag of the code that made it. Every untrained evaluation goes through FloorStore.floor — the
+floor pass before a study's cells and the cells of a study's own `untrained` variant alike — so none is computed
+twice.
 
 Like the stage cache, the store only saves time: a record that cannot be read is deleted and recomputed, one that
 cannot be written is a logged warning. A floor that cannot be computed at all is a warning too; the study runs
@@ -31,6 +33,7 @@ from harness.cells import Cell
 from harness.methods import Method, load_method
 from harness.records import jsonable
 from harness.runner import CellEnvironment, TaskLike
+from mmm.code_identity import code_identity, current_source
 from mmm.models.factory import backbone_preset
 from mmm.models.pretrained import resolve_pretrained
 from mmm.pipeline.config import PipelineConfig
@@ -39,8 +42,6 @@ from mmm.pipeline.result import RunResult
 
 log = logging.getLogger(__name__)
 
-# Bump when the untrained evaluation changes, so records made by older code are not reused.
-FLOOR_CODE_VERSION = 1
 # Config fields upstream of the floor: what builds the starting network (backbone, weight choice, seeded
 # initialisation, input size) and what evaluates it (SYSU gallery draws). Training fields are not upstream.
 FLOOR_FIELDS = ("backbone", "pretrained", "height", "width", "seed", "eval_trials")
@@ -67,7 +68,8 @@ def floor_key(config: PipelineConfig, fingerprint: str, weights: str) -> str:
     """The hex key of the floor of `config` on the task with `fingerprint`, from the weight file `weights`."""
     payload = json.dumps(
         {
-            "version": FLOOR_CODE_VERSION,
+            # A record made by other code is never reused: any change to the method's source is another key.
+            "code": current_source(),
             "task": fingerprint,
             "weights": weights,
             "config": {name: getattr(config, name) for name in FLOOR_FIELDS},
@@ -183,8 +185,8 @@ class FloorStore:
 
     def _save(self, key: str, config: PipelineConfig, task: TaskLike, weights: str, result: RunResult) -> None:
         record = {
-            "version": FLOOR_CODE_VERSION,
             "key": key,
+            "code": code_identity().as_dict(),
             "inputs": {
                 "task": task.name,
                 "fingerprint": task.fingerprint,
@@ -213,8 +215,8 @@ class FloorStore:
 
 def _decode(text: str, key: str) -> RunResult:
     record = json.loads(text)
-    if record.get("version") != FLOOR_CODE_VERSION or record.get("key") != key:
-        raise ValueError(f"a record of version {record.get('version')!r} and key {record.get('key')!r}")
+    if record.get("key") != key:
+        raise ValueError(f"a record of key {record.get('key')!r}")
     stored = record["result"]
     metrics = {str(p): {str(m): float(v) for m, v in values.items()} for p, values in stored["metrics"].items()}
     if not metrics:

@@ -2,7 +2,9 @@
 shares stages A+B) compute them once, across runs and across workers on one disk.
 
 Each file is a header (magic + SHA-256 of the payload) and a torch.save payload, written to a temporary file,
-fsynced and renamed into place, so a reader sees a whole entry or none. An entry that fails its checksum or
+fsynced and renamed into place, so a reader sees a whole entry or none. The payload holds the stage's output and
+the identity of the code that made it (mmm.code_identity); the keys contain the source hash, so an entry is only
+ever read by the code that wrote it. An entry that fails its checksum or
 does not load (a truncated copy, a full disk) is deleted and reported as a miss, and the pipeline recomputes it.
 The cache only saves time: an entry that cannot be read or written (a full disk, a read-only folder) is a logged
 warning naming the file, never a failed cell.
@@ -21,10 +23,11 @@ from typing import Any
 import torch
 
 from harness.atomic import atomic_write_bytes
+from mmm.code_identity import code_identity
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"MMMSTAGE1\n"
+MAGIC = b"MMMSTAGE2\n"  # 2: the payload records the code identity beside the value
 _DIGEST_BYTES = hashlib.sha256().digest_size
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
@@ -90,7 +93,7 @@ class FileStageStore:
 
     def save(self, stage: str, key: str, value: Any) -> None:
         buffer = io.BytesIO()
-        torch.save(value, buffer)
+        torch.save({"code": code_identity().as_dict(), "value": value}, buffer)
         payload = buffer.getvalue()
         path = self.path(stage, key)
         try:
@@ -113,4 +116,4 @@ def _decode(blob: bytes) -> Any:
         raise ValueError("checksum mismatch")
     # weights_only=False: entries hold numpy arrays besides tensors; the checksum above proves this is a file
     # the harness wrote itself.
-    return torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
+    return torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)["value"]

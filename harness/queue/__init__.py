@@ -7,11 +7,13 @@ Code outside this package imports from here only; the modules inside are its wor
 - where the trials live: `parse_storage` -> `StorageSpec`, `StorageError` when it cannot be opened,
   `STORAGE_FAILURES` when it fails later, `JOURNAL_NAME` the default journal file;
 - who works, and how long a silent worker keeps its cells: `WorkerIdentity`, `LeasePolicy`;
-- which cells are missing: `Ledger.statuses` -> `CellStatus` with a `CellState`;
+- which cells are missing: `Ledger.statuses` -> `CellStatus` with a `CellState` (a cell finished by other code
+  is stale; `code_of` reads the code identity a trial's worker ran);
 - claim one: `claim_cell`, then hold it with `Heartbeat` while it runs;
 - finish it: `complete_cell`, `prune_cell`, `fail_cell`, or `drop_claim` when another worker took it over.
 """
 
+from harness.queue.bookkeeping import code_of
 from harness.queue.claims import LeasePolicy, WorkerIdentity, claim_cell
 from harness.queue.finish import complete_cell, drop_claim, fail_cell, prune_cell
 from harness.queue.heartbeat import Heartbeat
@@ -31,6 +33,7 @@ __all__ = [
     "StorageSpec",
     "WorkerIdentity",
     "claim_cell",
+    "code_of",
     "complete_cell",
     "drop_claim",
     "fail_cell",

@@ -25,15 +25,16 @@ import logging
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 import optuna
 import psutil
 from optuna.trial import FrozenTrial, TrialState
 
-from harness.queue.bookkeeping import CLAIM, HEARTBEAT, WON, cell_id_of, is_lost
+from harness.queue.bookkeeping import CLAIM, HEARTBEAT, WON, cell_id_of, is_lost, source_of
 from harness.queue.finish import drop_claim
+from mmm.code_identity import CodeIdentity, code_identity
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,24 @@ class LeasePolicy:
 
 @dataclass(frozen=True)
 class WorkerIdentity:
-    """Who holds a claim: enough to tell, on the same host, whether that process still exists."""
+    """Who holds a claim: enough to tell, on the same host, whether that process still exists, and the code it
+    runs (recorded with every claim: a cell finished by other code is stale to this worker)."""
 
     host: str
     pid: int
     started: float  # process creation time; a reused pid has a different one
+    code: CodeIdentity = field(default_factory=code_identity, compare=False)
 
     @classmethod
     def current(cls) -> "WorkerIdentity":
         process = psutil.Process()
         return cls(socket.gethostname(), process.pid, process.create_time())
+
+
+def finished_here(trial: FrozenTrial, me: WorkerIdentity) -> bool:
+    """A complete (or pruned) trial made by the code `me` runs: the cell is done for this worker. A trial
+    finished by other code (another source hash, or none recorded) is stale."""
+    return trial.state in FINISHED_OK and source_of(trial) == me.code.source
 
 
 def process_alive(pid: int, started: float) -> bool:
@@ -100,10 +109,16 @@ class Verdict(enum.Enum):
 
 
 def judge(
-    number: int, token: str, cell_id: str, trials: Iterable[FrozenTrial], alive: Callable[[FrozenTrial], bool]
+    number: int,
+    token: str,
+    cell_id: str,
+    trials: Iterable[FrozenTrial],
+    alive: Callable[[FrozenTrial], bool],
+    current: Callable[[FrozenTrial], bool],
 ) -> Verdict:
     """Whether the claim with trial `number` (and `token`, the tie-break) holds `cell_id`, given every trial of
-    the study. `alive(t)` says whether a RUNNING trial's lease is live."""
+    the study. `alive(t)` says whether a RUNNING trial's lease is live; `current(t)` whether a finished trial
+    counts (one made by other code does not: its cell is claimed again and re-run)."""
     undecided = False
     for trial in trials:
         claim = trial.user_attrs.get(CLAIM)
@@ -116,7 +131,7 @@ def judge(
             continue
         if cell_id_of(trial) != cell_id or is_lost(trial):
             continue
-        if trial.state in FINISHED_OK or (trial.state == TrialState.RUNNING and alive(trial)):
+        if (trial.state in FINISHED_OK and current(trial)) or (trial.state == TrialState.RUNNING and alive(trial)):
             return Verdict.LOSE
     return Verdict.WAIT if undecided else Verdict.WIN
 
@@ -130,12 +145,12 @@ def claim_cell(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> optuna.Trial | None:
-    """A RUNNING trial holding `cell_id`, or None when another worker holds it or it is done."""
+    """A RUNNING trial holding `cell_id`, or None when another worker holds it or it is done (by the code `me`
+    runs: a cell finished by other code is claimed again)."""
     trial = study.ask()
     token = uuid.uuid4().hex
-    trial.set_user_attr(
-        CLAIM, {"cell": cell_id, "host": me.host, "pid": me.pid, "started": me.started, "token": token, "at": clock()}
-    )
+    claim = {"cell": cell_id, "host": me.host, "pid": me.pid, "started": me.started, "token": token, "at": clock()}
+    trial.set_user_attr(CLAIM, {**claim, "code": me.code.as_dict()})
     settled = policy.settle_seconds <= 0
     while True:
         now = clock()
@@ -145,6 +160,7 @@ def claim_cell(
             cell_id,
             study.get_trials(deepcopy=False),
             lambda t: not is_dead(t, policy, me, now),
+            lambda t: finished_here(t, me),
         )
         if verdict is Verdict.LOSE:
             drop_claim(study, trial)

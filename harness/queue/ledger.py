@@ -2,7 +2,8 @@
 harness.run_key), all protocols' metrics of a run stored on its trial.
 
 A read-only ledger (dry run, report) reads the stored trials without creating or writing anything; only a ledger
-that runs cells creates studies.
+that runs cells creates studies. A ledger that keeps stale results (`keep_stale`, --keep-stale) counts a cell
+finished only by other code as done; otherwise such a cell is stale and a run re-runs it.
 """
 
 from __future__ import annotations
@@ -25,12 +26,20 @@ from harness.spec import StudySpec
 
 class Ledger:
     def __init__(
-        self, storage: StorageSpec, spec: StudySpec, key: RunKey, *, read_only: bool = False, seed: int = 0
+        self,
+        storage: StorageSpec,
+        spec: StudySpec,
+        key: RunKey,
+        *,
+        read_only: bool = False,
+        seed: int = 0,
+        keep_stale: bool = False,
     ) -> None:
         self.storage_spec = storage
         self.spec = spec
         self.key = key
         self.read_only = read_only
+        self.keep_stale = keep_stale
         self.seed = seed  # the cells' run seed; a tuning study's sampler draws from seeds derived from it
         self._storage: BaseStorage | None = None
         self._opened = False
@@ -109,5 +118,5 @@ class Ledger:
         now = time.time()
         statuses: dict[str, CellStatus] = {}
         for dataset, ids in by_dataset.items():
-            statuses.update(cell_statuses(ids, self.trials(dataset), policy, me, now))
+            statuses.update(cell_statuses(ids, self.trials(dataset), policy, me, now, self.keep_stale))
         return statuses

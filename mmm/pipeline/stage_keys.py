@@ -1,5 +1,5 @@
 """Cache keys of the stage outputs: a hash of everything upstream of a stage (task, starting weights, config fields,
-code version).
+and the method's source hash, mmm.code_identity).
 
 Variants that differ only downstream of a stage share its key, so the SCA ablation trains stages A and B once.
 """
@@ -10,11 +10,8 @@ import hashlib
 import json
 
 from mmm.choices import Stage
+from mmm.code_identity import current_source
 from mmm.pipeline.config import PipelineConfig
-
-# Bump when a stage's computation changes, so entries made by older code are not reused. 3: stages named for what
-# they are (dcl, cmc, mmlm), the recipes' fields.
-STAGE_CODE_VERSION = 3
 
 STAGE_A_FIELDS = (
     "dataset",
@@ -68,7 +65,8 @@ def stage_key(
         {
             "stage": stage,
             "task": fingerprint,
-            "version": STAGE_CODE_VERSION,
+            # Entries made by other code are never reused: any change to the method's source is another key.
+            "code": current_source(),
             "config": values,
             "extra": extra or {},
             "weights": weights,

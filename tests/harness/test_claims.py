@@ -3,6 +3,7 @@ claim that is not labelled yet is waited for."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from harness.queue import CellState, Heartbeat, LeasePolicy, WorkerIdentity, cla
 from harness.queue.bookkeeping import CLAIM, HEARTBEAT, LOST, WON
 from harness.queue.claims import Verdict, is_dead, judge, superseded
 from harness.queue.status import cell_statuses
+from mmm.code_identity import CodeIdentity
 from tests.harness.fakes import dead_process_identity
 
 POLICY = LeasePolicy(heartbeat_seconds=0.1, grace_seconds=60.0, poll_seconds=0.01)
@@ -107,8 +109,8 @@ def test_judge_waits_on_an_unlabelled_earlier_trial_and_ignores_later_ones(study
     later = study.ask()
     later.set_user_attr(CLAIM, {"cell": "c1", "token": "c"})
     trials = study.get_trials()
-    assert judge(mine.number, "b", "c1", trials, lambda t: True) is Verdict.WAIT
-    assert judge(mine.number, "b", "c1", trials, lambda t: t.number != unlabelled.number) is Verdict.WIN
+    assert judge(mine.number, "b", "c1", trials, lambda t: True, lambda t: True) is Verdict.WAIT
+    assert judge(mine.number, "b", "c1", trials, lambda t: t.number != unlabelled.number, lambda t: True) is Verdict.WIN
 
 
 def test_superseded_when_a_later_claim_of_the_cell_won(study: optuna.Study, me: WorkerIdentity) -> None:
@@ -133,15 +135,15 @@ def test_cell_statuses_from_attempts(study: optuna.Study, me: WorkerIdentity) ->
     failed.set_user_attr("harness.error", "RuntimeError: boom")
     study.tell(failed, state=TrialState.FAIL)
     claim_cell(study, "running", POLICY, me)
-    claim_cell(study, "stale", POLICY, dead_process_identity())
+    claim_cell(study, "abandoned", POLICY, dead_process_identity())
     statuses = cell_statuses(
-        ["done", "failed", "running", "stale", "never"], study.get_trials(), POLICY, me, time.time()
+        ["done", "failed", "running", "abandoned", "never"], study.get_trials(), POLICY, me, time.time()
     )
     assert {k: s.state for k, s in statuses.items()} == {
         "done": CellState.DONE,
         "failed": CellState.FAILED,
         "running": CellState.RUNNING,
-        "stale": CellState.STALE,
+        "abandoned": CellState.ABANDONED,
         "never": CellState.PENDING,
     }
     assert statuses["failed"].error == "RuntimeError: boom"
@@ -157,3 +159,39 @@ def test_heartbeat_stamps_the_claim_and_notices_a_takeover(study: optuna.Study, 
         later = time.time() + POLICY.grace_seconds + 1
         assert claim_cell(study, "c1", POLICY, me, clock=lambda: later) is not None
         assert heartbeat.lost.wait(10)
+
+
+def _other_code(me: WorkerIdentity) -> WorkerIdentity:
+    """The same worker running other code (another source hash)."""
+    return dataclasses.replace(me, code=CodeIdentity("0" * 16, "an-older-commit", False))
+
+
+def test_a_cell_finished_by_other_code_is_stale_and_claimed_again(study: optuna.Study, me: WorkerIdentity) -> None:
+    study.tell(claim_cell(study, "c1", POLICY, _other_code(me)), 1.0)
+    [status] = cell_statuses(["c1"], study.get_trials(), POLICY, me, time.time()).values()
+    assert status.state is CellState.STALE and status.label == "stale"
+    assert "finished by other code: source 0000000000000000" in status.error
+    assert cell_statuses(["c1"], study.get_trials(), POLICY, _other_code(me), time.time())["c1"].state is CellState.DONE
+
+    rerun = claim_cell(study, "c1", POLICY, me)
+    assert rerun is not None, "a stale result must not block the re-run"
+    study.tell(rerun, 2.0)
+    [status] = cell_statuses(["c1"], study.get_trials(), POLICY, me, time.time()).values()
+    assert (status.state, status.stale, status.trial.number) == (CellState.DONE, False, rerun.number)
+    assert claim_cell(study, "c1", POLICY, me) is None  # done by this code: not claimed again
+
+
+def test_kept_stale_results_count_as_done_and_say_so(study: optuna.Study, me: WorkerIdentity) -> None:
+    study.tell(claim_cell(study, "c1", POLICY, _other_code(me)), 1.0)
+    [status] = cell_statuses(["c1"], study.get_trials(), POLICY, me, time.time(), keep_stale=True).values()
+    assert (status.state, status.stale, status.label) == (CellState.DONE, True, "stale")
+
+
+def test_a_result_that_recorded_no_code_is_stale(study: optuna.Study, me: WorkerIdentity) -> None:
+    # A claim as the harness wrote it before claims recorded the code.
+    trial = study.ask()
+    trial.set_user_attr(CLAIM, {"cell": "c1", "host": me.host, "pid": me.pid, "started": me.started, "token": "t"})
+    study.tell(trial, 1.0)
+    [status] = cell_statuses(["c1"], study.get_trials(), POLICY, me, time.time()).values()
+    assert status.state is CellState.STALE
+    assert "code that recorded no identity" in status.error

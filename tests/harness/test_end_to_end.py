@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from harness.study import main
+from mmm.code_identity import project_root
 from tests.reports.study_fixture import write_benchmark_json
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
@@ -62,3 +67,47 @@ def test_smoke_study_end_to_end(
     assert main([*argv, "--report-only", "--benchmark-json", str(timings)]) == 0
     html = (study_dir / "report.html").read_text()
     assert 'id="benchmarks"' in html and "ratio to floor" in html
+
+
+def _copy_of_the_code(destination: Path) -> Path:
+    """The project's packages copied to `destination` (a checkout elsewhere, or the code after an edit)."""
+    for package in ("mmm", "baselines", "harness", "studies", "reports"):
+        shutil.copytree(project_root() / package, destination / package, ignore=shutil.ignore_patterns("__pycache__"))
+    return destination
+
+
+def _study(code: Path, *argv: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    """The command run by the code under `code` (its packages come first on the path when run from there)."""
+    env = {**os.environ, "MMM_CACHE_DIR": str(cache), "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "harness.study", *argv], cwd=code, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.mark.slow
+def test_results_of_other_code_are_stale_and_a_run_replaces_them(
+    tmp_path: Path, session_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MMM_CACHE_DIR", str(session_cache))
+    out = tmp_path / "runs"
+    argv = ["smoke", "--profile", "smoke", "--out", str(out), "--device", "cpu"]
+    assert main(argv) == 0
+
+    # The same project with one default changed: every stored cell is another code's result.
+    edited = _copy_of_the_code(tmp_path / "edited")
+    config = edited / "mmm" / "pipeline" / "config.py"
+    config.write_text(config.read_text().replace("temperature: float = 0.05", "temperature: float = 0.07", 1))
+    dry = _study(edited, *argv, "--dry-run", cache=session_cache)
+    assert dry.returncode == 0, dry.stderr
+    assert "4 cells — 4 stale" in dry.stdout
+    assert "stale: 4 cell(s) finished by other code (source " in dry.stdout
+
+    run = _study(edited, *argv, cache=session_cache)
+    assert run.returncode == 0, run.stderr
+    assert "4 run now" in run.stderr and "0 done earlier" in run.stderr
+    provenance = json.loads((out / "smoke" / "smoke" / "provenance.json").read_text())
+    assert provenance["floor"]["computed"] == 2, "the floor records of the old code were served"
+    stages = _rows(out / "smoke" / "smoke" / "stages.csv")
+    # The stage cache keys on the source hash: the first variant of each dataset trained its stages anew.
+    assert not any(r["cached"] == "True" for r in stages if r["variant"] == "full")
+    assert "4 cells — 4 done" in _study(edited, *argv, "--dry-run", cache=session_cache).stdout

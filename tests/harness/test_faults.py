@@ -93,7 +93,7 @@ def test_a_torn_journal_is_read_without_its_torn_record_and_read_only_commands_w
     assert not list(journal.parent.glob(f"*{TORN_SUFFIX}*"))
     out = capsys.readouterr().out
     # The torn record was the last cell's result; the claim of its (gone) worker is all that is left of it.
-    assert "smoke (smoke, synthetic data, weights imagenet@2f518e773d44): 4 cells — 3 done, 1 stale" in out
+    assert "smoke (smoke, synthetic data, weights imagenet@2f518e773d44): 4 cells — 3 done, 1 abandoned" in out
     assert "torn record(s)" in caplog.text
 
 

@@ -115,7 +115,7 @@ def test_a_killed_worker_leaves_finished_cells_and_its_cell_is_resumed(tmp_path:
         worker.wait()
     ledger = fake_ledger(None, tmp_path, "smoke")
     assert _states(ledger)["full/sysu/seed0"] is CellState.DONE
-    assert _states(ledger)[blocked] is CellState.STALE
+    assert _states(ledger)[blocked] is CellState.ABANDONED
 
     summary = run_fake(ledger, recording_method(tmp_path / "rerun.log"), tmp_path)
     assert _started(tmp_path / "rerun.log") == ALL_CELLS[1:]

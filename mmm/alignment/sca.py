@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from mmm.alignment.inter import inter_loss
+from mmm.alignment.inter import batch_inter_loss
 from mmm.alignment.prototypes import Distance, intra_distances
 from mmm.alignment.triplet import TRIPLET_MARGIN, batch_hard_triplet
 from mmm.alignment.views import is_visible
@@ -73,19 +73,11 @@ def sca_losses(
     if weights.intra:
         if prototypes is None:
             raise ValueError("the intra term needs prototypes [3, C, D], one table per view")
-        if bool((labels < 0).any()):
-            raise ValueError("L_intra needs labels >= 0 (outliers have no prototype)")
+        _require((labels >= 0).all(), "L_intra needs labels >= 0 (outliers have no prototype)")
         distances = intra_distances(features, prototypes[views.long(), labels], form.intra_distance)
         losses["intra"] = weights.intra * _reduce_intra(distances, visible, confidence, form)
     if weights.inter:
-        losses["inter"] = weights.inter * inter_loss(
-            features[visible],
-            features[~visible],
-            labels[visible],
-            labels[~visible],
-            form.inter_form,
-            views_v=views[visible],
-        )
+        losses["inter"] = weights.inter * batch_inter_loss(features, labels, visible, form.inter_form, views)
     return losses
 
 
@@ -102,6 +94,16 @@ def _reduce_intra(
         return distances.mean()
     total = distances.new_zeros(())
     for rows in (visible, ~visible):
-        if bool(rows.any()):
-            total = total + distances[rows].mean()
+        # A masked mean: a modality absent from the batch adds 0, and nothing is read back from the device.
+        total = total + torch.where(rows, distances, 0.0).sum() / rows.sum().clamp_min(1)
     return total
+
+
+def _require(condition: torch.Tensor, message: str) -> None:
+    """ValueError(message) unless the 0-d bool `condition` holds. On an accelerator the check is queued on the
+    device (a failure stops the run at the next synchronisation), so the host does not wait for it."""
+    if condition.device.type == "cpu":
+        if not bool(condition):
+            raise ValueError(message)
+    else:
+        torch._assert_async(condition, message)

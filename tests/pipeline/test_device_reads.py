@@ -8,17 +8,23 @@ what it owns (sampled rows, pseudo-labels, the optimiser's step counts)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from baselines.centroid_hungarian import CentroidMatchLink
+from mmm.alignment.sca import SCAWeights
+from mmm.alignment.views import View
+from mmm.choices import RECIPES
 from mmm.data.records import Modality
 from mmm.memory.cluster_memory import ClusterMemory
 from mmm.memory.hybrid_memory import HybridMemory
 from mmm.models.factory import create_backbone
-from mmm.pipeline import contrast
+from mmm.pipeline import alignment_stage, contrast
+from mmm.pipeline.alignment_stage import EpochPlan, sca_form
 from mmm.pipeline.cmc_link import CmcLink
 from mmm.pipeline.contrast import EpochClusters, ModalityFeatures
 from mmm.pipeline.network_inputs import StemmedInputs, StemOutputs
+from mmm.pipeline.profiles import profile_config
 
 META = torch.device("meta")
 ROWS = 24  # training rows per modality
@@ -84,3 +90,25 @@ def test_the_link_of_the_centroid_hungarian_baseline_reads_nothing_back_from_the
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
     loss = contrast._contrast_step(model, inputs, optimizer, clusters, link, np.array([0, 3, 7]), np.array([1, 2, 3]))
     assert loss.device == META
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_a_stage_c_step_with_every_term_reads_nothing_back_from_the_device(recipe: str) -> None:
+    config = profile_config("smoke", "sysu", recipe=recipe)
+    model = create_backbone("mobilenet_v2").train()
+    inputs = _stemmed_inputs(model)
+    model = model.to(META)
+    classifier = torch.nn.Linear(model.feature_dim, CLUSTERS, bias=False).to(META)
+    optimizer = torch.optim.SGD([*model.parameters(), *classifier.parameters()], lr=0.01, momentum=0.9)
+    labels = torch.from_numpy(np.arange(ROWS) % CLUSTERS)
+    targets = {Modality.VISIBLE: labels, Modality.INFRARED: labels}
+    confidence = {view: torch.rand(ROWS) for view in View}
+    plan = EpochPlan(SCAWeights(ce=1.0, triplet=1.0, intra=0.5, inter=0.05), confidence=True, prototypes=True)
+    prototypes = torch.empty(len(View), CLUSTERS, model.feature_dim, device=META)
+    index = np.array([0, 4, 1, 5, 2, 6])  # identities 0, 1, 2 in both modalities
+    batch = alignment_stage._host_rows(index, index, targets, confidence)
+    terms = alignment_stage._step(
+        model, classifier, optimizer, inputs, index, index, batch, plan, prototypes, sca_form(config), config
+    )
+    assert sorted(terms) == ["ce", "inter", "intra", "triplet"]
+    assert all(value.device == META for value in terms.values())

@@ -85,6 +85,45 @@ def test_inter_loss_averages_shared_identities_and_stops_gradient_across() -> No
     assert features_v.grad[:4].abs().sum() > 0 and features_r.grad[:4].abs().sum() > 0
 
 
+def _identity_by_identity(
+    features_v: torch.Tensor,
+    features_r: torch.Tensor,
+    labels_v: torch.Tensor,
+    labels_r: torch.Tensor,
+    views_v: torch.Tensor | None,
+) -> torch.Tensor:
+    """L_inter one identity at a time with the two-set mmd: half_symmetric when views_v is None, else four_term."""
+    terms = []
+    for identity in sorted(set(labels_v[labels_v >= 0].tolist()) & set(labels_r.tolist())):
+        infrared = features_r[labels_r == identity]
+        mine = labels_v == identity
+        sets = [features_v[mine]] if views_v is None else [features_v[mine & (views_v == v)] for v in (0, 1)]
+        both = [mmd(s, infrared.detach()) + mmd(infrared, s.detach()) for s in sets if len(s)]
+        terms.append(0.5 * both[0] if views_v is None else torch.stack(both).sum())
+    return torch.stack(terms).mean()
+
+
+@pytest.mark.parametrize("form", ["half_symmetric", "four_term"])
+def test_inter_loss_over_every_identity_at_once_equals_one_identity_at_a_time(form: str) -> None:
+    generator = torch.Generator().manual_seed(11)
+    labels_v = torch.tensor([0, 0, 0, 1, 1, 2, -1, 3, 3, 0, 1, 2])  # identity 3 has no infrared row
+    labels_r = torch.tensor([1, 0, 2, 2, 2, 4, 0, -1])
+    views_v = torch.tensor([0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 1]) if form == "four_term" else None
+    values, gradients = [], []
+    for compute in (inter_loss, _identity_by_identity):
+        features_v = torch.randn(12, 5, generator=torch.Generator().manual_seed(1), requires_grad=True)
+        features_r = (torch.randn(8, 5, generator=generator.manual_seed(2)) + 0.3).requires_grad_()
+        if compute is inter_loss:
+            loss = inter_loss(features_v, features_r, labels_v, labels_r, form, views_v=views_v)
+        else:
+            loss = _identity_by_identity(features_v, features_r, labels_v, labels_r, views_v)
+        loss.backward()
+        values.append(loss.item())
+        gradients.append(torch.cat([features_v.grad, features_r.grad]))
+    assert values[0] == pytest.approx(values[1], rel=1e-5)
+    assert torch.allclose(gradients[0], gradients[1], atol=1e-6)
+
+
 def test_inter_loss_is_an_attached_zero_without_shared_identities() -> None:
     features = torch.ones(2, 3, requires_grad=True)
     loss = inter_loss(features, features, torch.tensor([0, 0]), torch.tensor([1, 1]))

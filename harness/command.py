@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -50,6 +51,7 @@ from harness.runner import RunInterrupted, RunSummary, run_cells
 from harness.spec import StudyError, StudySpec, default_plan
 from harness.stage_cache import FileStageStore
 from harness.weights import StartingWeights, WeightsError, cells_starting_weights, weights_identity
+from mmm.models.numerics import CUBLAS_WORKSPACE_CONFIG, default_precision
 from mmm.paths import default_cache_dir
 from mmm.pipeline.profiles import default_recipe
 
@@ -75,7 +77,7 @@ class Setup:
     key: RunKey
     weights: list[StartingWeights]  # every start the cells use (one, unless a variant picks its own)
     weights_missing: str | None  # --dry-run only: why the starting weights could not be resolved
-    run_overrides: dict[str, Any]  # config fields the command sets for every cell (--pretrained)
+    run_overrides: dict[str, Any]  # config fields the command sets for every cell (--pretrained, --precision, ...)
     ledger: Ledger
     study_dir: Path  # <out>/<study>: the default journal
     results_dir: Path  # <out>/<study>/<key folder>: tables, provenance and report of this run key
@@ -86,6 +88,9 @@ class Setup:
 def run_command(prog: str, args: argparse.Namespace, argv: list[str]) -> int:
     """Do what the parsed arguments ask (all but --list and --help) and return the exit code; `prog` names the
     command in usage errors."""
+    if args.deterministic:
+        # cuBLAS reads it once, when it starts: before anything touches CUDA.
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_WORKSPACE_CONFIG)
     bars = sys.stderr.isatty()
     _configure_logging(bars, args.verbose)
     if args.check_data:
@@ -127,6 +132,10 @@ def _resolve(args: argparse.Namespace) -> Setup:
     recipe = None if args.recipe in (None, default_recipe(args.profile)) else args.recipe
     if recipe is not None:
         run_overrides["recipe"] = recipe
+    precision = args.precision or default_precision(torch.device(device))
+    run_overrides["precision"] = precision
+    if args.deterministic:
+        run_overrides["deterministic"] = True
     # Read-only commands check what a run would start from but never download it. A dry run still lists the
     # cells without the weight file (planning a paper-scale study on a machine that lacks it).
     weights_missing = None
@@ -141,7 +150,7 @@ def _resolve(args: argparse.Namespace) -> Setup:
     study_dir = args.out / spec.name
     storage = parse_storage(args.storage, study_dir)
     identity = WEIGHTS_MISSING if weights_missing is not None else weights_identity(weights)
-    key = RunKey(args.profile, data.identity(datasets), identity, recipe)
+    key = RunKey(args.profile, data.identity(datasets), identity, recipe, None if precision == "fp32" else precision)
     return Setup(
         spec=spec,
         device=device,
@@ -393,6 +402,8 @@ def _provenance(
     )
     provenance[DATA_IDENTITY] = dict(setup.key.data)
     provenance["weights"] = [start.as_provenance() for start in setup.weights]
+    provenance["precision"] = setup.run_overrides["precision"]
+    provenance["deterministic"] = bool(args.deterministic)
     if check_data:
         provenance["data_check"] = _data_verdicts(setup)
     return provenance

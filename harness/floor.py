@@ -35,6 +35,7 @@ from harness.records import jsonable
 from harness.runner import CellEnvironment, TaskLike
 from mmm.code_identity import code_identity, current_source
 from mmm.models.factory import backbone_preset
+from mmm.models.numerics import ForwardNumerics
 from mmm.models.pretrained import resolve_pretrained
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
@@ -64,14 +65,16 @@ def starting_weights(config: PipelineConfig) -> str:
     return RANDOM_START if weights is None else weights.sha256
 
 
-def floor_key(config: PipelineConfig, fingerprint: str, weights: str) -> str:
-    """The hex key of the floor of `config` on the task with `fingerprint`, from the weight file `weights`."""
+def floor_key(config: PipelineConfig, fingerprint: str, weights: str, numerics: str) -> str:
+    """The hex key of the floor of `config` on the task with `fingerprint`, from the weight file `weights`, run with
+    `numerics` (mmm.models.numerics.ForwardNumerics.key: device kind and precision)."""
     payload = json.dumps(
         {
             # A record made by other code is never reused: any change to the method's source is another key.
             "code": current_source(),
             "task": fingerprint,
             "weights": weights,
+            "numerics": numerics,
             "config": {name: getattr(config, name) for name in FLOOR_FIELDS},
         },
         sort_keys=True,
@@ -125,7 +128,7 @@ class FloorStore:
     ) -> Floor:
         """The floor of `config` on `task`: from its record when there is one, else computed and recorded."""
         weights = starting_weights(config)
-        key = floor_key(config, task.fingerprint, weights)
+        key = floor_key(config, task.fingerprint, weights, ForwardNumerics.of(device, config.precision).key)
         stored = self._load(key)
         if stored is not None:
             self.stats.reused += 1

@@ -1,8 +1,8 @@
 """What, besides the cell itself, decides whether a stored run answers for a cell: the profile (run sizes), the
 starting weights and the exact data each dataset was read from. Runs that differ in any of these are kept
 apart (in separate Optuna studies of one storage and in separate result folders of one --out), so a cell done
-under one is never counted done under another. A recipe other than the profile's own (`--recipe`) is one more
-part of both names.
+under one is never counted done under another. A recipe other than the profile's own (`--recipe`) and a precision
+other than float32 (`--precision bf16`) are more parts of both names.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ class RunKey:
     weights: str
     # None: the profile's own recipe (mmm.pipeline.profiles.default_recipe); else the recipe --recipe chose
     recipe: str | None = None
+    # None: float32, as every run before --precision; else the precision --precision chose ("bf16")
+    precision: str | None = None
 
     @property
     def _run(self) -> str:
-        return self.profile if self.recipe is None else f"{self.profile}+{self.recipe}"
+        return "+".join(part for part in (self.profile, self.recipe, self.precision) if part is not None)
 
     def study_name(self, study: str, dataset: str) -> str:
         """The Optuna study holding the cells of `study` on `dataset` under this key."""

@@ -16,7 +16,7 @@ from typing import NoReturn, Sequence
 from harness.errors import EXIT_OK, UsageError, report_usage_error
 from harness.registry import list_studies, load_study
 from harness.spec import PROFILES
-from mmm.choices import RECIPES
+from mmm.choices import PRECISIONS, RECIPES
 
 DEVICES = ("cpu", "cuda")
 
@@ -42,6 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage", help="Optuna storage shared by workers (default: <out>/<study>/optuna.journal)")
     # No default here: whether CUDA is there takes importing torch, which --list and --help should not wait for.
     parser.add_argument("--device", choices=DEVICES, help="where cells run (default: cuda when available, else cpu)")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="the network's forward: fp32, or bf16 autocast with float32 pooling, memories and losses "
+        "(default: bf16 on cuda, fp32 on cpu); a bf16 run is another run (own studies and folder)",
+    )
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="CUDA: deterministic algorithms and cuBLAS workspace, no cuDNN autotuning (slower; recorded in "
+        "provenance.json); without it cuDNN autotunes. No effect on the CPU",
+    )
     parser.add_argument(
         "--pretrained",
         metavar="imagenet|none|PATH",

@@ -24,6 +24,7 @@ LossFeature = Literal["bn_normalised", "pooled"]
 SampleStates = Literal["clean_eval", "augmented_train"]
 NeckLearningRate = Literal["backbone", "head"]
 ClassifierInit = Literal["uniform", "normal"]
+Precision = Literal["fp32", "bf16"]  # the network's forward: float32, or bfloat16 autocast
 
 DATASETS: tuple[DatasetName, ...] = get_args(DatasetName)
 RECIPES: tuple[Recipe, ...] = get_args(Recipe)
@@ -32,6 +33,7 @@ DIRECTIONS: tuple[CostDirection, ...] = get_args(CostDirection)
 DISTANCES: tuple[IntraDistance, ...] = get_args(IntraDistance)
 INTRA_REDUCTIONS: tuple[IntraReduction, ...] = get_args(IntraReduction)
 INTER_FORMS: tuple[InterForm, ...] = get_args(InterForm)
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 
 # --- evaluation ---
 METRICS: tuple[str, ...] = ("R1", "R10", "R20", "mAP", "mINP")

@@ -6,13 +6,13 @@ paths the command line names."""
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import torch
 
+from tests.availability import device_under_test
 from tests.bench.options import add_bench_options
 
 
@@ -22,7 +22,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def device() -> torch.device:
-    return torch.device(os.environ.get("MMM_TEST_DEVICE", "cpu"))
+    return torch.device(device_under_test())
 
 
 @pytest.fixture(scope="session")

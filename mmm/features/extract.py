@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mmm.choices import Precision
 from mmm.data.records import Modality
 from mmm.data.transforms import eval_transform
+from mmm.host_to_device import Allocate, BatchLoader, Gather
+from mmm.models.numerics import ForwardNumerics
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +27,24 @@ def _check_images(images: np.ndarray | torch.Tensor) -> None:
         )
 
 
-def _batch_on_device(images: np.ndarray | torch.Tensor, start: int, stop: int, device: torch.device) -> torch.Tensor:
-    """Rows start:stop as a normalised float [B, 3, H, W] batch on `device`."""
-    chunk = images[start:stop]
-    # Copying one batch at a time keeps a memory-mapped (read-only) image cache out of RAM as a whole.
-    tensor = torch.from_numpy(np.array(chunk)) if isinstance(chunk, np.ndarray) else chunk
-    return eval_transform(tensor.to(device).permute(0, 3, 1, 2))
+def image_batches(images: np.ndarray | torch.Tensor, batch_size: int, loader: BatchLoader) -> Iterator[torch.Tensor]:
+    """Consecutive uint8 [B, H, W, 3] batches of `images` on the loader's device, each loaded while the previous
+    one is used. One batch at a time is copied, so a memory-mapped (read-only) image cache never enters RAM whole."""
+
+    def rows(start: int) -> Gather:
+        def gather(allocate: Allocate) -> list[torch.Tensor]:
+            chunk = images[start : start + batch_size]
+            out = allocate(tuple(chunk.shape), torch.uint8)
+            if isinstance(chunk, np.ndarray):
+                out.numpy()[...] = chunk  # numpy copies any strides and reads read-only arrays
+            else:
+                out.copy_(chunk)
+            return [out]
+
+        return gather
+
+    for (batch,) in loader.ahead(rows(start) for start in range(0, len(images), batch_size)):
+        yield batch
 
 
 def extract_features(
@@ -37,15 +53,18 @@ def extract_features(
     modality: Modality,
     batch_size: int = 128,
     device: torch.device = torch.device("cpu"),
+    precision: Precision = "fp32",
 ) -> torch.Tensor:
     """[N, D] float32 CPU features of `images` (uint8 [N, H, W, 3], already at the model's input size).
 
     `model` must already sit on `device` and return its BN-neck feature in eval mode when called as
-    model(x, modality); its train/eval mode is restored afterwards.
+    model(x, modality); its train/eval mode is restored afterwards. `precision` is the forward's
+    (mmm.models.numerics).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     _check_images(images)
+    numerics = ForwardNumerics(device, precision)
     was_training = model.training
     model.eval()
     chunks = []
@@ -53,9 +72,10 @@ def extract_features(
         # no_grad rather than inference_mode: the features seed memories that later take part in autograd,
         # which inference tensors may not.
         with torch.no_grad():
-            for start in range(0, len(images), batch_size):
-                x = _batch_on_device(images, start, start + batch_size, device)
-                feature = (model(x, modality) + model(torch.flip(x, dims=[3]), modality)) / 2
+            for batch in image_batches(images, batch_size, BatchLoader(device)):
+                x = numerics.layout(eval_transform(batch.permute(0, 3, 1, 2)))
+                with numerics.autocast():
+                    feature = (model(x, modality) + model(torch.flip(x, dims=[3]), modality)) / 2
                 chunks.append(F.normalize(feature.float(), dim=1).cpu())
     finally:
         model.train(was_training)

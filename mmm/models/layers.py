@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import ContextManager
+
 import torch
 from torch import nn
+
+
+def _no_autocast(device: torch.device) -> ContextManager[object]:
+    """Autocast switched off on `device` (a device without autocast support has none to switch off)."""
+    if device.type in ("cpu", "cuda"):
+        return torch.autocast(device.type, enabled=False)
+    return contextlib.nullcontext()
 
 
 class GeM(nn.Module):
@@ -24,9 +34,13 @@ class GeM(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # The clamp keeps x^(1/p) away from 0, where its gradient is infinite.
-        pooled = x.clamp(min=self.eps).pow(self.p).mean(dim=(2, 3))
-        return pooled.pow(1.0 / self.p)
+        # In float32 whatever the trunk ran in: x^3 of bfloat16 activations loses the pooled feature's precision,
+        # and everything after the pooling (neck, memories, losses) is float32.
+        with _no_autocast(x.device):
+            x = x.float()
+            # The clamp keeps x^(1/p) away from 0, where its gradient is infinite.
+            pooled = x.clamp(min=self.eps).pow(self.p).mean(dim=(2, 3))
+            return pooled.pow(1.0 / self.p)
 
     def extra_repr(self) -> str:
         return f"p={float(self.p):.2f}, eps={self.eps}, learnable={isinstance(self.p, nn.Parameter)}"

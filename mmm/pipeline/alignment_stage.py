@@ -21,10 +21,11 @@ from mmm.alignment.views import View, batch_views
 from mmm.data.records import Modality
 from mmm.data.sampler import IdentityBalancedSampler
 from mmm.host_to_device import to_device
+from mmm.models.numerics import ForwardNumerics
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.epoch_losses import EpochLosses, epoch_means
-from mmm.pipeline.network_inputs import NetworkInputs, TrainingData
+from mmm.pipeline.network_inputs import NetworkInputs, PreparedBatch, TrainingData
 from mmm.pipeline.sample_states import epoch_states, loss_features
 from mmm.pipeline.schedules import warmup_multistep
 from mmm.pipeline.seeds import seed_label, stage_seed, torch_seed
@@ -118,14 +119,17 @@ def train_alignment_stage(
     data: TrainingData,
     labels: MatchedLabels,
     config: PipelineConfig,
-    device: torch.device,
+    numerics: ForwardNumerics,
     on_epoch: EpochHook,
 ) -> None:
-    """Stage C trained in place on `model`."""
+    """Stage C trained in place on `model`, on `numerics.device`."""
+    device = numerics.device
     classifier = new_classifier(model, labels.num_classes, config).to(device)
     optimizer = _optimizer(model, classifier, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_multistep(config.warmup_epochs, config.milestones))
-    inputs = data.inputs(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, seed_label("sca"))), device)
+    inputs = data.inputs(
+        config.pad, torch.Generator().manual_seed(torch_seed(config.seed, seed_label("sca"))), numerics
+    )
     targets = labels.targets()
     steps = steps_per_epoch(labels, config)
     form = sca_form(config)
@@ -160,22 +164,10 @@ def train_alignment_stage(
         confidence = states.confidence if states is not None and plan.confidence else None
         model.train()
         losses = EpochLosses()
-        for index_v, index_r in sampler:
-            labels_and_weights = _host_rows(index_v, index_r, targets, confidence)
+        for batch in inputs.stream(sampler):
+            labels_and_weights = _host_rows(batch.index_v, batch.index_r, targets, confidence)
             losses.add(
-                _step(
-                    model,
-                    classifier,
-                    optimizer,
-                    inputs,
-                    index_v,
-                    index_r,
-                    labels_and_weights,
-                    plan,
-                    prototypes,
-                    form,
-                    config,
-                )
+                _step(model, classifier, optimizer, inputs, batch, labels_and_weights, plan, prototypes, form, config)
             )
         scheduler.step()
         sums = epoch_means(losses.read(), steps)
@@ -203,8 +195,7 @@ def _step(
     classifier: torch.nn.Linear,
     optimizer: torch.optim.Optimizer,
     inputs: NetworkInputs,
-    index_v: np.ndarray,
-    index_r: np.ndarray,
+    batch: PreparedBatch,
     labels_and_weights: tuple[torch.Tensor, torch.Tensor | None],
     plan: EpochPlan,
     prototypes: torch.Tensor | None,
@@ -215,12 +206,12 @@ def _step(
     _host_rows gathered; the terms, detached, on the device (reading them would wait for the step)."""
     device = classifier.weight.device
     labels, confidence = labels_and_weights
-    pooled, bn = inputs.forward_batch(model, index_v, index_r)
+    pooled, bn = inputs.forward_prepared(model, batch)
     terms = sca_losses(
         classifier(bn),
         loss_features(pooled, bn, config.loss_feature),
         to_device(labels, device),
-        batch_views(len(index_v), len(index_r), device),
+        batch_views(len(batch.index_v), len(batch.index_r), device),
         plan.weights,
         confidence=None if confidence is None else to_device(confidence, device),
         prototypes=prototypes,

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, get_args
 
 from mmm.choices import (
+    PRECISIONS,
     AlignmentLabels,
     AlignmentStart,
     ClassifierInit,
@@ -23,6 +24,7 @@ from mmm.choices import (
     IntraReduction,
     LossFeature,
     NeckLearningRate,
+    Precision,
     Recipe,
     SampleStates,
     Solver,
@@ -123,6 +125,9 @@ class PipelineConfig:
     # --- evaluation ---
     eval_trials: int = 10  # SYSU gallery draws to average over
     intermediate_eval: bool = False  # also evaluate after stage A and B, reporting mAP (tuning prunes on it)
+    # --- numerics ---
+    precision: Precision | None = None  # the network's forward: fp32 or bf16 autocast; None = bf16 on CUDA, else fp32
+    deterministic: bool = False  # CUDA: deterministic algorithms (mmm.models.numerics.configure_device)
 
     def __post_init__(self) -> None:
         if not isinstance(self.pretrained, str) or not self.pretrained:
@@ -136,6 +141,8 @@ class PipelineConfig:
                 )
         if self.alignment_labels == "cmc_pooled" and not self.cmc:
             raise ValueError("PipelineConfig.alignment_labels: 'cmc_pooled' needs cmc on (CMC makes the pooled labels)")
+        if self.precision is not None and self.precision not in PRECISIONS:
+            raise ValueError(f"PipelineConfig.precision: expected one of {PRECISIONS} or None, got {self.precision!r}")
         if self.memories < 1:
             raise ValueError(f"PipelineConfig.memories: expected >= 1, got {self.memories}")
 

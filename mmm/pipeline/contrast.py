@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterable, Iterator, Protocol
 
 import numpy as np
 import torch
@@ -17,10 +17,11 @@ import torch
 from mmm.data.records import Modality
 from mmm.data.sampler import IndexBatch, ModalityBatchSampler
 from mmm.memory.cluster_memory import ClusterMemory, cluster_centroids
+from mmm.models.numerics import ForwardNumerics
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.epoch_losses import EpochLosses, epoch_means
-from mmm.pipeline.network_inputs import NetworkInputs, TrainingData
+from mmm.pipeline.network_inputs import NetworkInputs, PreparedBatch, TrainingData
 from mmm.pipeline.pseudo_labels import cluster_count, cluster_features
 from mmm.pipeline.schedules import step_decay
 from mmm.pipeline.seeds import seed_label, stage_seed, torch_seed
@@ -101,16 +102,20 @@ def train_contrast_stage(
     stage: str,
     epochs: int,
     iters: int,
-    device: torch.device,
+    numerics: ForwardNumerics,
     on_epoch: EpochHook,
     link_factory: LinkFactory | None = None,
 ) -> None:
-    """Train `model` in place for `epochs` epochs of `iters` steps; `stage` names it in logs and seeds."""
+    """Train `model` in place for `epochs` epochs of `iters` steps on `numerics.device`; `stage` names it in logs
+    and seeds."""
     optimizer = torch.optim.Adam(
         [p for p in model.parameters() if p.requires_grad], lr=config.lr, weight_decay=config.weight_decay
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, step_decay(config.step_size))
-    inputs = data.inputs(config.pad, torch.Generator().manual_seed(torch_seed(config.seed, seed_label(stage))), device)
+    inputs = data.inputs(
+        config.pad, torch.Generator().manual_seed(torch_seed(config.seed, seed_label(stage))), numerics
+    )
+    device = numerics.device
     for epoch in range(epochs):
         features = extract_both(model, inputs)
         labels_v, labels_r = per_modality_labels(features, config)
@@ -136,11 +141,13 @@ def train_contrast_stage(
         second = _second_batches(link, config, iters, stage_seed(config.seed, label + "-link", epoch), cameras)
         model.train()
         losses = EpochLosses()
-        for index_v, index_r in sampler:
-            joint_link = link if second is None else None
-            losses.add({"loss": _contrast_step(model, inputs, optimizer, clusters, joint_link, index_v, index_r)})
-            if link is not None and second is not None:
-                _link_step(model, inputs, optimizer, link, *next(second))
+        joint_link = link if second is None else None
+        schedule = _schedule(sampler, second)
+        for (own_batch, _), batch in zip(schedule, inputs.stream(indices for _, indices in schedule)):
+            if not own_batch:
+                losses.add({"loss": _contrast_step(model, inputs, optimizer, clusters, joint_link, batch)})
+            elif link is not None:
+                _link_step(model, inputs, optimizer, link, batch)
         scheduler.step()
         values = {
             "loss": epoch_means(losses.read(), iters).get("loss", 0.0),
@@ -152,29 +159,39 @@ def train_contrast_stage(
         on_epoch(epoch, values, pseudo)
 
 
+def _schedule(sampler: Iterable[IndexBatch], second: Iterator[IndexBatch] | None) -> list[tuple[bool, IndexBatch]]:
+    """An epoch's batches in training order, each marked True when it is the link's own batch: every step's batch,
+    followed, when the link draws its own, by the link's."""
+    schedule = []
+    for batch in sampler:
+        schedule.append((False, batch))
+        if second is not None:
+            schedule.append((True, next(second)))
+    return schedule
+
+
 def _contrast_step(
     model: TwoStreamNetwork,
     inputs: NetworkInputs,
     optimizer: torch.optim.Optimizer,
     clusters: EpochClusters,
     joint_link: CrossModalityLink | None,
-    index_v: np.ndarray,
-    index_r: np.ndarray,
+    batch: PreparedBatch,
 ) -> torch.Tensor:
     """One step on the two memories' ClusterNCE plus, when given, the loss of a link that takes no batches of its
     own; then the memory updates. The loss, detached, on the device (reading it would wait for the step)."""
-    rows_v = np.r_[index_v, index_v]
+    rows_v = np.r_[batch.index_v, batch.index_v]
     targets_v = clusters.labels_v[rows_v]
-    targets_r = clusters.labels_r[index_r]
-    feats_v, feats_r = _forward(model, inputs, index_v, index_r)
+    targets_r = clusters.labels_r[batch.index_r]
+    feats_v, feats_r = _forward(model, inputs, batch)
     loss = clusters.memory_v.loss(feats_v, targets_v) + clusters.memory_r.loss(feats_r, targets_r)
     if joint_link is not None:
-        loss = loss + joint_link.loss(feats_v, feats_r, rows_v, index_r)
+        loss = loss + joint_link.loss(feats_v, feats_r, rows_v, batch.index_r)
     _step(optimizer, loss)
     clusters.memory_v.update(feats_v.detach(), targets_v)
     clusters.memory_r.update(feats_r.detach(), targets_r)
     if joint_link is not None:
-        joint_link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
+        joint_link.update(feats_v.detach(), feats_r.detach(), rows_v, batch.index_r)
     return loss.detach()
 
 
@@ -183,14 +200,13 @@ def _link_step(
     inputs: NetworkInputs,
     optimizer: torch.optim.Optimizer,
     link: CrossModalityLink,
-    index_v: np.ndarray,
-    index_r: np.ndarray,
+    batch: PreparedBatch,
 ) -> None:
     """The link's own step on its own batch (CMC's second step over hybrid clusters), then its memory update."""
-    rows_v = np.r_[index_v, index_v]
-    feats_v, feats_r = _forward(model, inputs, index_v, index_r)
-    _step(optimizer, link.loss(feats_v, feats_r, rows_v, index_r))
-    link.update(feats_v.detach(), feats_r.detach(), rows_v, index_r)
+    rows_v = np.r_[batch.index_v, batch.index_v]
+    feats_v, feats_r = _forward(model, inputs, batch)
+    _step(optimizer, link.loss(feats_v, feats_r, rows_v, batch.index_r))
+    link.update(feats_v.detach(), feats_r.detach(), rows_v, batch.index_r)
 
 
 def _second_batches(
@@ -213,12 +229,10 @@ def _second_batches(
     )
 
 
-def _forward(
-    model: TwoStreamNetwork, inputs: NetworkInputs, index_v: np.ndarray, index_r: np.ndarray
-) -> tuple[torch.Tensor, torch.Tensor]:
+def _forward(model: TwoStreamNetwork, inputs: NetworkInputs, batch: PreparedBatch) -> tuple[torch.Tensor, torch.Tensor]:
     """BN-neck features of the visible rows (two views) and of the infrared rows of a batch."""
-    _, bn = inputs.forward_batch(model, index_v, index_r)
-    return bn[: 2 * len(index_v)], bn[2 * len(index_v) :]
+    _, bn = inputs.forward_prepared(model, batch)
+    return bn[: 2 * len(batch.index_v)], bn[2 * len(batch.index_v) :]
 
 
 def _step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:

@@ -13,6 +13,7 @@ from mmm.data.image_store import load_images
 from mmm.data.records import ImageRecord, Modality
 from mmm.features.extract import extract_features
 from mmm.models.factory import build_backbone
+from mmm.models.numerics import ForwardNumerics, configure_device
 from mmm.models.pretrained import WeightFile
 from mmm.models.two_stream import TwoStreamNetwork
 from mmm.pipeline.config import PipelineConfig
@@ -27,9 +28,13 @@ def start_network(
 ) -> tuple[TwoStreamNetwork, WeightFile | None]:
     """The network every method starts from: the config's backbone and starting weights (seeded), its frozen
     stems, if any, given each modality's BatchNorm statistics from the training images (no labels read)."""
+    # Every method starts here, so the device's settings (determinism, autotuning) are set here too.
+    configure_device(device, config.deterministic)
     torch.manual_seed(config.seed)
     model, weights = build_backbone(config.backbone, config.pretrained)
-    model = model.to(device)
+    # The weights in the layout the inputs take on this device (mmm.models.numerics).
+    memory_format = ForwardNumerics.of(device, config.precision).memory_format
+    model = model.to(device).to(memory_format=memory_format)  # type: ignore[call-overload]
     if model.frozen_stems:
         adapt_stems(model, images.visible, images.infrared, cache_dir, device)
     return model, weights
@@ -39,12 +44,14 @@ def make_featurize(model: TwoStreamNetwork, config: PipelineConfig, cache_dir: P
     """Test-time features of records (through the stem of their modality), flip-averaged and L2-normalised, as
     numpy. Frozen stems encode each test image once; later evaluations read their stored outputs."""
 
+    numerics = ForwardNumerics.of(device, config.precision)
+
     def featurize(records: Sequence[ImageRecord], modality: Modality) -> np.ndarray:
         images = load_images([r.path for r in records], config.height, config.width, cache_dir)
         if model.frozen_stems:
             views = encode_images(model, images, modality, ("plain", "flip"), cache_dir, device)
-            return stemmed_features(model, views["plain"], views["flip"], device).numpy()
-        return extract_features(model, images, modality, device=device).numpy()
+            return stemmed_features(model, views["plain"], views["flip"], numerics).numpy()
+        return extract_features(model, images, modality, device=device, precision=numerics.precision).numpy()
 
     return featurize
 

@@ -48,10 +48,18 @@ UPSTREAM_FIELDS = {
 
 
 def stage_key(
-    stage: Stage, fingerprint: str, config: PipelineConfig, extra: dict | None = None, weights: str = "none"
+    stage: Stage,
+    fingerprint: str,
+    config: PipelineConfig,
+    extra: dict | None = None,
+    weights: str = "none",
+    *,
+    numerics: str,
 ) -> str:
     """The hex key of `stage` for this task fingerprint, config and starting weights (the sha256 of the weight
-    file, "none" for a random start), plus `extra` for method-specific stages."""
+    file, "none" for a random start), plus `extra` for method-specific stages. `numerics` is where and how the
+    network ran (mmm.models.numerics.ForwardNumerics.key: device kind and precision), so a stage trained on the CPU
+    is never served to a GPU run, nor a float32 one to a bfloat16 run."""
     fields = UPSTREAM_FIELDS[stage]
     if stage == Stage.MMLM and not config.cmc:
         # CMC did not run, so its fields are not upstream of MMLM
@@ -70,6 +78,7 @@ def stage_key(
             "config": values,
             "extra": extra or {},
             "weights": weights,
+            "numerics": numerics,
         },
         sort_keys=True,
         default=str,

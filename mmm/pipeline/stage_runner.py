@@ -18,6 +18,7 @@ import torch
 from mmm.choices import PRIMARY_PROTOCOLS, Stage
 from mmm.data.records import Modality
 from mmm.matching.mmlm import multi_memory_match
+from mmm.models.numerics import ForwardNumerics
 from mmm.pipeline.alignment_stage import MatchedLabels, train_alignment_stage
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.contrast import LinkFactory, extract_both, per_modality_labels, train_contrast_stage
@@ -82,6 +83,7 @@ class StageRunner:
         if task.dataset != config.dataset:
             raise ValueError(f"config is for dataset {config.dataset!r} but the task is {task.name!r}")
         self.config, self.task, self.device, self.cache_dir, self.store = config, task, device, cache_dir, store
+        self.numerics = ForwardNumerics.of(device, config.precision)
         self.recorder = RunRecorder(on_progress, diagnose)
         with self.recorder.timed(Stage.IMAGES):
             self.images = TrainingImages.load(task.train, config.height, config.width, cache_dir)
@@ -99,7 +101,9 @@ class StageRunner:
         centroid-Hungarian baseline)."""
         config = self.config
         epochs, iters = (config.epochs_a, config.iters_a) if link is None else (config.epochs_b, config.iters_b)
-        key = stage_key(stage, self.task.fingerprint, config, key_extra, weights=self.start_weights)
+        key = stage_key(
+            stage, self.task.fingerprint, config, key_extra, weights=self.start_weights, numerics=self.numerics.key
+        )
         model = self.model
 
         def compute() -> dict[str, Any]:
@@ -110,7 +114,7 @@ class StageRunner:
                 self.recorder.epoch(stage, epoch, epochs, values, pseudo)
                 self.last_pseudo = pseudo
 
-            train_contrast_stage(model, self.data, config, stage, epochs, iters, self.device, on_epoch, link)
+            train_contrast_stage(model, self.data, config, stage, epochs, iters, self.numerics, on_epoch, link)
             state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             return {"model": state, "history": history}
 
@@ -127,10 +131,12 @@ class StageRunner:
         """MMLM on the current network's features: per-modality clusters, matched through their memories."""
         config = self.config
         extra = {"after": str(self.upstream)}
-        key = stage_key(Stage.MMLM, self.task.fingerprint, config, extra, weights=self.start_weights)
+        key = stage_key(
+            Stage.MMLM, self.task.fingerprint, config, extra, weights=self.start_weights, numerics=self.numerics.key
+        )
 
         def compute() -> dict[str, Any]:
-            features = extract_both(self.model, self.data.inputs(config.pad, torch.Generator(), self.device))
+            features = extract_both(self.model, self.data.inputs(config.pad, torch.Generator(), self.numerics))
             labels_v, labels_r = per_modality_labels(features, config)
             match = multi_memory_match(
                 features.visible,
@@ -182,7 +188,7 @@ class StageRunner:
                 self.data,
                 labels,
                 self.config,
-                self.device,
+                self.numerics,
                 lambda epoch, values: self.recorder.epoch(Stage.SCA, epoch, self.config.epochs_c, values),
             )
 

@@ -63,7 +63,7 @@ def adapt_stems(
         stem = model.stem_of(modality)
         key = hashlib.sha256(
             f"{ENCODING_VERSION}|{STATISTICS_IMAGES}|{STATISTICS_BATCH}|{_stem_digest(model, modality)}|"
-            f"{_images_digest(images)}".encode()
+            f"{_images_digest(images)}|{device.type}".encode()
         ).hexdigest()[:24]
         path = cache_dir / f"stem-statistics-{key}.pt"
         state = _load_state(path)
@@ -172,14 +172,15 @@ def encode_images(
     device: torch.device,
 ) -> dict[str, torch.Tensor]:
     """Stem outputs (float16 [N, C, h, w]) of uint8 images [N, H, W, 3] through the frozen stem of `modality`,
-    per view, read from `cache_dir` when an earlier run stored them for this stem and these images."""
+    per view, read from `cache_dir` when an earlier run stored them for this stem, these images and this kind of
+    device (the stems run in float32 on every device, but not with the same arithmetic)."""
     unknown = sorted(set(views) - set(VIEWS))
     if unknown:
         raise ValueError(f"unknown stem views {unknown}; valid: {list(VIEWS)}")
     if not model.frozen_stems:
         raise ValueError("stem outputs are stored only for frozen stems; this backbone trains its stems")
     key = hashlib.sha256(
-        f"{ENCODING_VERSION}|{_stem_digest(model, modality)}|{_images_digest(images)}".encode()
+        f"{ENCODING_VERSION}|{_stem_digest(model, modality)}|{_images_digest(images)}|{device.type}".encode()
     ).hexdigest()[:24]
     cache_dir.mkdir(parents=True, exist_ok=True)
     encoded = {}

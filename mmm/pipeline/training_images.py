@@ -1,4 +1,4 @@
-"""The training images of a task, decoded once into cached uint8 arrays per modality, and batches cut from them."""
+"""The training images of a task, decoded once into cached uint8 arrays per modality."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from mmm.data.image_store import load_images
 from mmm.data.records import Modality, TrainSplit
@@ -36,8 +35,3 @@ class TrainingImages:
     def cameras(self) -> tuple[np.ndarray, np.ndarray]:
         """The camera of every visible and every infrared row."""
         return self.visible_cameras, self.infrared_cameras
-
-
-def batch_tensor(images: np.ndarray, index: np.ndarray) -> torch.Tensor:
-    """Rows `index` of an [N, H, W, 3] uint8 array as a [B, 3, H, W] uint8 tensor."""
-    return torch.from_numpy(np.ascontiguousarray(images[index])).permute(0, 3, 1, 2)

@@ -49,6 +49,7 @@ def test_list_names_every_study_with_its_description(capsys: pytest.CaptureFixtu
         ),
         (["smoke", "--recipe", "authors"], "invalid choice: 'authors' (choose from 'paper', 'release')"),
         (["smoke", "--device", "tpu"], "invalid choice: 'tpu' (choose from 'cpu', 'cuda')"),
+        (["smoke", "--precision", "fp16"], "invalid choice: 'fp16' (choose from 'fp32', 'bf16')"),
         (["smoke", "--storage", "redis://localhost"], "sqlite:///PATH"),
         (["smoke", "--seeds", "0"], "expected a positive integer"),
         (["smoke", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
@@ -111,6 +112,20 @@ def test_another_recipe_is_another_run_and_the_profiles_own_recipe_is_the_same_r
     assert "4 cells — 4 done" in capsys.readouterr().out.splitlines()[0]
     assert main(["smoke", "--profile", "smoke", "--out", str(tmp_path), "--dry-run", "--recipe", "release"]) == 0
     assert "4 cells — 4 pending" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_bf16_is_another_run_and_fp32_the_same_run_as_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_fake(fake_ledger(None, tmp_path, "smoke"), recording_method(tmp_path / "log"), tmp_path)
+    argv = ["smoke", "--profile", "smoke", "--out", str(tmp_path), "--dry-run", "--device", "cpu"]
+    assert main([*argv, "--precision", "fp32"]) == 0
+    assert "4 cells — 4 done" in capsys.readouterr().out.splitlines()[0]
+    assert main([*argv, "--precision", "bf16"]) == 0
+    assert "4 cells — 4 pending" in capsys.readouterr().out.splitlines()[0]
+    bf16 = RunKey("quick", {"sysu": "synthetic@x"}, "none", "release", "bf16")
+    assert bf16.study_name("recipes", "sysu") == "recipes:quick+release+bf16:none:synthetic@x:sysu"
+    assert RunKey("quick", {"sysu": "synthetic@x"}, "none", None, "bf16").folder == "quick+bf16"
 
 
 def test_a_recipe_other_than_the_profiles_names_its_studies_and_folder() -> None:

@@ -50,6 +50,7 @@ def test_smoke_study_end_to_end(
     assert {r["stage"] for r in stages if r["variant"] == "sca_off" and r["cached"] == "True"} >= {"dcl", "cmc"}
     provenance = json.loads((study_dir / "provenance.json").read_text())
     assert provenance["data_source"] == "synthetic" and provenance["cache"]["hits"] >= 4
+    assert provenance["precision"] == "fp32" and provenance["deterministic"] is False
     assert set(provenance["data_check"]) == {"sysu", "regdb"}
     assert all(
         record["mismatches"] == [] and record["fingerprint"].startswith("sha256:")

@@ -156,14 +156,14 @@ def test_report_only_and_dry_run_compute_no_floor(
     capsys.readouterr()
 
 
-def test_a_changed_pretrained_choice_or_data_gives_another_floor_key(tmp_path: Path) -> None:
+def test_a_changed_pretrained_choice_data_or_numerics_gives_another_floor_key(tmp_path: Path) -> None:
     config = profile_config(PROFILE, "sysu")
     assert config.pretrained == "imagenet" and starting_weights(config) == MOBILENET_SHA256
-    base = floor_key(config, "task-a", starting_weights(config))
+    base = floor_key(config, "task-a", starting_weights(config), "cpu/fp32")
 
-    def key(fingerprint: str = "task-a", **changes: Any) -> str:
+    def key(fingerprint: str = "task-a", numerics: str = "cpu/fp32", **changes: Any) -> str:
         changed = config.with_overrides(**changes)
-        return floor_key(changed, fingerprint, starting_weights(changed))
+        return floor_key(changed, fingerprint, starting_weights(changed), numerics)
 
     weights = tmp_path / "weights.pt"
     weights.write_bytes(b"one")
@@ -178,6 +178,8 @@ def test_a_changed_pretrained_choice_or_data_gives_another_floor_key(tmp_path: P
         key(height=96),
         key(eval_trials=3),
         key(backbone="mobilenet_v2_full"),
+        key(numerics="cuda/fp32"),
+        key(numerics="cpu/bf16"),
     ]
     assert len({base, *others}) == len(others) + 1
     # Training fields are not upstream of the floor: studies that differ only there share it.

@@ -19,6 +19,7 @@ from mmm.data.records import Modality
 from mmm.memory.cluster_memory import ClusterMemory
 from mmm.memory.hybrid_memory import HybridMemory
 from mmm.models.factory import create_backbone
+from mmm.models.numerics import ForwardNumerics
 from mmm.pipeline import alignment_stage, contrast
 from mmm.pipeline.alignment_stage import EpochPlan, sca_form
 from mmm.pipeline.cmc_link import CmcLink
@@ -42,7 +43,9 @@ def _stemmed_inputs(model: torch.nn.Module) -> StemmedInputs:
             }
             for modality in Modality
         }
-    return StemmedInputs(StemOutputs(views[Modality.VISIBLE], views[Modality.INFRARED]), generator, META)
+    return StemmedInputs(
+        StemOutputs(views[Modality.VISIBLE], views[Modality.INFRARED]), generator, ForwardNumerics(META)
+    )
 
 
 def _memory(labels: np.ndarray, dim: int) -> ClusterMemory:
@@ -72,7 +75,8 @@ def test_a_stage_a_b_step_with_the_cmc_link_reads_nothing_back_from_the_device()
     index_v = np.array([0, 4, 8, 1, 5, 9])
     index_r = np.array([2, 6, 10, 3, 7, 22])
     before = clusters.memory_v.features
-    loss = contrast._contrast_step(model, inputs, optimizer, clusters, link, index_v, index_r)
+    batch = inputs.prepare(index_v, index_r)
+    loss = contrast._contrast_step(model, inputs, optimizer, clusters, link, batch)
     assert loss.device == META and loss.shape == ()
     assert clusters.memory_v.features is before  # updated in place, on the device
 
@@ -88,7 +92,8 @@ def test_the_link_of_the_centroid_hungarian_baseline_reads_nothing_back_from_the
     cross = np.where(labels < 3, labels, -1)  # cluster 3 has no partner
     link = CentroidMatchLink(cross, cross, clusters.memory_v, clusters.memory_r)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-    loss = contrast._contrast_step(model, inputs, optimizer, clusters, link, np.array([0, 3, 7]), np.array([1, 2, 3]))
+    batch = inputs.prepare(np.array([0, 3, 7]), np.array([1, 2, 3]))
+    loss = contrast._contrast_step(model, inputs, optimizer, clusters, link, batch)
     assert loss.device == META
 
 
@@ -106,9 +111,10 @@ def test_a_stage_c_step_with_every_term_reads_nothing_back_from_the_device(recip
     plan = EpochPlan(SCAWeights(ce=1.0, triplet=1.0, intra=0.5, inter=0.05), confidence=True, prototypes=True)
     prototypes = torch.empty(len(View), CLUSTERS, model.feature_dim, device=META)
     index = np.array([0, 4, 1, 5, 2, 6])  # identities 0, 1, 2 in both modalities
-    batch = alignment_stage._host_rows(index, index, targets, confidence)
+    host = alignment_stage._host_rows(index, index, targets, confidence)
+    batch = inputs.prepare(index, index)
     terms = alignment_stage._step(
-        model, classifier, optimizer, inputs, index, index, batch, plan, prototypes, sca_form(config), config
+        model, classifier, optimizer, inputs, batch, host, plan, prototypes, sca_form(config), config
     )
     assert sorted(terms) == ["ce", "inter", "intra", "triplet"]
     assert all(value.device == META for value in terms.values())

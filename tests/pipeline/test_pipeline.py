@@ -237,6 +237,27 @@ def test_intermediate_eval_reports_map_after_each_contrastive_stage(sysu_smoke_t
 
 def test_mmlm_key_ignores_stage_b_fields_when_cmc_is_off() -> None:
     off = profile_config("smoke", "sysu", cmc=False)
-    assert stage_key("mmlm", "t", off) == stage_key("mmlm", "t", off.with_overrides(epochs_b=7, k1_cross=12))
+    numerics = "cpu/fp32"
+    assert stage_key("mmlm", "t", off, numerics=numerics) == stage_key(
+        "mmlm", "t", off.with_overrides(epochs_b=7, k1_cross=12), numerics=numerics
+    )
     on = profile_config("smoke", "sysu")
-    assert stage_key("mmlm", "t", on) != stage_key("mmlm", "t", on.with_overrides(epochs_b=7))
+    assert stage_key("mmlm", "t", on, numerics=numerics) != stage_key(
+        "mmlm", "t", on.with_overrides(epochs_b=7), numerics=numerics
+    )
+
+
+def test_a_stage_made_on_another_device_kind_or_precision_is_another_stage() -> None:
+    config = profile_config("smoke", "sysu")
+    keys = {stage_key("dcl", "t", config, numerics=numerics) for numerics in ("cpu/fp32", "cuda/fp32", "cuda/bf16")}
+    assert len(keys) == 3
+
+
+def test_a_bf16_run_reuses_no_stage_of_an_fp32_run(sysu_smoke_task: Task, session_cache: Path) -> None:
+    store = DictStageStore()
+    config = profile_config("smoke", "sysu", mmlm=False)
+    run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
+    other = run_pipeline(
+        config.with_overrides(precision="bf16"), sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store
+    )
+    assert other.cached_stages == []

@@ -11,6 +11,7 @@ import torch
 
 from mmm.alignment.views import View
 from mmm.data.records import Modality
+from mmm.models.numerics import ForwardNumerics
 from mmm.pipeline.alignment_stage import new_classifier
 from mmm.pipeline.cmc_link import cmc_link
 from mmm.pipeline.config import PipelineConfig
@@ -74,7 +75,7 @@ def test_cmc_second_step_takes_its_own_batches_from_the_pooled_clusters(
         link.loss = loss
         return link
 
-    train_contrast_stage(model, data, config, "cmc", 1, 3, CPU, lambda *_: None, recording_link)
+    train_contrast_stage(model, data, config, "cmc", 1, 3, ForwardNumerics(CPU), lambda *_: None, recording_link)
     assert len(seen) == 3
     for rows_v, rows_r, pooled, num_visible in seen:
         assert len(rows_v) % (2 * config.batch_k) == 0 and len(rows_r) % config.batch_k == 0
@@ -86,7 +87,7 @@ def test_cmc_second_step_takes_its_own_batches_from_the_pooled_clusters(
 def test_the_release_mixture_fits_augmented_train_mode_views(sysu_smoke_task: Task, session_cache: Path) -> None:
     config = profile_config("smoke", "sysu", recipe="release")
     model, data = _prepared(config, sysu_smoke_task, session_cache)
-    inputs = data.inputs(config.pad, torch.Generator().manual_seed(0), CPU)
+    inputs = data.inputs(config.pad, torch.Generator().manual_seed(0), ForwardNumerics(CPU))
     labels_v, labels_r = per_modality_labels(extract_both(model, inputs), config)
     labels_v[:3] = -1
     targets = {Modality.VISIBLE: torch.from_numpy(labels_v), Modality.INFRARED: torch.from_numpy(labels_r)}

@@ -14,9 +14,9 @@ from mmm.data.records import Modality
 from mmm.data.transforms import eval_transform
 from mmm.models.batchnorm import adapt_batchnorm
 from mmm.models.factory import build_backbone, create_backbone
+from mmm.models.numerics import ForwardNumerics
 from mmm.models.two_stream import TwoStreamNetwork
-from mmm.pipeline.augment import Augmenter
-from mmm.pipeline.network_inputs import PixelInputs, StemmedInputs, StemOutputs, erase_maps
+from mmm.pipeline.network_inputs import PixelInputs, StemmedInputs, StemOutputs, draw_map_erasing, erase_maps
 from mmm.pipeline.stem_encoding import adapt_stems, encode_images
 from mmm.pipeline.training_images import TrainingImages
 
@@ -115,8 +115,8 @@ def test_stored_inputs_give_the_features_the_pixel_path_gives(model: TwoStreamNe
         encode_images(model, images.visible, Modality.VISIBLE, ("plain", "flip", "exchange"), tmp_path, CPU),
         encode_images(model, images.infrared, Modality.INFRARED, ("plain", "flip"), tmp_path, CPU),
     )
-    stored = StemmedInputs(outputs, torch.Generator().manual_seed(0), CPU)
-    pixels = PixelInputs(images, Augmenter(4, torch.Generator().manual_seed(0)), CPU)
+    stored = StemmedInputs(outputs, torch.Generator().manual_seed(0), ForwardNumerics(CPU))
+    pixels = PixelInputs(images, 4, torch.Generator().manual_seed(0), ForwardNumerics(CPU))
     for modality in Modality:
         cosine = (stored.features(model, modality) * pixels.features(model, modality)).sum(1)
         assert torch.all(cosine > 0.999)
@@ -132,7 +132,7 @@ def test_a_stored_batch_holds_two_visible_views_then_the_infrared_rows(model: Tw
         encode_images(model, images.visible, Modality.VISIBLE, ("plain", "flip", "exchange"), tmp_path, CPU),
         encode_images(model, images.infrared, Modality.INFRARED, ("plain", "flip"), tmp_path, CPU),
     )
-    inputs = StemmedInputs(outputs, torch.Generator().manual_seed(0), CPU)
+    inputs = StemmedInputs(outputs, torch.Generator().manual_seed(0), ForwardNumerics(CPU))
     pooled, normed = inputs.forward_batch(model.train(), np.array([0, 1, 2]), np.array([3, 4, 5]))
     assert pooled.shape == normed.shape == (9, model.feature_dim)
     normed.sum().backward()
@@ -141,8 +141,8 @@ def test_a_stored_batch_holds_two_visible_views_then_the_infrared_rows(model: Tw
 
 def test_erasing_zeroes_one_rectangle_per_erased_map_and_is_seeded() -> None:
     maps = torch.ones(64, 4, 4, 2)
-    erased = erase_maps(maps, torch.Generator().manual_seed(1))
-    assert torch.equal(erased, erase_maps(maps, torch.Generator().manual_seed(1)))
+    erased = erase_maps(maps, draw_map_erasing(torch.Generator().manual_seed(1), 64, 4, 2))
+    assert torch.equal(erased, erase_maps(maps, draw_map_erasing(torch.Generator().manual_seed(1), 64, 4, 2)))
     zero = (erased == 0).all(dim=1)  # [B, h, w]: cells erased in every channel
     assert torch.equal((erased == 0).any(dim=1), zero), "erasing covers all channels of a cell"
     touched = zero.flatten(1).any(dim=1)

@@ -86,7 +86,8 @@ class MatchingCase:
 
 @dataclass(frozen=True)
 class TrainingCase:
-    """One training step: a backbone preset, its input size and a batch of P identities x K per modality."""
+    """One training step of the pipeline: a backbone preset, its input size, a stage's step and its batch of P
+    identities x K instances per modality."""
 
     name: str
     backbone: str
@@ -94,10 +95,13 @@ class TrainingCase:
     width: int
     identities: int
     instances: int
+    stage: str  # "ab": a stage A/B step (memories, CMC link, their updates); "c": a stage-C step (every SCA term)
     scale: str  # its CPU variant runs at this scale and every variant takes its rounds; CUDA variants always run
     # The step starts from stem outputs computed before training, as the quick profile's frozen stems allow
     # (mmm.pipeline.stem_encoding); otherwise it starts from pixels.
     stored_stems: bool = False
+    # Why its CPU variant never runs (too much memory for a CPU machine), or None when it does.
+    no_cpu: str | None = None
 
     @property
     def per_modality(self) -> int:
@@ -108,6 +112,8 @@ class TrainingCase:
         """Images through the network per step: every visible image in two views, every infrared image once."""
         return 3 * self.per_modality
 
+
+CPU_TOO_BIG = "a paper-scale A/B step saves 20-60 GB for backward: CUDA variants only"
 
 REGDB = DatasetSpec("regdb", 2060, 2060, 206, equal_sizes=True, group_share=0.5, noise=2.0)
 SYSU = DatasetSpec("sysu", 22258, 11909, 395, equal_sizes=False, group_share=0.8, noise=3.0)
@@ -138,15 +144,23 @@ MATCHING_CASES: dict[str, MatchingCase] = {
 TRAINING_CASES: dict[str, TrainingCase] = {
     case.name: case
     for case in (
-        # The quick profile's step: stage A/B's batch of 8 pseudo-identities x 8 instances per modality through
-        # the trainable part of the ImageNet MobileNetV2, from stored outputs of its frozen stems.
-        TrainingCase("mobilenet_v2-128x64", "mobilenet_v2", 128, 64, 8, 8, scale="regdb", stored_stems=True),
+        # The quick profile's stage A/B step: 8 pseudo-identities x 8 instances per modality through the trainable
+        # part of the ImageNet MobileNetV2, from stored outputs of its frozen stems.
+        TrainingCase("mobilenet_v2-128x64-ab", "mobilenet_v2", 128, 64, 8, 8, "ab", "regdb", stored_stems=True),
         # The same batch through the whole MobileNetV2 fine-tuned from pixels: what storing the stems saves.
-        TrainingCase("mobilenet_v2_full-128x64", "mobilenet_v2_full", 128, 64, 8, 8, scale="regdb"),
+        TrainingCase("mobilenet_v2_full-128x64-ab", "mobilenet_v2_full", 128, 64, 8, 8, "ab", "regdb"),
         # The paper's stage-C batch: 8 identities x 4 instances per modality at 288x144.
-        TrainingCase("agw_resnet50-288x144", "agw_resnet50", 288, 144, 8, 4, scale="sysu"),
+        TrainingCase("agw_resnet50-288x144-c", "agw_resnet50", 288, 144, 8, 4, "c", "sysu"),
+        # The stage A/B batches of the two recipes at 288x144: 12 x 16 (paper) and 8 x 16 (release), 576 and 384
+        # images per step. Their fp32 steps save 61 and 41 GB for backward (tests/bench/saved_activations.py).
+        TrainingCase(
+            "agw_resnet50-288x144-ab-12x16", "agw_resnet50", 288, 144, 12, 16, "ab", "sysu", no_cpu=CPU_TOO_BIG
+        ),
+        TrainingCase("agw_resnet50-288x144-ab-8x16", "agw_resnet50", 288, 144, 8, 16, "ab", "sysu", no_cpu=CPU_TOO_BIG),
     )
 }
+# The batch whose host-side preparation (gathering rows, the augmentation's draws, the copy) is timed.
+PAPER_BATCH = TrainingCase("paper-batch-288x144", "agw_resnet50", 288, 144, 12, 16, "ab", "regdb")
 
 
 def selected_scales(option: str) -> tuple[str, ...]:

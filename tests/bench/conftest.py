@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import pytest
 
+from mmm.choices import PRECISIONS
 from tests.bench.cache import SessionCache
 from tests.bench.cases import (
     CLUSTERING_CASES,
@@ -26,7 +27,7 @@ from tests.bench.cases import (
     selected_scales,
 )
 from tests.bench.data import MatchingProblem, SyntheticFeatures, matching_problem, synthetic_features
-from tests.bench.devices import CPU, CUDA, NO_CUDA, cuda_available, device_params
+from tests.bench.devices import CPU, CUDA, CUDA_ONLY, device_params
 from tests.bench.floor import FloorTimes
 from tests.bench.memory import InputFiles, memory_measurable
 from tests.bench.training import gemm_gflops
@@ -43,20 +44,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             names = [name for name, case in cases.items() if case.scale in scales]
             metafunc.parametrize(fixture, names, indirect=True, scope="session")
     if "training_case" in metafunc.fixturenames:
-        metafunc.parametrize(["training_case", "training_device"], _training_params(scales), indirect=True)
+        metafunc.parametrize(["training_case", "training_device", "precision"], _training_params(scales), indirect=True)
 
 
 def _training_params(scales: tuple[str, ...]) -> list[Any]:
-    """(case, device) pairs: CUDA variants at every scale (skipped without CUDA), CPU ones at their scale."""
+    """(case, device, precision) triples: CUDA variants at every scale (run with MMM_TEST_DEVICE=cuda, skipped and
+    named otherwise), CPU ones at their scale unless the case says why not; both precisions each."""
     params = []
     for name, case in TRAINING_CASES.items():
-        if case.scale in scales:
-            params.append(pytest.param(name, CPU, id=f"{name}-{CPU}"))
-        params.append(
-            pytest.param(
-                name, CUDA, id=f"{name}-{CUDA}", marks=pytest.mark.skipif(not cuda_available(), reason=NO_CUDA)
-            )
-        )
+        for precision in PRECISIONS:
+            if case.scale in scales:
+                marks = [pytest.mark.skip(reason=case.no_cpu)] if case.no_cpu else []
+                params.append(pytest.param(name, CPU, precision, id=f"{name}-{CPU}-{precision}", marks=marks))
+            params.append(pytest.param(name, CUDA, precision, id=f"{name}-{CUDA}-{precision}", marks=[CUDA_ONLY]))
     return params
 
 
@@ -80,11 +80,16 @@ def training_device(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture
+def precision(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def gemm_gflops_of(cache: SessionCache) -> Callable[[str], float]:
-    """The float32 GEMM rate of a device (GFLOP/s), measured once per session, in the same run as the
+def gemm_gflops_of(cache: SessionCache) -> Callable[[str, str], float]:
+    """The GEMM rate of a device in a precision (GFLOP/s), measured once per session, in the same run as the
     training benchmarks it is set beside."""
-    return lambda device: cache.get(("gemm", device), lambda: gemm_gflops(device))
+    return lambda device, precision: cache.get(("gemm", device, precision), lambda: gemm_gflops(device, precision))
 
 
 @pytest.fixture(params=device_params())

@@ -15,10 +15,12 @@ import pytest
 import torch
 
 from mmm.clustering import knn
+from tests.availability import cuda_only
 
 CPU, CUDA = "cpu", "cuda"
-NO_CUDA = "CUDA not available (torch.cuda.is_available() is False): GPU variants run on a CUDA machine only"
-NO_FAISS_GPU = "faiss has no GPU support here: install faiss-gpu-cu12 (make setup FAISS_EXTRA=gpu) for GPU kNN"
+# CUDA variants run when the tests are pointed at CUDA (MMM_TEST_DEVICE=cuda make bench) and skip, named, elsewhere.
+CUDA_ONLY = cuda_only
+NO_FAISS_GPU = "faiss has no GPU support here: install faiss-gpu-cu12 (make setup-gpu) for GPU kNN"
 
 
 def cuda_available() -> bool:
@@ -31,11 +33,8 @@ def faiss_gpu_available() -> bool:
 
 
 def device_params() -> list[Any]:
-    """pytest params for the device axis: cpu always, cuda skipped with the reason on CPU-only machines."""
-    return [
-        pytest.param(CPU, id=CPU),
-        pytest.param(CUDA, id=CUDA, marks=pytest.mark.skipif(not cuda_available(), reason=NO_CUDA)),
-    ]
+    """pytest params for the device axis: cpu always, cuda with MMM_TEST_DEVICE=cuda (skipped and named otherwise)."""
+    return [pytest.param(CPU, id=CPU), pytest.param(CUDA, id=CUDA, marks=CUDA_ONLY)]
 
 
 def synchronize(device: str) -> None:

@@ -14,6 +14,7 @@ from tests.bench.cases import DatasetSpec, MatchingCase
 from tests.bench.checks import check_chamfer, check_distance, check_knn, check_labels, check_matching
 from tests.bench.data import matching_problem, synthetic_features
 from tests.bench.floor import FloorTimes
+from tests.bench.saved_activations import step_saved_bytes
 
 TINY = DatasetSpec("tiny", 120, 80, 20, equal_sizes=False, group_share=0.5, noise=1.0)
 
@@ -80,3 +81,22 @@ def test_floor_times_reuse_a_recorded_median_instead_of_timing() -> None:
     calls = []
     assert floors.median("other", lambda: calls.append(1)) >= 0
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_saved_bytes_counted_on_fake_tensors_are_those_of_a_real_step(precision: str) -> None:
+    fake = step_saved_bytes("agw_resnet18_small", 64, 32, 4, precision, fake=True)
+    real = step_saved_bytes("agw_resnet18_small", 64, 32, 4, precision, fake=False)
+    assert fake.images == real.images == 12
+    # The fake kernels give BatchNorm's saved per-channel statistics the input's dtype (bf16) where the CPU keeps
+    # them in float32: a few kB per step, whatever the batch.
+    assert abs(fake.total - real.total) <= (0 if precision == "fp32" else 64_000)
+    assert real.total > 10 * 64_000
+
+
+def test_saved_bytes_grow_with_the_batch_and_halve_per_image_in_bf16() -> None:
+    fp32 = [step_saved_bytes("agw_resnet18_small", 64, 32, n, "fp32").total for n in (4, 8)]
+    bf16 = [step_saved_bytes("agw_resnet18_small", 64, 32, n, "bf16").total for n in (4, 8)]
+    assert fp32[1] == pytest.approx(2 * fp32[0], rel=0.02)
+    # Per image (the growth with the batch; the bf16 copies of the weights are a constant), bf16 saves about half.
+    assert 0.45 < (bf16[1] - bf16[0]) / (fp32[1] - fp32[0]) < 0.6

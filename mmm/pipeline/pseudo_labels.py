@@ -21,8 +21,9 @@ def cluster_features(
     k1 = min(k1, len(features) - 1)
     # DBSCAN never reads a pair beyond eps; dropping them keeps the sparse matrix small when clusters are
     # smaller than k1 (otherwise nearly every pair overlaps a little and the matrix turns dense).
+    # The clustering runs on the host: features on a device, or still attached to a graph, are read back first.
     distance = jaccard_distance(
-        features.numpy(), k1=k1, k2=min(k2, k1), modality=modality, max_distance=min(1.0, eps + 0.05)
+        features.detach().cpu().numpy(), k1=k1, k2=min(k2, k1), modality=modality, max_distance=min(1.0, eps + 0.05)
     )
     return dbscan_labels(distance, eps=eps, min_samples=min_samples)
 

@@ -82,13 +82,13 @@ def _expansion_matrix(idx: np.ndarray, k2: int, modality: np.ndarray | None) -> 
 
 
 def _expanded_encodings(
-    features: np.ndarray | torch.Tensor, k1: int, k2: int, modality: np.ndarray | None
+    features: np.ndarray | torch.Tensor, k1: int, k2: int, modality: np.ndarray | None, device: torch.device
 ) -> sparse.csr_matrix:
     """Query-expanded encodings V (canonical CSR, rows summing to 1). A function of its own so that the
     normalised feature copy is released before the memory-hungry overlap step."""
     x = unit_rows(features)
     list_length = min(k1, x.shape[0])
-    sims, idx = exact_knn(x, list_length, normalize=False)
+    sims, idx = exact_knn(x, list_length, normalize=False, device=device)
     v = _encodings(x, expanded_sets(idx, k1), sims, idx)
     v = _expansion_matrix(idx, min(k2, list_length), modality) @ v
     v.sum_duplicates()
@@ -150,8 +150,10 @@ def jaccard_distance(
     modality: np.ndarray | torch.Tensor | None = None,
     *,
     max_distance: float = 1.0,
+    device: torch.device = torch.device("cpu"),
 ) -> sparse.csr_matrix:
-    """k-reciprocal Jaccard distance between all rows of `features` (N, D), as a sparse N x N float32 CSR.
+    """k-reciprocal Jaccard distance between all rows of `features` (N, D), as a sparse N x N float32 CSR. The kNN
+    search runs on `device` (mmm.clustering.knn); the rest on the host.
 
     Absent entries mean distance 1 (no shared support); every pair with distance < 1 is stored, and so is
     the diagonal, explicitly as 0, as well as any off-diagonal pair whose distance is 0. Rows are
@@ -177,7 +179,7 @@ def jaccard_distance(
         raise ValueError(f"k1 and k2 must be positive, got k1={k1}, k2={k2}")
     if not 0 < max_distance <= 1:
         raise ValueError(f"max_distance must lie in (0, 1], got {max_distance}")
-    v = _expanded_encodings(features, k1, k2, labels)
+    v = _expanded_encodings(features, k1, k2, labels, device)
     # At the default every overlapping pair stays, even one whose tiny overlap rounds to exactly 1 in float32.
     keep_below = max_distance if max_distance < 1 else None
     upper = pairwise_min_overlap(v, transform=_distances, keep_below=keep_below)

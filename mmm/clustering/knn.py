@@ -1,14 +1,20 @@
-"""Exact k-nearest neighbours by inner product through faiss: the one module of the project importing faiss.
+"""Exact k-nearest neighbours by inner product, on the run's device: the one module of the project importing faiss.
 
 Rows are L2-normalised first, so inner product is cosine similarity and the ranking equals the Euclidean one.
-The search is exact (brute force): on a GPU flat index when both torch and faiss see a GPU, else faiss's CPU
-kernel with the number of OpenMP threads faiss is configured for (all cores unless the caller set
-`faiss.omp_set_num_threads`).
+The search is exact (brute force) wherever it runs:
+- on the CPU, faiss's blocked BLAS kernel, with the number of OpenMP threads faiss is configured for (all cores
+  unless the caller set `faiss.omp_set_num_threads`);
+- on another device (a CUDA run), a blocked float32 matrix product and `torch.topk` there, through PyTorch's own
+  allocator: nothing is held once the search returns, no second allocator competes with training for the GPU's
+  memory, and no faiss GPU build (with its own CUDA version to match torch's) is needed. TF32 is off for the
+  product, so the similarities are float32's.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
+from typing import Iterator
 
 import faiss
 import numpy as np
@@ -41,20 +47,41 @@ def unit_rows(features: np.ndarray | torch.Tensor) -> np.ndarray:
     return x
 
 
-def _use_gpu() -> bool:
-    # A CPU-only faiss wheel has no GPU classes at all, and a GPU build may still see no device.
-    return torch.cuda.is_available() and hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+# Similarities held at once by the device search: rows per block x all rows, at most this many (512 MB of float32).
+DEVICE_BLOCK_ELEMENTS = 2**27
 
 
-def _search(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    if _use_gpu():
-        resources = faiss.StandardGpuResources()
-        index = faiss.GpuIndexFlatIP(resources, x.shape[1])
-        index.add(x)
-        sims, idx = index.search(x, k)
-    else:
+@contextmanager
+def _float32_products() -> Iterator[None]:
+    """Matrix products in full float32 (the runs' settings allow TF32, whose 10-bit mantissa would reorder near
+    neighbours)."""
+    allowed = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = allowed
+
+
+def search_on_device(x: np.ndarray, k: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+    """The k largest inner products of every row of `x` with all rows, by blocks of rows on `device`."""
+    rows = torch.from_numpy(x).to(device)
+    block = max(1, DEVICE_BLOCK_ELEMENTS // max(1, len(rows)))
+    sims, idx = [], []
+    with _float32_products():
+        for start in range(0, len(rows), block):
+            values, indices = torch.topk(rows[start : start + block] @ rows.T, k, dim=1)
+            sims.append(values)
+            idx.append(indices)
+    return torch.cat(sims).cpu().numpy(), torch.cat(idx).cpu().numpy()
+
+
+def _search(x: np.ndarray, k: int, device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+    if device.type == "cpu":
         # The same blocked BLAS search as IndexFlatIP.search, without first copying the rows into an index.
         sims, idx = faiss.knn(x, x, k, metric=faiss.METRIC_INNER_PRODUCT)
+    else:
+        sims, idx = search_on_device(x, k, device)
     return sims.astype(np.float32, copy=False), idx.astype(np.int64, copy=False)
 
 
@@ -78,17 +105,23 @@ def _put_self_first(sims: np.ndarray, idx: np.ndarray, x: np.ndarray) -> None:
         log.debug("moved the sample itself to the front of %d kNN rows", rows.size)
 
 
-def exact_knn(features: np.ndarray | torch.Tensor, k: int, *, normalize: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest neighbours of every row among all rows, by cosine similarity.
+def exact_knn(
+    features: np.ndarray | torch.Tensor,
+    k: int,
+    *,
+    normalize: bool = True,
+    device: torch.device = torch.device("cpu"),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours of every row among all rows, by cosine similarity, searched on `device`.
 
-    Returns (sims, idx), both (N, k): sims float32 in decreasing order, idx int64, with row i's own index
-    always at idx[i, 0]. `normalize=False` skips the L2 normalisation for callers that already hold
+    Returns (sims, idx), both (N, k) on the host: sims float32 in decreasing order, idx int64, with row i's own
+    index always at idx[i, 0]. `normalize=False` skips the L2 normalisation for callers that already hold
     `unit_rows(features)`.
     """
     x = unit_rows(features) if normalize else _float32_rows(features, copy=False)
     n = x.shape[0]
     if not 1 <= k <= n:
         raise ValueError(f"k must lie in [1, N={n}], got {k}")
-    sims, idx = _search(x, k)
+    sims, idx = _search(x, k, device)
     _put_self_first(sims, idx, x)
     return sims, idx

@@ -62,6 +62,7 @@ def cmc_link(clusters: EpochClusters, config: PipelineConfig) -> CmcLink:
     pooled_features = torch.cat([clusters.features.visible, clusters.features.infrared])
     num_visible = len(clusters.features.visible)
     modality = np.r_[np.zeros(num_visible, np.int64), np.ones(len(clusters.features.infrared), np.int64)]
+    device = clusters.memory_v.features.device
     pooled = cluster_features(
         pooled_features,
         config.resolved_k1_cross,
@@ -69,9 +70,10 @@ def cmc_link(clusters: EpochClusters, config: PipelineConfig) -> CmcLink:
         config.resolved_eps,
         config.min_samples,
         modality=modality,
+        device=device,
     )
     memory = HybridMemory(pooled_features.shape[1], max(cluster_count(pooled), 1), config.temperature, config.momentum)
     if cluster_count(pooled):
         memory.initialise_from_members(pooled_features, pooled, modality)
     hybrid_batch = config.cmc_second_step == "hybrid_batch"
-    return CmcLink(pooled, memory.to(clusters.memory_v.features.device), hybrid_batch, num_visible)
+    return CmcLink(pooled, memory.to(device), hybrid_batch, num_visible)

@@ -79,10 +79,13 @@ def extract_both(model: TwoStreamNetwork, inputs: NetworkInputs) -> ModalityFeat
     return ModalityFeatures(inputs.features(model, Modality.VISIBLE), inputs.features(model, Modality.INFRARED))
 
 
-def per_modality_labels(features: ModalityFeatures, config: PipelineConfig) -> tuple[np.ndarray, np.ndarray]:
-    """One Jaccard + DBSCAN clustering per modality."""
-    labels_v = cluster_features(features.visible, config.k1, config.k2, config.resolved_eps, config.min_samples)
-    labels_r = cluster_features(features.infrared, config.k1, config.k2, config.resolved_eps, config.min_samples)
+def per_modality_labels(
+    features: ModalityFeatures, config: PipelineConfig, device: torch.device
+) -> tuple[np.ndarray, np.ndarray]:
+    """One Jaccard + DBSCAN clustering per modality, its kNN search on `device`."""
+    eps = config.resolved_eps
+    labels_v = cluster_features(features.visible, config.k1, config.k2, eps, config.min_samples, device=device)
+    labels_r = cluster_features(features.infrared, config.k1, config.k2, eps, config.min_samples, device=device)
     return labels_v, labels_r
 
 
@@ -118,7 +121,7 @@ def train_contrast_stage(
     device = numerics.device
     for epoch in range(epochs):
         features = extract_both(model, inputs)
-        labels_v, labels_r = per_modality_labels(features, config)
+        labels_v, labels_r = per_modality_labels(features, config, device)
         clusters = EpochClusters(
             features,
             labels_v,

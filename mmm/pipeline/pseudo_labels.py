@@ -16,14 +16,21 @@ def cluster_features(
     eps: float,
     min_samples: int,
     modality: np.ndarray | None = None,
+    device: torch.device = torch.device("cpu"),
 ) -> np.ndarray:
-    """DBSCAN labels (0..C-1, -1 = outlier) of L2-normalised features; modality-balanced when `modality` given."""
+    """DBSCAN labels (0..C-1, -1 = outlier) of L2-normalised features; modality-balanced when `modality` given. The
+    kNN search runs on `device`, the run's."""
     k1 = min(k1, len(features) - 1)
     # DBSCAN never reads a pair beyond eps; dropping them keeps the sparse matrix small when clusters are
     # smaller than k1 (otherwise nearly every pair overlaps a little and the matrix turns dense).
     # The clustering runs on the host: features on a device, or still attached to a graph, are read back first.
     distance = jaccard_distance(
-        features.detach().cpu().numpy(), k1=k1, k2=min(k2, k1), modality=modality, max_distance=min(1.0, eps + 0.05)
+        features.detach().cpu().numpy(),
+        k1=k1,
+        k2=min(k2, k1),
+        modality=modality,
+        max_distance=min(1.0, eps + 0.05),
+        device=device,
     )
     return dbscan_labels(distance, eps=eps, min_samples=min_samples)
 

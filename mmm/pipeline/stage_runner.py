@@ -137,11 +137,12 @@ class StageRunner:
 
         def compute() -> dict[str, Any]:
             features = extract_both(self.model, self.data.inputs(config.pad, torch.Generator(), self.numerics))
-            labels_v, labels_r = per_modality_labels(features, config)
+            labels_v, labels_r = per_modality_labels(features, config, self.device)
+            # The sub-centres' k-means and the Chamfer cost on the run's device; the assignment on the host.
             match = multi_memory_match(
-                features.visible,
+                features.visible.to(self.device),
                 labels_v,
-                features.infrared,
+                features.infrared.to(self.device),
                 labels_r,
                 n=config.memories,
                 solver=config.solver,

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from mmm.clustering import knn
 from mmm.clustering.knn import exact_knn, unit_rows
+from tests.availability import cuda_only
 
 
 def _random_features(seed: int, n: int, d: int) -> np.ndarray:
@@ -74,3 +76,21 @@ def test_unit_rows_leaves_zero_rows_at_zero() -> None:
 def test_k_outside_one_to_n_is_rejected(k: int) -> None:
     with pytest.raises(ValueError, match="k must lie"):
         exact_knn(_random_features(10, 10, 4), k)
+
+
+def test_the_device_search_finds_what_faiss_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CUDA runs' search (a blocked product and top-k), run here on the CPU; small blocks, so several are made.
+    x = unit_rows(_random_features(7, 300, 32))
+    monkeypatch.setattr(knn, "DEVICE_BLOCK_ELEMENTS", 300 * 64)
+    sims, idx = knn.search_on_device(x, 12, torch.device("cpu"))
+    sims_faiss, idx_faiss = exact_knn(x, 12, normalize=False)
+    np.testing.assert_array_equal(idx, idx_faiss)
+    np.testing.assert_allclose(sims, sims_faiss, atol=1e-6)
+
+
+@cuda_only
+def test_a_search_on_cuda_finds_the_neighbours_of_the_cpu_search() -> None:
+    x = _random_features(8, 2000, 64)
+    _, on_cpu = exact_knn(x, 10)
+    _, on_cuda = exact_knn(x, 10, device=torch.device("cuda"))
+    np.testing.assert_array_equal(on_cuda, on_cpu)

@@ -24,8 +24,9 @@ from mmm.pipeline import alignment_stage, contrast
 from mmm.pipeline.alignment_stage import EpochPlan, sca_form
 from mmm.pipeline.cmc_link import CmcLink
 from mmm.pipeline.contrast import EpochClusters, ModalityFeatures
-from mmm.pipeline.network_inputs import StemmedInputs, StemOutputs
+from mmm.pipeline.network_inputs import PixelInputs, StemmedInputs, StemOutputs
 from mmm.pipeline.profiles import profile_config
+from mmm.pipeline.training_images import TrainingImages
 
 META = torch.device("meta")
 ROWS = 24  # training rows per modality
@@ -118,3 +119,24 @@ def test_a_stage_c_step_with_every_term_reads_nothing_back_from_the_device(recip
     )
     assert sorted(terms) == ["ce", "inter", "intra", "triplet"]
     assert all(value.device == META for value in terms.values())
+
+
+def test_an_a_b_step_from_pixels_augments_on_the_device_and_reads_nothing_back() -> None:
+    model = create_backbone("resnet18_small").train()
+    rng = np.random.default_rng(0)
+    images = TrainingImages(
+        rng.integers(0, 256, (ROWS, 64, 32, 3), dtype=np.uint8),
+        rng.integers(0, 256, (ROWS, 64, 32, 3), dtype=np.uint8),
+        np.zeros(ROWS, np.int64),
+        np.ones(ROWS, np.int64),
+    )
+    inputs = PixelInputs(images, 4, torch.Generator().manual_seed(0), ForwardNumerics(META))
+    model = model.to(META)
+    labels = np.arange(ROWS) % CLUSTERS
+    dim = model.feature_dim
+    features = ModalityFeatures(torch.empty(ROWS, dim), torch.empty(ROWS, dim))
+    clusters = EpochClusters(features, labels, labels, _memory(labels, dim), _memory(labels, dim))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    batches = list(inputs.stream([(np.array([0, 4, 1, 5]), np.array([2, 6, 3, 7]))] * 2))
+    for batch in batches:
+        assert contrast._contrast_step(model, inputs, optimizer, clusters, None, batch).device == META

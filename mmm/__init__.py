@@ -22,11 +22,13 @@ if TYPE_CHECKING:
         INTER_FORMS,
         INTRA_REDUCTIONS,
         METRICS,
+        OBJECTIVE_PROTOCOLS,
         PRIMARY_PROTOCOLS,
         PROTOCOLS,
         RECIPES,
         SOLVERS,
         STAGES,
+        VALIDATION_PROTOCOLS,
         AlignmentStart,
         ClassifierInit,
         CmcSecondStep,
@@ -62,8 +64,10 @@ if TYPE_CHECKING:
         Task,
         profile_config,
         regdb_task,
+        regdb_validation_task,
         run_pipeline,
         sysu_task,
+        sysu_validation_task,
     )
 
 __all__ = [
@@ -74,8 +78,10 @@ __all__ = [
     "Task",
     "profile_config",
     "regdb_task",
+    "regdb_validation_task",
     "run_pipeline",
     "sysu_task",
+    "sysu_validation_task",
     # what a caller plugs into a run
     "Diagnose",
     "ProgressCallback",
@@ -129,9 +135,11 @@ __all__ = [
     "SOLVERS",
     # the evaluation's metrics and protocols, and the stage names
     "METRICS",
+    "OBJECTIVE_PROTOCOLS",
     "PRIMARY_PROTOCOLS",
     "PROTOCOLS",
     "STAGES",
+    "VALIDATION_PROTOCOLS",
     "Stage",
 ]
 

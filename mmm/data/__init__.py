@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mmm.data.regdb import read_regdb
     from mmm.data.synthetic import SyntheticSpec, ensure_synthetic_pair, smoke_spec
     from mmm.data.sysu import read_sysu
+    from mmm.data.validation import ValidationSplit
 
 __all__ = [
     "REGDB_TRIALS",
@@ -31,6 +32,7 @@ __all__ = [
     "SysuDataset",
     "TrainImage",
     "TrainSplit",
+    "ValidationSplit",
     "ensure_synthetic_pair",
     "load_images",
     "read_regdb",
@@ -49,5 +51,6 @@ __getattr__, __dir__ = lazy_exports(
         "mmm.data.regdb",
         "mmm.data.image_store",
         "mmm.data.synthetic",
+        "mmm.data.validation",
     ),
 )

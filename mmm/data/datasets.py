@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmm.data.records import ImageRecord, TrainSplit
+from mmm.data.validation import ValidationSplit
 
 SYSU_VISIBLE_CAMS = (1, 2, 4, 5)
 SYSU_INDOOR_CAMS = (1, 2)
@@ -25,6 +26,7 @@ class SysuDataset:
     train: TrainSplit
     query: tuple[ImageRecord, ...]
     gallery_pool: tuple[ImageRecord, ...]
+    validation: ValidationSplit | None = None  # the exp/val_id.txt identities, held out (tuning only)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class RegdbTrial:
     train: TrainSplit
     test_visible: tuple[ImageRecord, ...]
     test_thermal: tuple[ImageRecord, ...]
+    validation: ValidationSplit | None = None  # a seeded fifth of the training identities, held out (tuning only)
 
 
 @dataclass(frozen=True)

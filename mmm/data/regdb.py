@@ -3,6 +3,8 @@
 Layout: root/Visible/…bmp, root/Thermal/…bmp and root/idx/{train,test}_{visible,thermal}_{k}.txt for trials
 k = 1..10, each line "relative/path label" with the path relative to root. Every trial is its own split: the
 training labels become the (diagnostics-only) ground truth, the test labels the identities of the test images.
+Each trial also holds out a seeded fifth of its training identities as its validation split (mmm.data.validation),
+for tuning searches only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from mmm.data.datasets import REGDB_THERMAL_CAM, REGDB_TRIALS, REGDB_VISIBLE_CAM
 from mmm.data.errors import DatasetError
 from mmm.data.image_magic import check_image_file
 from mmm.data.records import GroundTruth, ImageRecord, Modality, TrainImage, TrainSplit
+from mmm.data.validation import REGDB_MIN_HELD_OUT, ValidationSplit, regdb_held_out_ids, regdb_rule
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +76,31 @@ def _test_records(entries: tuple[IndexEntry, ...], modality: Modality) -> tuple[
     return tuple(ImageRecord(entry.path, entry.label, _CAMERA[modality], modality) for entry in entries)
 
 
+def _train_split(entries: list[tuple[IndexEntry, Modality]]) -> TrainSplit:
+    return TrainSplit(
+        images=tuple(TrainImage(entry.path, _CAMERA[modality], modality) for entry, modality in entries),
+        ground_truth=GroundTruth(np.asarray([entry.label for entry, _ in entries], dtype=np.int64)),
+    )
+
+
+def _validation_split(trial: int, entries: list[tuple[IndexEntry, Modality]]) -> ValidationSplit | None:
+    """The trial's training split with a seeded fifth of its identities held out (labelled, to be scored); None
+    when it has too few identities to hold any out and still train."""
+    labels = sorted({entry.label for entry, _ in entries})
+    if len(labels) <= REGDB_MIN_HELD_OUT:
+        return None
+    held_out = regdb_held_out_ids(labels, trial)
+    kept = [(entry, modality) for entry, modality in entries if entry.label not in held_out]
+    scored = [(entry, modality) for entry, modality in entries if entry.label in held_out]
+    return ValidationSplit(
+        train=_train_split(kept),
+        visible=_test_records(tuple(e for e, m in scored if m is Modality.VISIBLE), Modality.VISIBLE),
+        infrared=_test_records(tuple(e for e, m in scored if m is Modality.INFRARED), Modality.INFRARED),
+        ids=held_out,
+        rule=regdb_rule(trial, len(held_out), len(labels)),
+    )
+
+
 def _read_trial(root: Path, trial: int, checked: set[Path]) -> RegdbTrial:
     lists = {
         (part, modality): read_index(root, idx_file(root, part, modality, trial), checked)
@@ -80,15 +108,12 @@ def _read_trial(root: Path, trial: int, checked: set[Path]) -> RegdbTrial:
         for modality in Modality
     }
     train_entries = [(entry, modality) for modality in Modality for entry in lists[("train", modality)]]
-    train = TrainSplit(
-        images=tuple(TrainImage(entry.path, _CAMERA[modality], modality) for entry, modality in train_entries),
-        ground_truth=GroundTruth(np.asarray([entry.label for entry, _ in train_entries], dtype=np.int64)),
-    )
     return RegdbTrial(
         trial=trial,
-        train=train,
+        train=_train_split(train_entries),
         test_visible=_test_records(lists[("test", Modality.VISIBLE)], Modality.VISIBLE),
         test_thermal=_test_records(lists[("test", Modality.INFRARED)], Modality.INFRARED),
+        validation=_validation_split(trial, train_entries),
     )
 
 

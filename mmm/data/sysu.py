@@ -3,7 +3,8 @@
 Layout: root/cam1..cam6/PPPP/NNNN.jpg and root/exp/{train,val,test}_id.txt, each one line of comma-separated ids.
 Cameras 1, 2, 4, 5 are visible and 3, 6 infrared. Training uses train ∪ val; the test identities give the query
 (every infrared image) and the gallery pool (every visible image), from which the evaluation protocol draws one
-image per (identity, camera) per trial.
+image per (identity, camera) per trial. The val identities also form the validation split a tuning search uses
+(mmm.data.validation): trained without, scored like the test set.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from mmm.data.datasets import SYSU_INFRARED_CAMS, SYSU_VISIBLE_CAMS, SysuDataset
 from mmm.data.errors import DatasetError
 from mmm.data.image_magic import check_image_file, is_image_name
 from mmm.data.records import GroundTruth, ImageRecord, Modality, TrainImage, TrainSplit
+from mmm.data.validation import ValidationSplit
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +87,7 @@ def _modality(cam: int) -> Modality:
     return Modality.INFRARED if cam in SYSU_INFRARED_CAMS else Modality.VISIBLE
 
 
-def _train_split(per_id: dict[int, CameraFiles], root: Path) -> TrainSplit:
+def _split_images(per_id: dict[int, CameraFiles]) -> TrainSplit:
     images: list[TrainImage] = []
     pids: list[int] = []
     for pid in sorted(per_id):
@@ -93,10 +95,28 @@ def _train_split(per_id: dict[int, CameraFiles], root: Path) -> TrainSplit:
             for path in per_id[pid][cam]:
                 images.append(TrainImage(path=path, camid=cam, modality=_modality(cam)))
                 pids.append(pid)
-    for modality in Modality:
-        if not any(im.modality == modality for im in images):
-            raise DatasetError(root, f"training split (train ∪ val ids) has no {modality.name.lower()} image")
     return TrainSplit(images=tuple(images), ground_truth=GroundTruth(np.asarray(pids, dtype=np.int64)))
+
+
+def _train_split(per_id: dict[int, CameraFiles], root: Path) -> TrainSplit:
+    split = _split_images(per_id)
+    for modality in Modality:
+        if not any(im.modality == modality for im in split.images):
+            raise DatasetError(root, f"training split (train ∪ val ids) has no {modality.name.lower()} image")
+    return split
+
+
+def _validation_split(train_files: dict[int, CameraFiles], val_ids: tuple[int, ...]) -> ValidationSplit:
+    """The val identities held out: what a search trains on (train ids alone) and the val images it scores; the
+    task built on it checks that both sides hold images of both modalities."""
+    held_out = {pid: files for pid, files in train_files.items() if pid in val_ids}
+    return ValidationSplit(
+        train=_split_images({pid: files for pid, files in train_files.items() if pid not in val_ids}),
+        visible=_test_records(held_out, SYSU_VISIBLE_CAMS),
+        infrared=_test_records(held_out, SYSU_INFRARED_CAMS),
+        ids=tuple(sorted(val_ids)),
+        rule=f"SYSU-MM01: the {len(val_ids)} identities of exp/val_id.txt",
+    )
 
 
 def _test_records(per_id: dict[int, CameraFiles], cams: tuple[int, ...]) -> tuple[ImageRecord, ...]:
@@ -120,6 +140,9 @@ def read_sysu(root: Path) -> SysuDataset:
     leaked = sorted(train_ids & set(ids["test_id.txt"]))
     if leaked:
         raise DatasetError(id_paths["test_id.txt"], f"test ids also listed for training: {leaked}")
+    twice = sorted(set(ids["train_id.txt"]) & set(ids["val_id.txt"]))
+    if twice:
+        raise DatasetError(id_paths["val_id.txt"], f"val ids also listed in train_id.txt: {twice}")
 
     camera_dirs = _camera_dirs(root)
     train_files = {
@@ -145,4 +168,5 @@ def read_sysu(root: Path) -> SysuDataset:
         len(query),
         len(gallery_pool),
     )
-    return SysuDataset(root=root, train=train, query=query, gallery_pool=gallery_pool)
+    validation = _validation_split(train_files, ids["val_id.txt"])
+    return SysuDataset(root=root, train=train, query=query, gallery_pool=gallery_pool, validation=validation)

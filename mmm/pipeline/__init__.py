@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mmm.pipeline.recipes import recipe_table
     from mmm.pipeline.result import RunResult
     from mmm.pipeline.run import run_pipeline
-    from mmm.pipeline.tasks import Task, regdb_task, sysu_task
+    from mmm.pipeline.tasks import Task, regdb_task, regdb_validation_task, sysu_task, sysu_validation_task
 
 __all__ = [
     "Diagnose",
@@ -35,8 +35,10 @@ __all__ = [
     "profile_config",
     "recipe_table",
     "regdb_task",
+    "regdb_validation_task",
     "run_pipeline",
     "sysu_task",
+    "sysu_validation_task",
 ]
 
 __getattr__, __dir__ = lazy_exports(

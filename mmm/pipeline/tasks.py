@@ -1,4 +1,6 @@
-"""What one pipeline run trains on and is evaluated on: SYSU-MM01 (one split, 10 gallery draws) or one RegDB trial.
+"""What one pipeline run trains on and is evaluated on: SYSU-MM01 (one split, 10 gallery draws) or one RegDB trial,
+scored on its test set, or (tuning searches) on its validation split: trained without the held-out identities and
+scored on them alone, under protocol names that say so ("val-all", "val-v2i", "val-i2v").
 
 A Task hands training code only the unlabelled training images; its evaluate function runs the dataset's
 protocols on a featurizer.
@@ -12,9 +14,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from mmm.choices import SYSU_MODES, DatasetName
-from mmm.data.datasets import RegdbDataset, SysuDataset
+from mmm.choices import REGDB_DIRECTIONS, SYSU_MODES, VALIDATION_PREFIX, DatasetName
+from mmm.data.datasets import RegdbDataset, RegdbTrial, SysuDataset
 from mmm.data.records import ImageRecord, Modality, TrainSplit
+from mmm.data.validation import ValidationSplit
 from mmm.evaluation.protocols import ProtocolResult, run_regdb_protocol, run_sysu_protocol
 
 Featurize = Callable[[Sequence[ImageRecord], Modality], np.ndarray]
@@ -27,7 +30,9 @@ class Task:
     dataset: DatasetName  # which dataset's constants apply
     train: TrainSplit  # unlabelled training images (ground truth kept apart inside)
     evaluate: Evaluate  # featurizer -> {protocol: mean over evaluation trials and each trial's metrics, in %}
-    fingerprint: str  # hash of the training and test image lists: part of every stage-cache key
+    fingerprint: str  # hash of the training and evaluated image lists: part of every stage-cache key
+    held_out: tuple[int, ...] = ()  # validation tasks: the identities held out of training and scored
+    rule: str = ""  # validation tasks: how they were chosen, in words
 
 
 def _fingerprint(*groups: Sequence[object]) -> str:
@@ -67,6 +72,56 @@ def regdb_task(dataset: RegdbDataset, trial: int) -> Task:
     images = [(str(im.path), im.camid) for im in split.train.images]
     tests = [(str(r.path), r.pid) for r in split.test_visible + split.test_thermal]
     return Task(f"regdb-trial{trial}", "regdb", split.train, evaluate, _fingerprint(images, tests, [trial]))
+
+
+def sysu_validation_task(dataset: SysuDataset, eval_trials: int = 10) -> Task:
+    """SYSU-MM01's validation task: train on the train ids alone; score the val ids in the all-search shape (their
+    infrared images query single-shot visible gallery draws from cameras 1, 2, 4 and 5, `eval_trials` draws
+    averaged, the cam-3/cam-2 rule kept) as protocol "val-all"."""
+    split = _checked(dataset.validation, "sysu")
+    view = SysuDataset(dataset.root, split.train, query=split.infrared, gallery_pool=split.visible)
+    trials = range(eval_trials)
+
+    def evaluate(featurize: Featurize) -> dict[str, ProtocolResult]:
+        return {f"{VALIDATION_PREFIX}all": run_sysu_protocol(featurize, view, "all", trials=trials)}
+
+    images = [(str(im.path), im.camid) for im in split.train.images]
+    scored = [(str(r.path), r.pid, r.camid) for r in split.infrared + split.visible]
+    fingerprint = _fingerprint(["validation", split.rule], images, scored, [eval_trials])
+    return Task("sysu-validation", "sysu", split.train, evaluate, fingerprint, split.ids, split.rule)
+
+
+def regdb_validation_task(dataset: RegdbDataset, trial: int) -> Task:
+    """One RegDB trial's validation task: train on its training identities less the held-out fifth; score those in
+    both directions as protocols "val-v2i" and "val-i2v"."""
+    if trial not in dataset.trials:
+        raise ValueError(f"RegDB trial {trial} not loaded; available: {sorted(dataset.trials)}")
+    split = _checked(dataset.trials[trial].validation, f"regdb trial {trial}")
+    view = RegdbDataset(dataset.root, {trial: RegdbTrial(trial, split.train, split.visible, split.infrared)})
+
+    def evaluate(featurize: Featurize) -> dict[str, ProtocolResult]:
+        return {
+            f"{VALIDATION_PREFIX}{direction}": run_regdb_protocol(lambda _t: featurize, view, direction, trials=[trial])
+            for direction in REGDB_DIRECTIONS
+        }
+
+    images = [(str(im.path), im.camid) for im in split.train.images]
+    scored = [(str(r.path), r.pid) for r in split.visible + split.infrared]
+    fingerprint = _fingerprint(["validation", split.rule], images, scored, [trial])
+    return Task(f"regdb-trial{trial}-validation", "regdb", split.train, evaluate, fingerprint, split.ids, split.rule)
+
+
+def _checked(split: ValidationSplit | None, where: str) -> ValidationSplit:
+    """The split, when a search can train on it and score it: images of both modalities on both sides."""
+    if split is None:
+        raise ValueError(f"{where} has no validation split (too few training identities to hold some out)")
+    for modality in Modality:
+        if not any(image.modality == modality for image in split.train.images):
+            raise ValueError(f"{split.rule}: what is left for training has no {modality.name.lower()} image")
+    for records, side in ((split.visible, "visible"), (split.infrared, "infrared")):
+        if not records:
+            raise ValueError(f"{split.rule}: the held-out identities have no {side} image to score")
+    return split
 
 
 def protocol_means(evaluation: dict[str, ProtocolResult]) -> dict[str, dict[str, float]]:

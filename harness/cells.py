@@ -1,5 +1,8 @@
 """Cells: the unit of work of a study — one variant on one dataset with one seed (and one RegDB split), or, in a
 tuning study, one search trial slot. A cell is what is claimed, run, stored and resumed.
+
+A cell is scored on the test set unless it is a search trial: those train without the validation identities and
+are scored on them alone (mmm.data.validation), so no search ever computes a test metric.
 """
 
 from __future__ import annotations
@@ -8,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from harness.spec import StudyError, StudySpec
+
+TEST = "test"
+VALIDATION = "validation"
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,8 @@ class Cell:
     regdb_trial: int | None  # the RegDB split; None on SYSU-MM01
     slot: int | None = None  # tuning studies: which of the dataset's n_trials this is
     overrides: Mapping[str, Any] = field(default_factory=dict, compare=False)  # the variant's config fields
+    scored_on: str = TEST  # "test", or "validation": a search trial, trained with the validation ids held out
+    tag: str | None = None  # what else tells the cell apart (a tuning study's final cells: the chosen parameters)
 
     @property
     def id(self) -> str:
@@ -29,6 +37,8 @@ class Cell:
             parts.append(f"trial{self.regdb_trial}")
         if self.slot is not None:
             parts.append(f"slot{self.slot:03d}")
+        if self.tag is not None:
+            parts.append(self.tag)
         return "/".join(parts)
 
     def describe(self) -> dict[str, Any]:
@@ -42,6 +52,8 @@ class Cell:
             "seed": self.seed,
             "regdb_trial": self.regdb_trial,
             "slot": self.slot,
+            "scored_on": self.scored_on,
+            "tag": self.tag,
         }
 
 
@@ -75,6 +87,7 @@ def plan_cells(
 
 def _tuning_cells(spec: StudySpec, datasets: Sequence[str], seed: int, split: int, n_trials: int) -> list[Cell]:
     # Every search trial trains one model: the first seed, and on RegDB the first split, keep trials comparable.
+    # It is scored on the validation split, also after each contrastive stage, so the pruner has values to compare.
     base = spec.variants[0]
     return [
         Cell(
@@ -85,7 +98,8 @@ def _tuning_cells(spec: StudySpec, datasets: Sequence[str], seed: int, split: in
             seed,
             split if dataset == "regdb" else None,
             slot,
-            overrides=dict(base.overrides),
+            overrides={**base.overrides, "intermediate_eval": True},
+            scored_on=VALIDATION,
         )
         for dataset in datasets
         for slot in range(n_trials)

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -27,9 +28,11 @@ from harness.cells import Cell, plan_cells
 from harness.data_source import DataSource
 from harness.environment import build_environment, stage_cache_dir
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SetupError, UsageError, report_usage_error
+from harness.final_phase import FINAL_FOLDER, FinalPhase, plan_final_phase, selected_params
 from harness.floor import FloorRun, FloorStore, compute_floors, floor_cache_dir
 from harness.floor_table import keep_current_floors, write_floor_table
 from harness.output_folder import OutputFolderError, ensure_writable_folder
+from harness.params_file import PARAMS_FILE, ParamsFile, read_params_file, with_params, write_params_file
 from harness.provenance import PROVENANCE_NAME, collect_provenance, write_provenance
 from harness.queue import (
     STORAGE_FAILURES,
@@ -43,6 +46,7 @@ from harness.queue import (
     code_of,
     parse_storage,
 )
+from harness.records import TASK
 from harness.redact import RedactingFilter, redact
 from harness.registry import list_studies, load_study
 from harness.results import write_results
@@ -51,6 +55,7 @@ from harness.runner import RunInterrupted, RunSummary, run_cells
 from harness.spec import StudyError, StudySpec, default_plan
 from harness.stage_cache import FileStageStore
 from harness.weights import StartingWeights, WeightsError, cells_starting_weights, weights_identity
+from mmm.data.validation import validation_identity
 from mmm.models.numerics import CUBLAS_WORKSPACE_CONFIG, default_precision
 from mmm.paths import default_cache_dir
 from mmm.pipeline.profiles import default_recipe
@@ -83,6 +88,8 @@ class Setup:
     results_dir: Path  # <out>/<study>/<key folder>: tables, provenance and report of this run key
     policy: LeasePolicy
     me: WorkerIdentity
+    seeds: range | None  # --seeds: replaces the profile's seeds (a tuning study's final phase runs them all)
+    params: ParamsFile | None  # --params
 
 
 def run_command(prog: str, args: argparse.Namespace, argv: list[str]) -> int:
@@ -128,6 +135,13 @@ def _resolve(args: argparse.Namespace) -> Setup:
         )
     seeds = range(args.seeds) if args.seeds else None
     cells = plan_cells(spec, args.profile, datasets=datasets, seeds=seeds)
+    params = read_params_file(args.params) if args.params else None
+    if params is not None:
+        if spec.is_tuning:
+            raise UsageError(
+                f"--params: study {spec.name} chooses its own parameters; pass its {PARAMS_FILE} to other studies"
+            )
+        cells = with_params(cells, params)
     run_overrides: dict[str, Any] = {"pretrained": args.pretrained} if args.pretrained else {}
     recipe = None if args.recipe in (None, default_recipe(args.profile)) else args.recipe
     if recipe is not None:
@@ -150,7 +164,16 @@ def _resolve(args: argparse.Namespace) -> Setup:
     study_dir = args.out / spec.name
     storage = parse_storage(args.storage, study_dir)
     identity = WEIGHTS_MISSING if weights_missing is not None else weights_identity(weights)
-    key = RunKey(args.profile, data.identity(datasets), identity, recipe, None if precision == "fp32" else precision)
+    validation = validation_identity() if spec.is_tuning else None
+    key = RunKey(
+        args.profile,
+        data.identity(datasets),
+        identity,
+        recipe,
+        precision=None if precision == "fp32" else precision,
+        validation=validation,
+        params=params.identity if params is not None else None,
+    )
     return Setup(
         spec=spec,
         device=device,
@@ -167,6 +190,8 @@ def _resolve(args: argparse.Namespace) -> Setup:
         results_dir=study_dir / key.folder,
         policy=LeasePolicy(settle_seconds=storage.settle_seconds),
         me=WorkerIdentity.current(),
+        seeds=seeds,
+        params=params,
     )
 
 
@@ -213,13 +238,31 @@ def _dry_run(setup: Setup) -> int:
     if setup.weights_missing is not None:
         return _dry_run_without_weights(setup)
     statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
-    lines = [f"{statuses[c.id].state.value:<8} {c.id}\n" for c in setup.cells]
+    where = f"{setup.ledger.profile}, {setup.data.kind} data, weights {setup.key.weights}"
+    text = _cell_lines(f"{setup.spec.name} ({where})", setup.cells, statuses)
+    if setup.spec.is_tuning:
+        final = _final_phase(setup)
+        if final is None:
+            text += "final phase: planned once every search cell is done (the choice and the defaults on test)\n"
+        else:
+            final_statuses = final.ledger.statuses(final.cells, setup.policy, setup.me)
+            text += _cell_lines("final phase (selected on validation, scored on test)", final.cells, final_statuses)
+    sys.stdout.write(text + _stale_note(setup, statuses) + _nothing_stored_hint(setup, statuses))
+    return EXIT_OK
+
+
+def _cell_lines(title: str, cells: list[Cell], statuses: dict[str, CellStatus]) -> str:
     counts = {state: sum(s.state is state for s in statuses.values()) for state in CellState}
     summary = ", ".join(f"{n} {state.value}" for state, n in counts.items() if n)
-    where = f"{setup.ledger.profile}, {setup.data.kind} data, weights {setup.key.weights}"
-    header = f"{setup.spec.name} ({where}): {len(setup.cells)} cells — {summary}\n"
-    sys.stdout.write(header + "".join(lines) + _stale_note(setup, statuses) + _nothing_stored_hint(setup, statuses))
-    return EXIT_OK
+    lines = [f"{statuses[c.id].state.value:<8} {c.id}\n" for c in cells]
+    return f"{title}: {len(cells)} cells — {summary}\n" + "".join(lines)
+
+
+def _final_phase(setup: Setup) -> FinalPhase | None:
+    """A tuning study's final phase, once its search is done; None before, and for other studies."""
+    if not setup.spec.is_tuning:
+        return None
+    return plan_final_phase(setup.ledger, setup.cells, setup.ledger.profile, setup.policy, setup.me, setup.seeds)
 
 
 def _dry_run_without_weights(setup: Setup) -> int:
@@ -314,26 +357,54 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
         return EXIT_FAILED
     interrupted = False
     floors = FloorRun(floor_store)
+    final_floors: FloorRun | None = None
+    final: FinalPhase | None = None
+    summaries: list[RunSummary] = []
     try:
         with _sigterm_as_interrupt():
             floors = compute_floors(setup.cells, env, floor_store)
-            summary = run_cells(setup.cells, setup.ledger, env, policy=setup.policy, me=setup.me, bars=bars)
+            summaries.append(run_cells(setup.cells, setup.ledger, env, policy=setup.policy, me=setup.me, bars=bars))
+            final = _final_phase(setup)
+            if final is not None:
+                log.info("final phase: the search's choice and the defaults, trained on the whole training split")
+                final_floors = compute_floors(final.cells, env, floor_store)
+                summaries.append(run_cells(final.cells, final.ledger, env, policy=setup.policy, me=setup.me, bars=bars))
+            elif setup.spec.is_tuning:
+                log.warning("the final phase starts once every search cell is done: re-run the same command")
     except RunInterrupted as stop:
-        interrupted, summary = True, stop.summary
+        interrupted = True
+        summaries.append(stop.summary)
         log.warning("interrupted: finished cells are stored; re-run the same command to resume")
-    except KeyboardInterrupt:  # while computing the floors, before any cell ran
-        interrupted, summary = True, RunSummary()
-        log.warning("interrupted while computing the untrained floor; no cell ran: re-run the same command")
+    except KeyboardInterrupt:  # while computing the floors, before any cell of the phase ran
+        interrupted = True
+        log.warning("interrupted while computing the untrained floor; re-run the same command")
     except STORAGE_FAILURES as error:
         raise StorageError(
             f"--storage {setup.storage.display} failed while running cells ({error}); finished cells are kept: "
             "fix the storage (free space, start the server) and re-run the same command"
         ) from None
-    code = _finish(args, argv, setup, time.perf_counter() - started, store, floors)
-    _closing_note(setup, summary, store)
+    code = _finish(args, argv, setup, time.perf_counter() - started, store, floors, final_floors)
+    summary = _merged(summaries)
+    _closing_note(setup, summary, store, planned=len(setup.cells) + (len(final.cells) if final is not None else 0))
     if interrupted or code == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED
-    return EXIT_FAILED if summary.unfinished else code
+    incomplete = setup.spec.is_tuning and len(summaries) < 2
+    return EXIT_FAILED if summary.unfinished or incomplete else code
+
+
+def _merged(summaries: list[RunSummary]) -> RunSummary:
+    """The phases' summaries as one (a tuning study runs a search, then a final phase)."""
+    merged = RunSummary()
+    for summary in summaries:
+        merged.completed += summary.completed
+        merged.pruned += summary.pruned
+        merged.failed += summary.failed
+        merged.already_done += summary.already_done
+        merged.done_elsewhere += summary.done_elsewhere
+        merged.failed_elsewhere += summary.failed_elsewhere
+        merged.held_elsewhere += summary.held_elsewhere
+        merged.interrupted = merged.interrupted or summary.interrupted
+    return merged
 
 
 def _finish(
@@ -343,16 +414,22 @@ def _finish(
     seconds: float | None,
     store: FileStageStore | None,
     floors: FloorRun | None = None,
+    final_floors: FloorRun | None = None,
 ) -> int:
     """Tables, provenance and report from the stored trials; `seconds`, `store` and `floors` are None for
     --report-only, which keeps a current provenance.json (the run's wall time and cache use) and floor.csv and
-    rewrites a stale one."""
+    rewrites a stale one. A tuning study's final phase has its tables (and floors) in a folder of its own."""
     try:
         runs = _write_tables(setup)
+        final = _write_final_tables(setup)
         if floors is not None:
             write_floor_table(setup.results_dir, setup.spec.name, setup.key, floors)
         else:
             keep_current_floors(setup.results_dir, setup.key)
+        if final is not None and final_floors is not None:
+            write_floor_table(setup.results_dir / FINAL_FOLDER, setup.spec.name, setup.key, final_floors)
+        elif final is not None:
+            keep_current_floors(setup.results_dir / FINAL_FOLDER, setup.key)
         if seconds is not None or not _provenance_is_current(setup):
             cache = store.stats.as_dict() if store is not None else {}
             provenance = _provenance(args, argv, setup, seconds or 0.0, cache, check_data=seconds is not None)
@@ -371,6 +448,32 @@ def _finish(
             f"--out {args.out}: writing the tables and report failed ({error}); finished cells are stored: free "
             "space or fix the folder, then run the same command with --report-only"
         ) from None
+
+
+def _write_final_tables(setup: Setup) -> FinalPhase | None:
+    """A tuning study's final phase: its tables in `<results>/final/` and the choice as a --params file beside the
+    search's tables. Before the search is done there is no choice; tables of an earlier one are removed, since
+    they no longer describe this search."""
+    folder = setup.results_dir / FINAL_FOLDER
+    final = _final_phase(setup)
+    if final is None:
+        if setup.spec.is_tuning and folder.exists():
+            log.warning("%s described an earlier choice; removed until this search is done", folder)
+            shutil.rmtree(folder)
+            (setup.results_dir / PARAMS_FILE).unlink(missing_ok=True)
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    write_results(folder, final.ledger, final.cells, setup.policy, setup.me)
+    about = {
+        "study": setup.spec.name,
+        "profile": setup.key.profile,
+        "data": dict(setup.key.data),
+        "selected_on": "validation",
+        "validation": setup.key.validation,
+        "objective": {dataset: selection.describe() for dataset, selection in final.selections.items()},
+    }
+    write_params_file(setup.results_dir / PARAMS_FILE, selected_params(final), about)
+    return final
 
 
 def _write_tables(setup: Setup) -> int:
@@ -404,9 +507,29 @@ def _provenance(
     provenance["weights"] = [start.as_provenance() for start in setup.weights]
     provenance["precision"] = setup.run_overrides["precision"]
     provenance["deterministic"] = bool(args.deterministic)
+    if setup.spec.is_tuning:
+        provenance["validation"] = _validation_record(setup, statuses)
+    if setup.params is not None:
+        provenance["params_file"] = {
+            "path": str(setup.params.path),
+            "identity": setup.params.identity,
+            "params": {dataset: dict(values) for dataset, values in setup.params.params.items()},
+        }
     if check_data:
         provenance["data_check"] = _data_verdicts(setup)
     return provenance
+
+
+def _validation_record(setup: Setup, statuses: dict[str, CellStatus]) -> dict[str, Any]:
+    """Per dataset, the validation split the search ran on, as its trials recorded it: the rule and the held-out
+    identities."""
+    record: dict[str, Any] = {"identity": setup.key.validation}
+    for cell in setup.cells:
+        trial = statuses[cell.id].trial
+        task = trial.user_attrs.get(TASK, {}) if trial is not None else {}
+        if cell.dataset not in record and task.get("held_out"):
+            record[cell.dataset] = {"task": task["name"], "rule": task.get("rule", ""), "held_out": task["held_out"]}
+    return record
 
 
 def _data_verdicts(setup: Setup) -> dict[str, Any]:
@@ -438,7 +561,7 @@ def _render(setup: Setup, runs: int, benchmark_json: Path | None = None) -> int:
     return EXIT_OK
 
 
-def _closing_note(setup: Setup, summary: RunSummary, store: FileStageStore) -> None:
+def _closing_note(setup: Setup, summary: RunSummary, store: FileStageStore, planned: int) -> None:
     stats = store.stats
     hits = ", ".join(f"{stage} {n}" for stage, n in sorted(stats.hits.items())) or "none"
     elsewhere = len(summary.done_elsewhere) + len(summary.failed_elsewhere) + len(summary.held_elsewhere)
@@ -446,7 +569,7 @@ def _closing_note(setup: Setup, summary: RunSummary, store: FileStageStore) -> N
         "%s: %d cells — %d run now, %d pruned, %d done earlier, %d failed, %d interrupted, %d by other workers "
         "(%d done, %d failed, %d still running); stage cache: %d hits (%s), %d misses, %d not written",
         setup.spec.name,
-        len(setup.cells),
+        planned,
         len(summary.completed),
         len(summary.pruned),
         summary.already_done,

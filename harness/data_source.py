@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from harness.cells import Cell
+from harness.cells import VALIDATION, Cell
 from harness.errors import SetupError
 from harness.fingerprint import FINGERPRINT_CHARS, tree_fingerprint
 from mmm.data.errors import DatasetError
@@ -93,13 +93,15 @@ class DataSource:
 
     def task(self, cell: Cell, config: PipelineConfig) -> Any:
         """The pipeline Task of a cell: its dataset, on SYSU-MM01 with the config's gallery draws, on RegDB
-        its split."""
-        from mmm.pipeline.tasks import regdb_task, sysu_task
+        its split; a search trial's (scored on validation) trains without the validation ids and scores them."""
+        from mmm.pipeline.tasks import regdb_task, regdb_validation_task, sysu_task, sysu_validation_task
 
         dataset = self.dataset(cell.dataset)
+        validation = cell.scored_on == VALIDATION
         if cell.dataset == "sysu":
-            return sysu_task(dataset, eval_trials=config.eval_trials)
-        return regdb_task(dataset, cell.regdb_trial)
+            build = sysu_validation_task if validation else sysu_task
+            return build(dataset, eval_trials=config.eval_trials)
+        return (regdb_validation_task if validation else regdb_task)(dataset, cell.regdb_trial)
 
     def dataset(self, name: str) -> Any:
         """The dataset `name` ("sysu" or "regdb"), read on first use; DatasetError when its tree is broken."""

@@ -23,7 +23,7 @@ import optuna
 import torch
 from optuna.trial import TrialState
 
-from harness.cells import Cell
+from harness.cells import VALIDATION, Cell
 from harness.methods import Method
 from harness.progress import Display
 from harness.queue import (
@@ -40,20 +40,29 @@ from harness.queue import (
 )
 from harness.records import CELL, CONFIG, PARAMS, TASK, jsonable, primary_value, result_attrs
 from harness.spec import StudySpec
-from mmm.choices import PRIMARY_METRIC, PRIMARY_PROTOCOLS
+from mmm.choices import OBJECTIVE_PROTOCOLS, PRIMARY_METRIC, PRIMARY_PROTOCOLS
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressEvent, StageStore
 from mmm.pipeline.result import RunResult
 
 log = logging.getLogger(__name__)
 
-# The trial's value (and the tuning objective): the primary protocol's mAP (SYSU all-search, RegDB visible->IR).
+# The trial's value: the primary protocol's mAP (SYSU all-search, RegDB visible->IR), on the validation split for a
+# search trial (the tuning objective, also what the pruner compares), on the test set for every other cell.
 OBJECTIVE_METRIC = PRIMARY_METRIC
+
+
+def value_protocol(cell: Cell) -> str:
+    """The protocol whose mAP is the cell's trial value."""
+    protocols = OBJECTIVE_PROTOCOLS if cell.scored_on == VALIDATION else PRIMARY_PROTOCOLS
+    return protocols[cell.dataset]
 
 
 class TaskLike(Protocol):
     name: str
     fingerprint: str
+    held_out: tuple[int, ...]  # a validation task's held-out identities (recorded with the trial); () otherwise
+    rule: str  # how they were chosen
 
 
 @dataclass(frozen=True)
@@ -247,7 +256,7 @@ def _run_claimed(
         raise
     for key, value in result_attrs(result, time.perf_counter() - started).items():
         trial.set_user_attr(key, value)
-    protocol = PRIMARY_PROTOCOLS[cell.dataset]
+    protocol = value_protocol(cell)
     value = primary_value(result.metrics, protocol, OBJECTIVE_METRIC)
     if math.isnan(value):
         # Optuna would fail a NaN trial on its own; say why, so failures.csv shows it.
@@ -271,7 +280,10 @@ def _execute(
     trial.set_user_attr(CELL, cell.describe())
     trial.set_user_attr(PARAMS, jsonable({**cell.overrides, **params}))
     trial.set_user_attr(CONFIG, jsonable(config.to_dict()))
-    trial.set_user_attr(TASK, {"name": task.name, "fingerprint": task.fingerprint})
+    described = {"name": task.name, "fingerprint": task.fingerprint}
+    if task.held_out:
+        described.update(held_out=list(task.held_out), rule=task.rule)
+    trial.set_user_attr(TASK, described)
     return env.methods[cell.method](
         config,
         task,

@@ -116,10 +116,14 @@ def default_plan(profile: str) -> ProfilePlan:
 
 
 def tuning_profiles(smoke: int, quick: int, paper: int) -> dict[str, ProfilePlan]:
-    """Profiles of a tuning study: one seed and one RegDB split per trial, `n` trials per dataset (the release
-    profile, at paper scale, as many as paper)."""
-    counts = (("smoke", smoke), ("quick", quick), ("paper", paper), ("release", paper))
-    return {name: ProfilePlan(n_trials=n) for name, n in counts}
+    """Profiles of a tuning study: `n` search trials per dataset (the release profile, at paper scale, as many as
+    paper), each one model with the first seed on the first RegDB split; the final phase then runs the choice and
+    the defaults with every seed (two on smoke, to keep CI cheap; three elsewhere) and, at paper scale, on all ten
+    RegDB splits."""
+    seeds = {"smoke": (0, 1), "quick": (0, 1, 2), "paper": (0, 1, 2), "release": (0, 1, 2)}
+    counts = {"smoke": smoke, "quick": quick, "paper": paper, "release": paper}
+    splits = {"smoke": (1,), "quick": (1,), "paper": REGDB_TRIALS, "release": REGDB_TRIALS}
+    return {name: ProfilePlan(seeds=seeds[name], regdb_trials=splits[name], n_trials=counts[name]) for name in counts}
 
 
 @dataclass(frozen=True)

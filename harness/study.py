@@ -67,7 +67,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the profile's, release for the release profile, paper otherwise)",
     )
     parser.add_argument(
-        "--seeds", type=_positive, help="run seeds 0..N-1 instead of the profile's seeds (tuning uses the first)"
+        "--seeds",
+        type=_positive,
+        help="run seeds 0..N-1 instead of the profile's seeds (a tuning study searches with the first and runs its "
+        "final phase with all)",
+    )
+    parser.add_argument(
+        "--params",
+        type=Path,
+        metavar="FILE",
+        help="start every cell from a tuning study's chosen parameters (its best_params.json), per dataset, under "
+        "each variant's own fields",
     )
     parser.add_argument(
         "--benchmark-json",

@@ -21,7 +21,7 @@ from reports.provenance import Badge, ProvenanceItem, data_badge, provenance_ite
 from reports.published import ablation_comparison, paper_reference_row, peer_comparison, variant_rows_for
 from reports.reference_curves import describe as describe_reference
 from reports.reference_curves import reference_counts
-from reports.schema import DATASET_LABELS, PROTOCOL_LABELS, PROTOCOLS
+from reports.schema import DATASET_LABELS, DEFAULT_VARIANT, PROTOCOL_LABELS, PROTOCOLS, SELECTED_VARIANT
 from reports.summary import (
     deltas,
     is_search,
@@ -41,6 +41,7 @@ from reports.tables import (
     missing_display,
     paired_display,
     peer_display,
+    selection_display,
     stage_time_display,
     summary_display,
     trials_display,
@@ -48,6 +49,14 @@ from reports.tables import (
 
 # Trials listed per dataset in a tuning study's report; the rest only count in the note.
 SEARCH_TRIALS_SHOWN = 15
+NO_SELECTION = (
+    "This study chooses nothing: every variant runs as declared and is reported by its last-epoch test metrics."
+)
+SEARCH_SELECTION = (
+    "A tuning study: hyper-parameters are chosen on a validation split held out of the training identities; the "
+    "search never computes a test metric, and the choice is re-trained on the whole training split and reported "
+    "once on test."
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,19 @@ class DatasetResults:
     floor_note: str = ""
     paired: DisplayTable | None = None
     figure_caption: str = ""
+
+
+@dataclass(frozen=True)
+class FinalResults:
+    """A tuning study's final phase: the choice and the defaults re-trained on the whole training split and scored
+    on test over seeds, paired by seed; `choices` sets each choice's validation objective beside its test mAP."""
+
+    reference: str
+    choices: DisplayTable | None
+    sections: list[DatasetResults]
+    paired_notes: list[str]
+    failures: DisplayTable | None
+    note: str  # why there is nothing to show, when there is not
 
 
 @dataclass(frozen=True)
@@ -102,6 +124,7 @@ class ReportContext:
     study: str
     description: str
     search: bool
+    selection_note: str  # which split chose what, in one line
     badge: Badge
     weights_badge: Badge | None  # FROM SCRATCH when the runs started from random weights
     provenance: list[ProvenanceItem]
@@ -109,6 +132,7 @@ class ReportContext:
     reference: str
     reference_note: str
     results: list[DatasetResults]
+    final: FinalResults | None  # a tuning study's final phase; None for other studies
     floor_label: str
     paired_test: str  # the test behind "resolved" and "unresolved", named in the report
     paired_notes: list[str]  # what a single seed does and does not allow the test to say
@@ -134,11 +158,17 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
     reference, reference_note = _reference(data.provenance, variants)
     search = is_search(results)
     floor = floor_summary(data.floor, results)
-    paired = pd.DataFrame(columns=PAIRED_COLUMNS) if search else paired_deltas(results, reference)
+    final = _final_results(data) if search else None
+    if search:
+        # The search's trials are not paired; the final phase's choice and defaults are.
+        paired = _final_paired(data.final)
+    else:
+        paired = paired_deltas(results, reference)
     return ReportContext(
         study=data.study,
         description=str(data.provenance.get("study_description") or ""),
         search=search,
+        selection_note=SEARCH_SELECTION if search else NO_SELECTION,
         badge=data_badge(data.provenance),
         weights_badge=weights_badge(data.provenance),
         provenance=provenance_items(data.provenance),
@@ -150,11 +180,14 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
             if search
             else _dataset_results(results, summary, reference, palette, floor, data.floor, paired)
         ),
+        final=final,
         floor_label=FLOOR_LABEL,
         paired_test=TEST_NAME,
         paired_notes=paired_notes(paired),
         paired_deltas=paired,
-        protocol=protocol_blocks(results, data.eval_trials, data.provenance.get("data_source"), search),
+        protocol=protocol_blocks(
+            results, data.eval_trials, data.provenance.get("data_source"), search, data.provenance.get("validation")
+        ),
         comparison=_search_comparison() if search else _comparison(summary, data.provenance, variants, reference),
         quality=_quality(data.epochs, palette, data.provenance.get("data_source")),
         timing=_timing(data.stages, palette),
@@ -216,6 +249,39 @@ def _dataset_results(
     return sections
 
 
+def _final_paired(final: StudyData | None) -> pd.DataFrame:
+    if final is None or final.results.empty:
+        return pd.DataFrame(columns=PAIRED_COLUMNS)
+    return paired_deltas(final.results, DEFAULT_VARIANT)
+
+
+def _final_results(data: StudyData) -> FinalResults:
+    """The final phase of a tuning study, or a note saying why there is none yet."""
+    final = data.final
+    failures = failure_display(final.failures) if final is not None and not final.failures.empty else None
+    if final is None or final.results.empty:
+        note = (
+            "No final cell has finished yet: the final phase starts once every search cell is done."
+            if final is None
+            else "No final cell finished; see the failed cells below."
+        )
+        return FinalResults(DEFAULT_VARIANT, None, [], [], failures, note)
+    results = final.results
+    summary = seed_summary(per_seed(results))
+    paired = _final_paired(final)
+    sections = _dataset_results(
+        results,
+        summary,
+        DEFAULT_VARIANT,
+        variant_palette(variant_order(results)),
+        floor_summary(final.floor, results),
+        final.floor,
+        paired,
+    )
+    choices = selection_display(data.selection, summary, SELECTED_VARIANT, DEFAULT_VARIANT) if data.selection else None
+    return FinalResults(DEFAULT_VARIANT, choices, sections, seed_notes(paired), failures, "")
+
+
 def _search_results(results: pd.DataFrame, floor: pd.DataFrame, floor_rows: pd.DataFrame) -> list[DatasetResults]:
     """Per dataset the best search trials; a mean over trials would average different configurations."""
     sections = []
@@ -244,9 +310,8 @@ def _search_results(results: pd.DataFrame, floor: pd.DataFrame, floor_rows: pd.D
 
 def _search_comparison() -> Comparison:
     note = (
-        "A tuning study compares parameter settings of one configuration, not the paper's ablation rows, and "
-        "its best trial is chosen on the test metric itself (optimistic, like an oracle), so no published "
-        "numbers are set beside it."
+        "A tuning search compares parameter settings of one configuration on a validation split, not the paper's "
+        "ablation rows on the test set, so no published numbers are set beside it."
     )
     return Comparison(as_deltas=False, peers=[], ablation=None, notes=[note])
 

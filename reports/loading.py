@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,13 @@ from reports.schema import (
     EPOCHS,
     EVAL_TRIALS,
     FAILURES,
+    FINAL_FOLDER,
     FLOOR,
     IMPORTANCES,
-    PROTOCOLS,
     PROVENANCE_FILE,
+    REPORTED_PROTOCOLS,
     RESULTS,
+    SELECTION_FILE,
     STAGE_TIMES,
     TableSpec,
 )
@@ -44,12 +47,25 @@ class StudyData:
     provenance: dict[str, Any]
     eval_trials: pd.DataFrame  # the values behind each result's mean (empty for studies run before it existed)
     floor: pd.DataFrame  # the untrained floor per dataset, seed and RegDB trial (empty when none was recorded)
+    # A tuning study once its search is done: the final phase's tables (the choice and the defaults scored on
+    # test; None before) and the choice itself (best_params.json; empty before)
+    final: "StudyData | None" = None
+    selection: dict[str, Any] = field(default_factory=dict)
 
 
 def load_study(study_dir: Path) -> StudyData:
-    """Load `<out_dir>/<study>/`; results.csv must exist and hold rows, the rest may be absent or empty."""
+    """Load `<out_dir>/<study>/`; results.csv must exist and hold rows, the rest may be absent or empty. A tuning
+    study's final phase (its folder `final/`, with results) and its choice (best_params.json) come along."""
+    data = _load_tables(study_dir, rows_required=True)
+    final_dir = study_dir / FINAL_FOLDER
+    final = _load_tables(final_dir, rows_required=False) if (final_dir / RESULTS.filename).is_file() else None
+    selection = _read_json(study_dir / SELECTION_FILE) if (study_dir / SELECTION_FILE).is_file() else {}
+    return dataclasses.replace(data, final=final, selection=selection)
+
+
+def _load_tables(study_dir: Path, rows_required: bool) -> StudyData:
     results = read_table(study_dir, RESULTS, required=True)
-    if results.empty:
+    if results.empty and rows_required:
         raise ValueError(f"{RESULTS.filename}: no rows")
     _check_protocols(results, RESULTS.filename)
     stages = read_table(study_dir, STAGE_TIMES)
@@ -101,6 +117,16 @@ def validate_table(frame: pd.DataFrame, spec: TableSpec) -> None:
             )
 
 
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path.name}: not valid JSON ({error})") from error
+    if not isinstance(document, dict):
+        raise ValueError(f"{path.name}: expected a JSON object, got {type(document).__name__}")
+    return document
+
+
 def read_provenance(path: Path) -> dict[str, Any]:
     """provenance.json as a dict; an unknown data_source is an error because it decides how the report
     compares with the paper."""
@@ -122,13 +148,13 @@ def read_provenance(path: Path) -> dict[str, Any]:
 
 
 def _check_protocols(frame: pd.DataFrame, filename: str) -> None:
-    """Protocols are allowed per dataset (SYSU: all/indoor, RegDB: v2i/i2v)."""
+    """Protocols are allowed per dataset (SYSU: all/indoor, RegDB: v2i/i2v, and their validation counterparts)."""
     for dataset, rows in frame.groupby("dataset"):
-        unexpected = sorted(set(rows["protocol"]) - set(PROTOCOLS[dataset]))
+        unexpected = sorted(set(rows["protocol"]) - set(REPORTED_PROTOCOLS[dataset]))
         if unexpected:
             raise ValueError(
                 f"{filename}: column 'protocol' has unexpected values {unexpected} for dataset {dataset!r}; "
-                f"expected one of {list(PROTOCOLS[dataset])}"
+                f"expected one of {list(REPORTED_PROTOCOLS[dataset])}"
             )
 
 

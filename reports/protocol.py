@@ -5,6 +5,7 @@ gallery draws per run, RegDB's trials per seed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -33,19 +34,53 @@ class ProtocolBlock:
 
 
 def protocol_blocks(
-    results: pd.DataFrame, eval_trials: pd.DataFrame, data_source: object, search: bool
+    results: pd.DataFrame,
+    eval_trials: pd.DataFrame,
+    data_source: object,
+    search: bool,
+    validation: Mapping[str, Any] | None = None,
 ) -> list[ProtocolBlock]:
-    """A block per dataset the results hold (last-epoch results expected). A tuning study's runs differ in
-    their parameters, so its blocks state the protocol without per-run tables."""
+    """A block per dataset the results hold (last-epoch results expected). A tuning search's runs differ in
+    their parameters and are scored on the validation split, so its blocks state that protocol (`validation`:
+    provenance's record of each dataset's held-out identities) without per-run tables."""
+    if search:
+        return _validation_blocks(results, eval_trials, validation or {})
     real = data_source == "real"
     blocks = []
     if (results["dataset"] == "sysu").any():
         blocks.append(_sysu_block(results, eval_trials, real))
     if (results["dataset"] == "regdb").any():
         blocks.append(_regdb_block(results, real))
-    if search:
-        note = "A tuning study: each run has its own parameters; its per-trial values are in eval_trials.csv."
-        return [ProtocolBlock(block.label, block.facts, [], note) for block in blocks]
+    return blocks
+
+
+def _validation_blocks(
+    results: pd.DataFrame, eval_trials: pd.DataFrame, validation: Mapping[str, Any]
+) -> list[ProtocolBlock]:
+    note = "Each search trial has its own parameters; its per-draw values are in eval_trials.csv."
+    blocks = []
+    for dataset in DATASET_LABELS:
+        if not (results["dataset"] == dataset).any():
+            continue
+        record = validation.get(dataset) or {}
+        held_out = record.get("held_out") or []
+        chosen = f"{record['rule']} ({len(held_out)} identities, listed in provenance.json)" if record else ""
+        facts = [
+            "Search trials are scored on a validation split, never on the test set: identities held out of the "
+            "training split, which the search trains without. " + (f"Held out: {chosen}." if chosen else ""),
+        ]
+        if dataset == "sysu":
+            draws = eval_trials[eval_trials["dataset"] == "sysu"]["eval_trial"].nunique()
+            facts.append(
+                "Scored in the all-search shape: the held-out identities' infrared images (cameras 3 and 6) query "
+                "single-shot visible galleries drawn from cameras 1, 2, 4 and 5 (a camera-3 query ignores camera 2), "
+                + (f"{draws} draws averaged." if draws else "the draws averaged.")
+            )
+        else:
+            facts.append(
+                "Scored in both directions over the held-out identities: visible→infrared and infrared→visible."
+            )
+        blocks.append(ProtocolBlock(DATASET_LABELS[dataset], [fact.strip() for fact in facts], [], note))
     return blocks
 
 

@@ -11,18 +11,33 @@ from typing import Iterable, Mapping
 # and stage names in pipeline order (other stage names are allowed and follow in order of appearance).
 from mmm.choices import DATASETS as DATASETS
 from mmm.choices import METRICS as METRICS
-from mmm.choices import PRIMARY_METRIC, PRIMARY_PROTOCOLS
+from mmm.choices import OBJECTIVE_PROTOCOLS as OBJECTIVE_PROTOCOLS
+from mmm.choices import PRIMARY_METRIC
+from mmm.choices import PRIMARY_PROTOCOLS as PRIMARY_PROTOCOLS
 from mmm.choices import PROTOCOLS as PROTOCOLS
 from mmm.choices import STAGES as STAGES
+from mmm.choices import VALIDATION_PROTOCOLS as VALIDATION_PROTOCOLS
 
-# A tuning study's objective: the primary protocol's metric per dataset (as harness/runner.py tells Optuna).
-OBJECTIVE_PROTOCOLS = PRIMARY_PROTOCOLS
+# A tuning study's objective: the validation counterpart of the primary protocol's metric per dataset (as
+# harness/runner.py tells Optuna); a search is never scored on test.
 OBJECTIVE_METRIC = PRIMARY_METRIC
+# Every protocol a table may hold per dataset, in display order: the test protocols, then the validation ones.
+REPORTED_PROTOCOLS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {dataset: PROTOCOLS[dataset] + VALIDATION_PROTOCOLS[dataset] for dataset in DATASETS}
+)
 DATA_SOURCES = ("synthetic", "real")
 
 DATASET_LABELS: Mapping[str, str] = MappingProxyType({"sysu": "SYSU-MM01", "regdb": "RegDB"})
 PROTOCOL_LABELS: Mapping[str, str] = MappingProxyType(
-    {"all": "all-search", "indoor": "indoor-search", "v2i": "visible→infrared", "i2v": "infrared→visible"}
+    {
+        "all": "all-search",
+        "indoor": "indoor-search",
+        "v2i": "visible→infrared",
+        "i2v": "infrared→visible",
+        "val-all": "validation all-search",
+        "val-v2i": "validation visible→infrared",
+        "val-i2v": "validation infrared→visible",
+    }
 )
 
 
@@ -90,3 +105,9 @@ FLOOR = TableSpec(
     numeric=("seed", "regdb_trial", "value"),
 )
 PROVENANCE_FILE = "provenance.json"
+# A tuning study: the parameters its search chose on validation (also a --params file), and the folder holding the
+# final phase's tables (the choice and the defaults re-trained and scored on test), in the tables' layout above.
+SELECTION_FILE = "best_params.json"
+FINAL_FOLDER = "final"
+SELECTED_VARIANT = "selected"  # the final phase's variants: the search's choice, and the profile's own values
+DEFAULT_VARIANT = "default"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reports.schema import DATASETS, METRICS, OBJECTIVE_METRIC, OBJECTIVE_PROTOCOLS, PROTOCOLS
+from reports.schema import DATASETS, METRICS, OBJECTIVE_METRIC, OBJECTIVE_PROTOCOLS, REPORTED_PROTOCOLS
 
 KEYS = ["variant", "dataset", "protocol", "metric"]
-_PROTOCOL_ORDER = [protocol for dataset in DATASETS for protocol in PROTOCOLS[dataset]]
+_PROTOCOL_ORDER = [protocol for dataset in DATASETS for protocol in REPORTED_PROTOCOLS[dataset]]
 
 
 def variant_order(results: pd.DataFrame) -> list[str]:

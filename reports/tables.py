@@ -4,7 +4,8 @@ peers, and our ablation beside the paper's."""
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+import json
+from typing import Any, Callable, Mapping
 
 import pandas as pd
 
@@ -34,8 +35,10 @@ from reports.schema import (
     METRICS,
     OBJECTIVE_METRIC,
     OBJECTIVE_PROTOCOLS,
+    PRIMARY_PROTOCOLS,
     PROTOCOL_LABELS,
     PROTOCOLS,
+    REPORTED_PROTOCOLS,
     stage_order,
 )
 
@@ -158,7 +161,7 @@ def ablation_display(comparison: pd.DataFrame, as_deltas: bool) -> DisplayTable:
 def trials_display(trials: pd.DataFrame, dataset: str, limit: int, floor: pd.DataFrame | None = None) -> DisplayTable:
     """The best `limit` search trials: objective, then R1 and mAP per protocol, then the parameters; the
     best trial's row marked. `floor` (reports.floor's summary) adds the untrained floor as a last row."""
-    protocols = [p for p in PROTOCOLS[dataset] if f"{p} mAP" in trials.columns or f"{p} R1" in trials.columns]
+    protocols = [p for p in REPORTED_PROTOCOLS[dataset] if f"{p} mAP" in trials.columns or f"{p} R1" in trials.columns]
     rows = []
     for index, record in enumerate(trials.head(limit).to_dict("records")):
         css = "num best" if index == 0 else "num"
@@ -184,6 +187,53 @@ def trials_display(trials: pd.DataFrame, dataset: str, limit: int, floor: pd.Dat
     )
     columns = ["trial", f"objective ({objective})"] + list(_TRIAL_METRICS) * len(protocols) + ["parameters"]
     return DisplayTable(columns=columns, rows=rows, groups=groups)
+
+
+def selection_display(selection: Mapping[str, Any], summary: pd.DataFrame, chosen: str, default: str) -> DisplayTable:
+    """Per dataset, what the search chose and how it fared: the search trial, its validation objective (what chose
+    it), then the primary protocol's test mAP of the choice and of the defaults in the final phase (mean ± sd over
+    seeds), and the chosen parameters. `selection` is best_params.json; `summary` the final phase's seed summary."""
+    objectives = selection.get("objective") or {}
+    params = selection.get("params") or {}
+    rows = []
+    for dataset in DATASET_LABELS:
+        if dataset not in objectives:
+            continue
+        objective = objectives[dataset]
+        test_protocol = PRIMARY_PROTOCOLS[dataset]
+        means = summary[
+            (summary["dataset"] == dataset) & (summary["protocol"] == test_protocol) & (summary["metric"] == "mAP")
+        ].set_index("variant")
+        cells = [
+            Cell(DATASET_LABELS[dataset]),
+            Cell(fmt_integer(objective.get("trial")), "num"),
+            Cell(f"{objective.get('complete_trials')} complete, {objective.get('pruned_trials')} pruned", "small"),
+            Cell(fmt_number(objective.get("value")), "num"),
+            Cell(PROTOCOL_LABELS.get(str(objective.get("protocol")), fmt_text(objective.get("protocol"))), "small"),
+        ]
+        for variant in (chosen, default):
+            if variant in means.index:
+                row = means.loc[variant]
+                text = fmt_number(row["mean"]) if row["n"] == 1 else fmt_mean_sd(row["mean"], row["sd"])
+                cells.append(Cell(text, "num"))
+            else:
+                cells.append(Cell(NO_VALUE, "num"))
+        cells.append(Cell(PROTOCOL_LABELS[test_protocol], "small"))
+        cells.append(Cell(fmt_params(json.dumps(params.get(dataset) or {})), "small wrap"))
+        rows.append(cells)
+    groups = [HeaderGroup("", 1), HeaderGroup("chosen on validation", 4), HeaderGroup("reported on test", 3)]
+    columns = [
+        "dataset",
+        "search trial",
+        "among",
+        "validation mAP",
+        "validation protocol",
+        f"mAP, {chosen}",
+        f"mAP, {default}",
+        "test protocol",
+        "parameters",
+    ]
+    return DisplayTable(columns=columns, rows=rows, groups=groups + [HeaderGroup("", 1)])
 
 
 def stage_time_display(times: pd.DataFrame) -> DisplayTable:

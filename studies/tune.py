@@ -1,12 +1,14 @@
 """Hyper-parameter search with TPE over the SCA weights, the contrast temperature, the DBSCAN eps and the
-memories per cluster; trials whose intermediate mAP falls below the running median are pruned."""
+memories per cluster, on the validation split (identities held out of training); trials whose intermediate
+validation mAP falls below the running median are pruned."""
 
 from harness.spec import ChoiceParam, FloatParam, StudySpec, Variant, tuning_profiles
 
 SPEC = StudySpec(
     name="tune",
-    description="TPE search over lambda_intra, lambda_inter, temperature, eps, memories (median pruning on mAP)",
-    variants=(Variant("mmm", {"intermediate_eval": True}),),
+    description="TPE search over lambda_intra, lambda_inter, temperature, eps, memories on validation (median "
+    "pruning on validation mAP)",
+    variants=(Variant("mmm"),),
     reference="mmm",
     profiles=tuning_profiles(smoke=3, quick=12, paper=40),
     search_space={

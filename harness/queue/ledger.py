@@ -34,6 +34,7 @@ class Ledger:
         read_only: bool = False,
         seed: int = 0,
         keep_stale: bool = False,
+        phase: str = "",
     ) -> None:
         self.storage_spec = storage
         self.spec = spec
@@ -41,6 +42,7 @@ class Ledger:
         self.read_only = read_only
         self.keep_stale = keep_stale
         self.seed = seed  # the cells' run seed; a tuning study's sampler draws from seeds derived from it
+        self.phase = phase  # a later phase of the study (a tuning study's "final"): its own Optuna studies
         self._storage: BaseStorage | None = None
         self._opened = False
         self._studies: dict[str, optuna.Study] = {}
@@ -50,7 +52,23 @@ class Ledger:
         return self.key.profile
 
     def name(self, dataset: str) -> str:
-        return self.key.study_name(self.spec.name, dataset)
+        name = self.key.study_name(self.spec.name, dataset)
+        return f"{name}:{self.phase}" if self.phase else name
+
+    def sibling(self, spec: StudySpec, phase: str) -> "Ledger":
+        """The ledger of a later phase of this study (its own spec and Optuna studies) on the same storage, read-only
+        when this one is, sharing the storage once opened."""
+        other = Ledger(
+            self.storage_spec,
+            spec,
+            self.key,
+            read_only=self.read_only,
+            seed=self.seed,
+            keep_stale=self.keep_stale,
+            phase=phase,
+        )
+        other._storage, other._opened = self._storage, self._opened
+        return other
 
     def open(self) -> None:
         """Open the storage now, so that a storage problem shows before any work starts."""

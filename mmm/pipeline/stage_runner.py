@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
-from mmm.choices import PRIMARY_PROTOCOLS, Stage
+from mmm.choices import OBJECTIVE_PROTOCOLS, PRIMARY_PROTOCOLS, Stage
 from mmm.data.records import Modality
 from mmm.matching.mmlm import multi_memory_match
 from mmm.models.numerics import ForwardNumerics
@@ -61,9 +61,11 @@ class RunRecorder:
 
 
 def report_evaluation(metrics: dict[str, dict[str, float]], on_progress: ProgressCallback | None) -> None:
-    """Report the primary protocol's mAP and R1 (SYSU all-search, RegDB visible->infrared) as an "eval" event."""
+    """Report the primary protocol's mAP and R1 (SYSU all-search, RegDB visible->infrared; on a validation task their
+    validation counterparts, what a search prunes on) as an "eval" event."""
     if on_progress is not None:
-        primary = next((metrics[p] for p in PRIMARY_PROTOCOLS.values() if p in metrics), next(iter(metrics.values())))
+        primaries = (*PRIMARY_PROTOCOLS.values(), *OBJECTIVE_PROTOCOLS.values())
+        primary = next((metrics[p] for p in primaries if p in metrics), next(iter(metrics.values())))
         on_progress(ProgressEvent(Stage.EVAL, 0, 1, {"mAP": primary["mAP"], "R1": primary["R1"]}))
 
 
@@ -194,7 +196,8 @@ class StageRunner:
             )
 
     def report_intermediate(self) -> None:
-        """With intermediate_eval, the current network's test metrics as a progress event (tuning prunes on it)."""
+        """With intermediate_eval, the current network's metrics on the task's evaluation set (a search trial's:
+        validation) as a progress event; a search prunes on it."""
         if self.config.intermediate_eval:
             report_evaluation(protocol_means(self.task.evaluate(self.featurize)), self.recorder.on_progress)
 

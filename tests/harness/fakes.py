@@ -20,7 +20,7 @@ from typing import Any, Callable, Collection, Mapping
 import psutil
 import torch
 
-from harness.cells import Cell, plan_cells
+from harness.cells import VALIDATION, Cell, plan_cells
 from harness.data_source import DataSource
 from harness.methods import METHOD_NAMES, Method
 from harness.queue import LeasePolicy, Ledger, WorkerIdentity, parse_storage
@@ -30,7 +30,8 @@ from harness.runner import CellEnvironment, RunSummary, TaskLike, run_cells
 from harness.spec import StudySpec
 from harness.stage_cache import FileStageStore
 from harness.weights import cells_starting_weights, weights_identity
-from mmm.choices import METRICS
+from mmm.choices import METRICS, VALIDATION_PROTOCOLS
+from mmm.data.validation import validation_identity
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, ProgressEvent, StageStore
 from mmm.pipeline.result import RunResult
@@ -43,6 +44,17 @@ FAST_LEASES = LeasePolicy(heartbeat_seconds=0.2, grace_seconds=30.0, poll_second
 class FakeTask:
     name: str
     fingerprint: str
+    held_out: tuple[int, ...] = ()
+    rule: str = ""
+    protocols: tuple[str, ...] = ()  # what the fake method reports; () for the dataset's test protocols
+
+
+def fake_task(cell: Cell) -> FakeTask:
+    """A search trial's task scores validation protocols on held-out ids; any other cell's the test protocols."""
+    if cell.scored_on == VALIDATION:
+        protocols = VALIDATION_PROTOCOLS[cell.dataset]
+        return FakeTask(cell.id, f"fingerprint-{cell.dataset}-validation", (1, 2), "fake rule", protocols)
+    return FakeTask(cell.id, f"fingerprint-{cell.dataset}", protocols=PROTOCOLS[cell.dataset])
 
 
 def append_line(path: Path, line: str) -> None:
@@ -78,9 +90,11 @@ def recording_method(
     interrupt: Collection[str] = (),
     block: Collection[str] = (),
     map_values: Callable[[int], float] | None = None,
+    score: Callable[[PipelineConfig], float] | None = None,
 ) -> Method:
     """A method that logs each run; raises for cells in `fail`, KeyboardInterrupt for `interrupt`, and sleeps
-    for ten minutes in `block` cells (to be killed). `map_values(call)` gives the intermediate mAP it reports."""
+    for ten minutes in `block` cells (to be killed). `map_values(call)` gives the intermediate mAP it reports,
+    `score(config)` every final metric (default: 40 + memories + seed)."""
     calls = 0
 
     def method(
@@ -115,13 +129,12 @@ def recording_method(
                 on_progress(ProgressEvent("sca", epoch, 2, values))
         time.sleep(sleep)
         append_line(log_path, f"done {task.name} {os.getpid()}")
-        score = 40.0 + config.memories + config.seed
+        value = score(config) if score is not None else 40.0 + config.memories + config.seed
+        protocols = getattr(task, "protocols", ()) or PROTOCOLS[config.dataset]
         return RunResult(
-            metrics={p: {m: score for m in METRICS} for p in PROTOCOLS[config.dataset]},
+            metrics={p: {m: value for m in METRICS} for p in protocols},
             # Two evaluation trials one point either side of the mean.
-            trial_metrics={
-                p: {t: {m: score - 1.0 + 2 * t for m in METRICS} for t in (0, 1)} for p in PROTOCOLS[config.dataset]
-            },
+            trial_metrics={p: {t: {m: value - 1.0 + 2 * t for m in METRICS} for t in (0, 1)} for p in protocols},
             epochs=[{"stage": "sca", "epoch": e, "loss": 1.0 / (e + 1), "diag": {"ari": 0.5}} for e in range(2)],
             stage_seconds={"dcl": 0.01, "sca": 0.02},
             cached_stages=cached,
@@ -137,7 +150,7 @@ def fake_environment(method: Method, cache_dir: Path, store: FileStageStore | No
     return CellEnvironment(
         methods={name: method for name in METHOD_NAMES},
         make_config=make_config,
-        make_task=lambda cell, config: FakeTask(cell.id, f"fingerprint-{cell.dataset}"),
+        make_task=lambda cell, config: fake_task(cell),
         make_diagnose=lambda task: None,
         device="cpu",
         cache_dir=cache_dir,
@@ -155,7 +168,8 @@ def profile_weights(spec: StudySpec, profile: str) -> str:
 def synthetic_key(spec: StudySpec, profile: str) -> RunKey:
     """The run key the command line uses for `spec` on the built-in synthetic data under `profile`."""
     source = DataSource.synthetic(Path("unused"), small=profile == "smoke")
-    return RunKey(profile, source.identity(spec.datasets), profile_weights(spec, profile))
+    validation = validation_identity() if spec.is_tuning else None
+    return RunKey(profile, source.identity(spec.datasets), profile_weights(spec, profile), validation=validation)
 
 
 def fake_ledger(

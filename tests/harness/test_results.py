@@ -6,8 +6,6 @@ import csv
 import json
 from pathlib import Path
 
-import pytest
-
 from harness.provenance import collect_provenance, git_commit
 from harness.queue import Ledger, WorkerIdentity, parse_storage
 from harness.registry import load_study
@@ -106,13 +104,26 @@ def _tiny_tuning_ledger(tmp_path: Path, trials: int) -> Ledger:
     return Ledger(parse_storage(None, tmp_path / spec.name), spec, synthetic_key(spec, "smoke"))
 
 
-@pytest.mark.filterwarnings("ignore:Target and region quantiles select the same set of trials")
-def test_tuning_studies_get_parameter_importances(tmp_path: Path) -> None:
-    ledger = _tiny_tuning_ledger(tmp_path, trials=4)
-    run_fake(ledger, recording_method(tmp_path / "log"), tmp_path)
+def test_importances_rank_the_parameter_that_drives_the_validation_objective_first(tmp_path: Path) -> None:
+    ledger = _tiny_tuning_ledger(tmp_path, trials=8)
+    # The objective moves with lambda_intra (up to 9 points) and barely with lambda_inter (under 0.1).
+    method = recording_method(
+        tmp_path / "log", score=lambda config: 40 + 10 * config.lambda_intra + config.lambda_inter
+    )
+    run_fake(ledger, method, tmp_path)
     importances = _rows(_write(tmp_path, ledger) / "importances.csv")
-    assert {r["param"] for r in importances} == {"lambda_intra", "lambda_inter"}
+    assert [r["param"] for r in importances] == ["lambda_intra", "lambda_inter"]
+    assert float(importances[0]["importance"]) > 0.9
     assert abs(sum(float(r["importance"]) for r in importances) - 1.0) < 1e-6
+    assert "fANOVA" in importances[0]["note"] and "8 complete trials, objective val-all mAP" in importances[0]["note"]
+    assert "rough ranking" in importances[0]["note"]
+
+
+def test_importances_of_a_flat_objective_say_why_there_are_none(tmp_path: Path) -> None:
+    ledger = _tiny_tuning_ledger(tmp_path, trials=3)
+    run_fake(ledger, recording_method(tmp_path / "log", score=lambda config: 40.0), tmp_path)
+    (row,) = _rows(_write(tmp_path, ledger) / "importances.csv")
+    assert row["param"] == "" and "not computable" in row["note"] and "zero total variance" in row["note"]
 
 
 def test_importances_need_two_complete_trials(tmp_path: Path) -> None:

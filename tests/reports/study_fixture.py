@@ -16,6 +16,8 @@ VARIANTS = ("full", "off")
 SEEDS = (0, 1, 2)
 REGDB_TRIALS = (1, 2)
 PROTOCOLS = {"sysu": ("all", "indoor"), "regdb": ("v2i", "i2v")}
+# A tuning search's protocols: scored on the validation split.
+VALIDATION_PROTOCOLS = {"sysu": ("val-all",), "regdb": ("val-v2i", "val-i2v")}
 METRICS = ("R1", "R10", "R20", "mAP", "mINP")
 BASE = {"R1": 40.0, "R10": 70.0, "R20": 80.0, "mAP": 35.0, "mINP": 20.0}
 # The one failed cell (variant, dataset, seed): it has a failures.csv row and no results.
@@ -81,10 +83,10 @@ def floor_value(metric: str, seed: int) -> float:
     return BASE[metric] - FLOOR_BELOW + FLOOR_SPREAD * (seed - 1)
 
 
-def floor_frame() -> pd.DataFrame:
+def floor_frame(scored: dict[str, tuple[str, ...]] = PROTOCOLS) -> pd.DataFrame:
     """floor.csv as harness/floor_table.py writes it: every seed and RegDB trial, the failed cell's included."""
     rows = []
-    for dataset, protocols in PROTOCOLS.items():
+    for dataset, protocols in scored.items():
         for seed in SEEDS:
             for trial in REGDB_TRIALS if dataset == "regdb" else (None,):
                 for protocol in protocols:
@@ -357,13 +359,23 @@ def write_benchmark_json(path: Path) -> Path:
     return path
 
 
+def write_tuning_study(out_dir: Path) -> Path:
+    """A tuning study's folder: write_study's tables with the search's results and a floor on the validation split."""
+    study_dir = write_study(out_dir, study="tune")
+    tuning_results_frame().to_csv(study_dir / "results.csv", index=False)
+    floor_frame(VALIDATION_PROTOCOLS).to_csv(study_dir / "floor.csv", index=False)
+    for optional in ("epochs.csv", "stages.csv", "failures.csv"):
+        (study_dir / optional).unlink()
+    return study_dir
+
+
 def tuning_results_frame(trials: int = 4) -> pd.DataFrame:
-    """A tuning study's results: one base variant, one seed, several Optuna trials (parameter settings) per
-    cell; trial t scores 30 + 2t mAP on SYSU all-search, so the last trial is the best."""
+    """A tuning search's results: one base variant, one seed, several Optuna trials (parameter settings) per
+    cell; trial t scores 30 + 2t mAP on SYSU's validation split, so the last trial is the best."""
     rows = []
     for trial in range(trials):
         params = json.dumps({"lambda_intra": 0.1 * (trial + 1), "memories": trial + 1})
-        for protocol in PROTOCOLS["sysu"]:
+        for protocol in VALIDATION_PROTOCOLS["sysu"]:
             for metric in METRICS:
                 rows.append(
                     {

@@ -12,7 +12,7 @@ from reports.floor import FLOOR_LABEL, floor_summary
 from reports.loading import load_study
 from reports.render import render_report
 from reports.summary import per_seed
-from tests.reports.study_fixture import STUDY, floor_frame, tuning_results_frame, write_study
+from tests.reports.study_fixture import STUDY, floor_frame, write_study, write_tuning_study
 
 FLOOR_ROW = f'<td class="floor">{FLOOR_LABEL}</td>'
 
@@ -76,10 +76,7 @@ def test_a_floor_that_failed_is_named_with_its_error(tmp_path: Path) -> None:
 
 
 def test_a_tuning_study_lists_the_floor_below_its_trials(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path, study="tune")
-    tuning_results_frame().to_csv(study_dir / "results.csv", index=False)
-    for optional in ("epochs.csv", "stages.csv", "failures.csv"):
-        (study_dir / optional).unlink()
+    write_tuning_study(tmp_path)
     results = _results_section(render_report(tmp_path, "tune").read_text(encoding="utf-8"))
     # Seed 0 only: mAP 35 - 10 - 0.5 = 24.50 is the objective (all-search mAP) of the floor row.
     assert results.index("lambda_intra=0.1, memories=1") < results.index(FLOOR_ROW)

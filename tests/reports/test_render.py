@@ -11,7 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from reports.render import render_report
-from tests.reports.study_fixture import STUDY, results_frame, tuning_results_frame, write_study
+from tests.reports.study_fixture import STUDY, results_frame, write_study, write_tuning_study
 
 IMG_SRC = re.compile(r'<img src="([^"]*)"')
 PNG_URI = "data:image/png;base64,"
@@ -151,10 +151,7 @@ def test_provenance_block_shows_command_commit_versions_and_cache(synthetic_html
 
 
 def test_tuning_study_lists_search_trials_best_first_instead_of_averaging_them(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path, study="tune")
-    tuning_results_frame().to_csv(study_dir / "results.csv", index=False)
-    for optional in ("epochs.csv", "stages.csv", "failures.csv"):
-        (study_dir / optional).unlink()
+    write_tuning_study(tmp_path)
     html = render_report(tmp_path, "tune").read_text(encoding="utf-8")
     results = html[html.index('id="results"') : html.index('id="published"')]
     assert "4 search trials, best objective first" in results
@@ -163,7 +160,8 @@ def test_tuning_study_lists_search_trials_best_first_instead_of_averaging_them(t
     assert '<td class="num best">36.00</td>' in results
     assert " ± " not in results
     assert PNG_URI not in results
-    assert "A tuning study compares parameter settings" in html
+    assert "A tuning search compares parameter settings of one configuration on a validation split" in html
+    assert "scored on the validation split" in results and "no test metric is computed while searching" in results
 
 
 def test_published_numbers_are_said_to_be_best_epoch(real_html: str, synthetic_html: str) -> None:

@@ -1,7 +1,7 @@
 """The final phase of a tuning study: once every search cell is done, the search's choice ("selected": the best
 search trial's parameters on each dataset) and the profile's defaults ("default") are re-trained on the whole
 training split (train ∪ val, as the published protocol trains) and scored on the test set, over the study's seeds
-and RegDB trials. The report pairs the two by seed.
+and RegDB trials. The report pairs the two run by run (seed, RegDB trial).
 
 Nothing here looks at a test metric to choose: the choice is the search cell with the highest validation objective
 (the earliest trial on a tie). Final cells are ordinary cells in an Optuna study of their own (the search's name

@@ -279,7 +279,7 @@ def _final_results(data: StudyData) -> FinalResults:
         paired,
     )
     choices = selection_display(data.selection, summary, SELECTED_VARIANT, DEFAULT_VARIANT) if data.selection else None
-    return FinalResults(DEFAULT_VARIANT, choices, sections, seed_notes(paired), failures, "")
+    return FinalResults(DEFAULT_VARIANT, choices, sections, paired_notes(paired), failures, "")
 
 
 def _search_results(results: pd.DataFrame, floor: pd.DataFrame, floor_rows: pd.DataFrame) -> list[DatasetResults]:

@@ -150,6 +150,8 @@ def _resolve(args: argparse.Namespace) -> Setup:
     run_overrides["precision"] = precision
     if args.deterministic:
         run_overrides["deterministic"] = True
+    if args.eval_every:
+        run_overrides["eval_every"] = args.eval_every
     # Read-only commands check what a run would start from but never download it. A dry run still lists the
     # cells without the weight file (planning a paper-scale study on a machine that lacks it).
     weights_missing = None

@@ -44,8 +44,9 @@ from mmm.pipeline.result import RunResult
 log = logging.getLogger(__name__)
 
 # Config fields upstream of the floor: what builds the starting network (backbone, weight choice, seeded
-# initialisation, input size) and what evaluates it (SYSU gallery draws). Training fields are not upstream.
-FLOOR_FIELDS = ("backbone", "pretrained", "height", "width", "seed", "eval_trials")
+# initialisation, input size) and what evaluates it (SYSU gallery draws, one view or flip-averaged). Training
+# fields are not upstream.
+FLOOR_FIELDS = ("backbone", "pretrained", "height", "width", "seed", "eval_trials", "eval_flip")
 # The stage name under which a floor served from its record appears in a cell's stage times.
 FLOOR_STAGE = "floor"
 FLOOR_METHOD = "untrained"

@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         "each variant's own fields",
     )
     parser.add_argument(
+        "--eval-every",
+        type=_positive,
+        metavar="K",
+        help="also record test metrics every K stage-C epochs and after the last, drawn as curves in the report; "
+        "reported, never used: the result stays the last epoch's (cells done earlier keep their records)",
+    )
+    parser.add_argument(
         "--benchmark-json",
         type=Path,
         help="pytest-benchmark JSON (pytest tests/bench --benchmark-json=F) to add as a timing table to the report",

@@ -19,6 +19,9 @@ CmcSecondStep = Literal["none", "hybrid_batch"]
 AlignmentStart = Literal["continue", "fresh"]
 # Where stage C's labels come from: MMLM's matching, or (a control) CMC's own pooled clusters with no matching.
 AlignmentLabels = Literal["mmlm", "cmc_pooled"]
+# How stage C's plain-CE warm-up epochs draw batches: P×K identities present in both modalities, or every labelled
+# image of each modality in its own shuffled order (the release's AllSampler).
+WarmupSampler = Literal["identity_balanced", "all_images"]
 EpochLength = Literal["iterations", "full_pass"]
 LossFeature = Literal["bn_normalised", "pooled"]
 SampleStates = Literal["clean_eval", "augmented_train"]
@@ -55,6 +58,9 @@ VALIDATION_PROTOCOLS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 OBJECTIVE_PROTOCOLS: Mapping[str, str] = MappingProxyType(
     {dataset: f"{VALIDATION_PREFIX}{protocol}" for dataset, protocol in PRIMARY_PROTOCOLS.items()}
 )
+# The key of the test metrics recorded during stage C (PipelineConfig.eval_every): epochs.csv names them
+# "test.<protocol>.<metric>". Reported as curves, never used to select anything.
+TEST_CURVE = "test"
 
 
 class Stage(StrEnum):

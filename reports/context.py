@@ -12,6 +12,7 @@ import pandas as pd
 from reports.benchmarks import benchmark_table
 from reports.data_check import DataTree, data_trees
 from reports.display import DisplayTable
+from reports.eval_curves import curve_figure, epoch_choice_display, epoch_choices, stage_c_curves
 from reports.figures import metric_figure, pseudo_label_figure, stage_time_figure, variant_palette
 from reports.floor import FLOOR_LABEL, floor_summary, missing_note
 from reports.loading import StudyData
@@ -111,6 +112,15 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class CurveSection:
+    """One dataset's stage-C test curves and the last-epoch / best-test-epoch table."""
+
+    label: str
+    figure: str | None
+    table: DisplayTable
+
+
+@dataclass(frozen=True)
 class EmbeddedFigure:
     label: str
     uri: str
@@ -137,6 +147,7 @@ class ReportContext:
     paired_test: str  # the test behind "resolved" and "unresolved", named in the report
     paired_notes: list[str]  # what a single seed does and does not allow the test to say
     paired_deltas: pd.DataFrame  # reports.paired's table, also written beside the report as a CSV
+    curves: list[CurveSection]  # test metrics during stage C (--eval-every), reported and never used
     protocol: list[ProtocolBlock]
     comparison: Comparison
     quality: list[EmbeddedFigure]
@@ -185,6 +196,7 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         paired_test=TEST_NAME,
         paired_notes=paired_notes(paired),
         paired_deltas=paired,
+        curves=_curves(data.epochs, palette),
         protocol=protocol_blocks(
             results, data.eval_trials, data.provenance.get("data_source"), search, data.provenance.get("validation")
         ),
@@ -367,6 +379,19 @@ def _comparison(summary: pd.DataFrame, provenance: dict[str, Any], variants: lis
                 paper_reference = paper_reference_row(rows_by_variant, reference)
                 notes.append(f"Reference pair: our {reference!r} against the paper's {paper_reference!r}.")
     return Comparison(as_deltas=as_deltas, peers=peers, ablation=ablation, notes=notes)
+
+
+def _curves(epochs: pd.DataFrame, palette: dict[str, Any]) -> list[CurveSection]:
+    curves = stage_c_curves(epochs)
+    return [
+        CurveSection(
+            DATASET_LABELS[dataset],
+            curve_figure(curves, dataset, palette),
+            epoch_choice_display(epoch_choices(curves, dataset)),
+        )
+        for dataset in DATASET_LABELS
+        if (curves["dataset"] == dataset).any()
+    ]
 
 
 def _quality(epochs: pd.DataFrame, palette: dict[str, Any], data_source: object) -> list[EmbeddedFigure]:

@@ -9,6 +9,8 @@ then K of the second, ...). An identity with fewer than K members is drawn with 
   are drawn independently per modality.
 - `IdentityBalancedSampler` (stage C): one shared label space; P identities present in both modalities, each
   with K visible and K infrared positions, so position i of both arrays belongs to the same identity.
+- `AllImagesSampler` (stage C's plain-CE warm-up, as the release's AllSampler): no identities at all; every
+  labelled image of each modality in its own shuffled order, P·K positions per modality per batch.
 
 Given each row's camera, `ModalityBatchSampler` can draw camera-aware instances (the authors' release,
 Baseline.py's RandomMultipleGallerySampler): one anchor member of the identity, then K-1 members from cameras other
@@ -178,3 +180,45 @@ class IdentityBalancedSampler(_BatchSampler):
             self._visible.draw(rng, ids, self.num_instances),
             self._infrared.draw(rng, ids, self.num_instances),
         )
+
+
+class AllImagesSampler:
+    """Stage C's warm-up as the authors' release draws it (main.py, AllSampler): each modality's labelled
+    positions (outliers left out) in a shuffled order of their own, cut into batches of `batch_size` positions
+    per modality; a modality that runs out starts a new shuffled pass. Positions i of the two arrays are unrelated
+    images. Yields `iterations` IndexBatches, the same ones on every pass over the sampler."""
+
+    def __init__(
+        self,
+        labels_visible: np.ndarray,
+        labels_infrared: np.ndarray,
+        batch_size: int,
+        iterations: int,
+        seed: int | Sequence[int],
+    ) -> None:
+        for name, value in {"batch_size": batch_size, "iterations": iterations}.items():
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        self.batch_size = batch_size
+        self.iterations = iterations
+        self._seed = seed
+        self._rows = []
+        for labels, name in ((labels_visible, "visible"), (labels_infrared, "infrared")):
+            groups = _LabelGroups(labels, name)
+            if not groups.members:
+                raise ValueError(f"no {name} image to sample: every {name} label is an outlier ({OUTLIER})")
+            self._rows.append(np.sort(np.concatenate(list(groups.members.values()))))
+
+    def __len__(self) -> int:
+        return self.iterations
+
+    def __iter__(self) -> Iterator[IndexBatch]:
+        rng = np.random.default_rng(self._seed)
+        needed = self.iterations * self.batch_size
+        orders = []
+        for rows in self._rows:
+            passes = -(-needed // len(rows))
+            orders.append(np.concatenate([rng.permutation(rows) for _ in range(passes)])[:needed])
+        for step in range(self.iterations):
+            cut = slice(step * self.batch_size, (step + 1) * self.batch_size)
+            yield IndexBatch(orders[0][cut], orders[1][cut])

@@ -1,4 +1,5 @@
-"""Features for clustering and evaluation: eval-mode BN-neck feature, flip-averaged and L2-normalised."""
+"""Features for clustering and evaluation: eval-mode BN-neck feature, flip-averaged (evaluation may take one view)
+and L2-normalised."""
 
 from __future__ import annotations
 
@@ -54,12 +55,14 @@ def extract_features(
     batch_size: int = 128,
     device: torch.device = torch.device("cpu"),
     precision: Precision = "fp32",
+    flip: bool = True,
 ) -> torch.Tensor:
     """[N, D] float32 CPU features of `images` (uint8 [N, H, W, 3], already at the model's input size).
 
     `model` must already sit on `device` and return its BN-neck feature in eval mode when called as
     model(x, modality); its train/eval mode is restored afterwards. `precision` is the forward's
-    (mmm.models.numerics).
+    (mmm.models.numerics). `flip` averages each image's feature with its mirror's; without it each image is seen
+    once.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -75,7 +78,9 @@ def extract_features(
             for batch in image_batches(images, batch_size, BatchLoader(device)):
                 x = numerics.layout(eval_transform(batch.permute(0, 3, 1, 2)))
                 with numerics.autocast():
-                    feature = (model(x, modality) + model(torch.flip(x, dims=[3]), modality)) / 2
+                    feature = model(x, modality)
+                    if flip:
+                        feature = (feature + model(torch.flip(x, dims=[3]), modality)) / 2
                 chunks.append(F.normalize(feature.float(), dim=1).cpu())
     finally:
         model.train(was_training)

@@ -100,6 +100,15 @@ def lloyd_weights(
     return weights
 
 
+def inertia(points: torch.Tensor, gram: torch.Tensor | None, mask: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Per set, the sum over its members of the squared distance to the nearest centre: [B]."""
+    norms = gram.diagonal(dim1=1, dim2=2) if gram is not None else torch.linalg.vector_norm(points, dim=2).square()
+    cross = member_products(points, gram, weights)
+    centre_norms = (weights * cross.transpose(1, 2)).sum(dim=2)
+    nearest = (norms.unsqueeze(2) + centre_norms.unsqueeze(1) - 2.0 * cross).min(dim=2).values.clamp_min(0.0)
+    return (nearest * mask).sum(dim=1)
+
+
 def batched_kmeans(
     points: torch.Tensor,
     mask: torch.Tensor,
@@ -107,12 +116,23 @@ def batched_kmeans(
     iters: int,
     generator: torch.Generator,
     use_gram: bool | None = None,
+    restarts: int = 1,
 ) -> torch.Tensor:
-    """k-means++ then Lloyd on every set of points [B, M, D]; mask [B, M] marks the real members, which must fill
+    """k-means++ then Lloyd on every set of points [B, M, D], `restarts` times, keeping per set the run of least
+    inertia (the first among equals, so one restart is one run); mask [B, M] marks the real members, which must fill
     the leading positions of each set. Returns the centres [B, n, D]. use_gram None picks the cheaper route."""
+    if restarts < 1:
+        raise ValueError(f"restarts must be at least 1, got {restarts}")
     if use_gram is None:
-        use_gram = gram_pays_off(points.shape[1], n, iters)
+        use_gram = gram_pays_off(points.shape[1], n, iters * restarts)
     gram = points @ points.transpose(1, 2) if use_gram else None
-    init = kmeans_plus_plus(points, gram, mask, n, generator)
-    weights = lloyd_weights(points, gram, mask, init, iters)
-    return weights @ points
+    best = lloyd_weights(points, gram, mask, kmeans_plus_plus(points, gram, mask, n, generator), iters)
+    if restarts > 1:
+        best_inertia = inertia(points, gram, mask, best)
+        for _ in range(restarts - 1):
+            weights = lloyd_weights(points, gram, mask, kmeans_plus_plus(points, gram, mask, n, generator), iters)
+            current = inertia(points, gram, mask, weights)
+            better = current < best_inertia
+            best = torch.where(better.view(-1, 1, 1), weights, best)
+            best_inertia = torch.minimum(current, best_inertia)
+    return best @ points

@@ -39,6 +39,7 @@ def multi_memory_match(
     seed: int = 0,
     iters: int = KMEANS_ITERS,
     skip_last: bool = False,
+    restarts: int = 1,
 ) -> MatchResult:
     """Match every visible cluster to an infrared cluster through n memories per cluster (n=1: centroids).
 
@@ -48,8 +49,8 @@ def multi_memory_match(
     """
     started = time.perf_counter()
     with torch.no_grad():
-        centres_v = subcentres(features_v, labels_v, n, iters=iters, seed=seed)
-        centres_r = subcentres(features_r, labels_r, n, iters=iters, seed=seed)
+        centres_v = subcentres(features_v, labels_v, n, iters=iters, seed=seed, restarts=restarts)
+        centres_r = subcentres(features_r, labels_r, n, iters=iters, seed=seed, restarts=restarts)
         cost = chamfer_cost(centres_v, centres_r, direction=direction)
     if skip_last and cost.shape[0] > 1 and cost.shape[1] > 1:
         last = cost.shape[0] - 1

@@ -61,8 +61,10 @@ def subcentres(
     n: int,
     iters: int = KMEANS_ITERS,
     seed: int = 0,
+    restarts: int = 1,
 ) -> torch.Tensor:
-    """k-means++ (seeded) then `iters` Lloyd iterations inside every cluster: centres [C, n, D]."""
+    """k-means++ (seeded) then up to `iters` Lloyd iterations inside every cluster, the best of `restarts` such
+    runs by inertia: centres [C, n, D]."""
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     labels = torch.as_tensor(labels, device=features.device).long()
@@ -85,5 +87,5 @@ def subcentres(
         mask = positions.unsqueeze(0) < group_sizes.unsqueeze(1)
         # Padding slots repeat the cluster's first member; the mask keeps them out of every sum.
         slots = starts[ids].unsqueeze(1) + torch.where(mask, positions.unsqueeze(0), torch.zeros_like(positions))
-        centres[ids] = batched_kmeans(features[members[slots]], mask, n, iters, generator)
+        centres[ids] = batched_kmeans(features[members[slots]], mask, n, iters, generator, restarts=restarts)
     return centres

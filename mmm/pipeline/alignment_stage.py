@@ -19,7 +19,7 @@ import torch
 from mmm.alignment.sca import SCAForm, SCAWeights, sca_losses
 from mmm.alignment.views import View, batch_views
 from mmm.data.records import Modality
-from mmm.data.sampler import IdentityBalancedSampler
+from mmm.data.sampler import AllImagesSampler, IdentityBalancedSampler
 from mmm.host_to_device import to_device
 from mmm.models.numerics import ForwardNumerics
 from mmm.models.two_stream import TwoStreamNetwork
@@ -114,6 +114,17 @@ def steps_per_epoch(labels: MatchedLabels, config: PipelineConfig) -> int:
     return max(1, labelled // (config.batch_p_c * config.batch_k_c))
 
 
+def epoch_sampler(
+    labels: MatchedLabels, config: PipelineConfig, steps: int, epoch: int
+) -> IdentityBalancedSampler | AllImagesSampler:
+    """The batches of one stage-C epoch: P identities × K images per modality, or during the plain-CE warm-up,
+    when the config says so, every labelled image of each modality in shuffled order (the release's)."""
+    seed = stage_seed(config.seed, seed_label("sca"), epoch)
+    if epoch < config.plain_ce_epochs and config.warmup_sampler == "all_images":
+        return AllImagesSampler(labels.visible, labels.infrared, config.batch_p_c * config.batch_k_c, steps, seed)
+    return IdentityBalancedSampler(labels.visible, labels.infrared, config.batch_p_c, config.batch_k_c, steps, seed)
+
+
 def train_alignment_stage(
     model: TwoStreamNetwork,
     data: TrainingData,
@@ -151,14 +162,7 @@ def train_alignment_stage(
                 seed=config.seed + epoch,
                 max_iter=config.gmm_max_iter,
             )
-        sampler = IdentityBalancedSampler(
-            labels.visible,
-            labels.infrared,
-            config.batch_p_c,
-            config.batch_k_c,
-            steps,
-            seed=stage_seed(config.seed, seed_label("sca"), epoch),
-        )
+        sampler = epoch_sampler(labels, config, steps, epoch)
         # The prototype table goes to the device once per epoch, not once per step.
         prototypes = None if states is None or states.prototypes is None else to_device(states.prototypes, device)
         confidence = states.confidence if states is not None and plan.confidence else None

@@ -28,6 +28,7 @@ from mmm.choices import (
     Recipe,
     SampleStates,
     Solver,
+    WarmupSampler,
 )
 
 # Every Literal-typed field and its valid values, checked in __post_init__.
@@ -47,6 +48,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "sample_states": get_args(SampleStates),
     "neck_lr": get_args(NeckLearningRate),
     "classifier_init": get_args(ClassifierInit),
+    "warmup_sampler": get_args(WarmupSampler),
 }
 
 
@@ -89,7 +91,8 @@ class PipelineConfig:
     memories: int = 4  # sub-centres per cluster (1 = centroid matching)
     solver: Solver = "hungarian"  # paper: Hungarian + second round; code: greedy argmin
     cost_direction: CostDirection = "visible"  # paper sums over visible memories; code over infrared
-    kmeans_iters: int = 20  # batched k-means iterations for the sub-centres
+    kmeans_iters: int = 20  # most Lloyd iterations of the sub-centres' k-means (it stops once no assignment changes)
+    kmeans_restarts: int = 1  # k-means++ starts per cluster; the one of least inertia is kept
     mmlm_skip_last: bool = False  # quirk of the release's greedy loop: the last cluster of each modality is skipped
     # --- stage C: SCA ---
     alignment_start: AlignmentStart = "continue"  # continue: train the stage-B model; fresh: a new start network
@@ -108,6 +111,7 @@ class PipelineConfig:
     warmup_epochs: int = 10  # linear learning-rate warm-up
     milestones: tuple[int, ...] = (20, 40)  # x0.1 learning-rate steps
     plain_ce_epochs: int = 5  # first epochs train plain CE only (no weighting, no triplet, no SCA terms)
+    warmup_sampler: WarmupSampler = "identity_balanced"  # how those epochs draw their batches
     intra: bool = True  # L_intra on
     inter: bool = True  # L_inter on
     confidence: bool | None = None  # GMM weighting; None = on whenever intra or inter is on
@@ -124,6 +128,10 @@ class PipelineConfig:
     triplet_margin: float = 0.2  # batch-hard triplet margin (code)
     # --- evaluation ---
     eval_trials: int = 10  # SYSU gallery draws to average over
+    eval_flip: bool = True  # test features averaged with the mirrored image's; False: one view per image
+    # > 0: also evaluate on the test set every `eval_every` stage-C epochs and after the last, recorded as curves
+    # that are reported and never used (the result is the last epoch's); 0: off
+    eval_every: int = 0
     intermediate_eval: bool = False  # also evaluate after stage A and B, reporting mAP (tuning prunes on it)
     # --- numerics ---
     precision: Precision | None = None  # the network's forward: fp32 or bf16 autocast; None = bf16 on CUDA, else fp32
@@ -143,6 +151,11 @@ class PipelineConfig:
             raise ValueError("PipelineConfig.alignment_labels: 'cmc_pooled' needs cmc on (CMC makes the pooled labels)")
         if self.precision is not None and self.precision not in PRECISIONS:
             raise ValueError(f"PipelineConfig.precision: expected one of {PRECISIONS} or None, got {self.precision!r}")
+        for name in ("kmeans_iters", "kmeans_restarts"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"PipelineConfig.{name}: expected >= 1, got {getattr(self, name)}")
+        if self.eval_every < 0:
+            raise ValueError(f"PipelineConfig.eval_every: expected >= 0 (0: off), got {self.eval_every}")
         if self.memories < 1:
             raise ValueError(f"PipelineConfig.memories: expected >= 1, got {self.memories}")
 

@@ -41,17 +41,19 @@ def start_network(
 
 
 def make_featurize(model: TwoStreamNetwork, config: PipelineConfig, cache_dir: Path, device: torch.device) -> Featurize:
-    """Test-time features of records (through the stem of their modality), flip-averaged and L2-normalised, as
-    numpy. Frozen stems encode each test image once; later evaluations read their stored outputs."""
-
+    """Test-time features of records (through the stem of their modality), flip-averaged unless the config says
+    one view (config.eval_flip), L2-normalised, as numpy. Frozen stems encode each test image once; later
+    evaluations read their stored outputs."""
+    flip = config.eval_flip
+    views_needed = ("plain", "flip") if flip else ("plain",)
     numerics = ForwardNumerics.of(device, config.precision)
 
     def featurize(records: Sequence[ImageRecord], modality: Modality) -> np.ndarray:
         images = load_images([r.path for r in records], config.height, config.width, cache_dir)
         if model.frozen_stems:
-            views = encode_images(model, images, modality, ("plain", "flip"), cache_dir, device)
-            return stemmed_features(model, views["plain"], views["flip"], numerics).numpy()
-        return extract_features(model, images, modality, device=device, precision=numerics.precision).numpy()
+            views = encode_images(model, images, modality, views_needed, cache_dir, device)
+            return stemmed_features(model, views["plain"], views.get("flip"), numerics).numpy()
+        return extract_features(model, images, modality, device=device, precision=numerics.precision, flip=flip).numpy()
 
     return featurize
 

@@ -279,10 +279,14 @@ def _stemmed_outputs(model: TwoStreamNetwork, maps: torch.Tensor, numerics: Forw
 
 
 def stemmed_features(
-    model: TwoStreamNetwork, plain: torch.Tensor, flip: torch.Tensor, numerics: ForwardNumerics
+    model: TwoStreamNetwork, plain: torch.Tensor, flip: torch.Tensor | None, numerics: ForwardNumerics
 ) -> torch.Tensor:
-    """Flip-averaged, L2-normalised eval features from stored stem outputs of images and of their mirrors."""
-    return F.normalize(_stemmed_outputs(model, plain, numerics)[1] + _stemmed_outputs(model, flip, numerics)[1], dim=1)
+    """L2-normalised eval features from stored stem outputs of images, averaged with those of their mirrors when
+    `flip` holds them (one view when it is None)."""
+    features = _stemmed_outputs(model, plain, numerics)[1]
+    if flip is not None:
+        features = features + _stemmed_outputs(model, flip, numerics)[1]
+    return F.normalize(features, dim=1)
 
 
 @dataclass(frozen=True)

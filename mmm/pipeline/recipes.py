@@ -1,8 +1,10 @@
-"""The two recipes: `paper` (the method as the ECCV 2024 paper describes it) and `release` (as the authors'
-released code, shijiangming1/MMM, runs it; that code produced the published numbers).
+"""The two recipes: `paper` (the method as the ECCV 2024 paper describes it) and `release` (as the authors' released
+code, shijiangming1/MMM, runs it; that code produced the published numbers).
 
-Each row names one config field where the two differ, its value in each recipe and where the value comes from.
-Method rows apply in every profile. Scale rows (batch sizes, lengths) apply only at paper scale (the `paper`
+Each row names one config field where the two differ or where the paper is silent, its value in each recipe and
+where the value comes from. Where the paper states no value, the paper recipe takes the release's (the row is marked
+"paper silent"), except in the few rows marked as a kept reading, whose source says what in the paper's text decides
+them. Method rows apply in every profile. Scale rows (batch sizes, lengths) apply only at paper scale (the `paper`
 and `release` profiles); the CPU profiles set their own sizes for both recipes. docs/recipes.md is generated from
 this table (`python -m mmm.pipeline.recipes`), and a test keeps the two equal.
 """
@@ -11,9 +13,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from mmm.choices import RECIPES
+
+# What the paper says of a row's field: "" it states a value; "release" it is silent and the paper recipe takes the
+# release's value; "reading" it is silent and the paper recipe keeps a reading of the paper's text, given in source.
+Silence = Literal["", "release", "reading"]
+SILENCE_LABELS = {"": "", "release": "paper silent", "reading": "paper silent (reading kept)"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,7 @@ class RecipeRow:
     release: Any  # value in the release recipe, same form
     source: str  # where each value comes from: paper section or equation, release file and function
     scale: bool = False  # a size or length: applied at paper scale only
+    silent: Silence = ""  # whether (and how) the paper leaves this field unstated
 
     def value(self, recipe: str, dataset: str) -> Any:
         value = self.paper if recipe == "paper" else self.release
@@ -75,15 +83,18 @@ RECIPE_ROWS: tuple[RecipeRow, ...] = (
         "epoch_length_c",
         "iterations",
         "full_pass",
-        "paper: not stated (iters_c steps as stages A/B); release main.py: IdentitySampler, one pass over "
-        "the data per epoch",
+        "paper: gives stage C's epochs, not its steps; stages A and B count iterations per epoch, so stage C is "
+        "read to as well; release main.py: IdentitySampler, one pass over the data per epoch",
+        silent="reading",
     ),
     RecipeRow(
         "loss_feature",
         "bn_normalised",
         "pooled",
-        "paper: not stated (the BN feature the classifier sees); release main.py train(): triplet, L_SM "
-        "and L_MD on net()'s first output, the pooled feature before the BN neck",
+        "paper: writes every loss on one feature of a sample, read as the BN-neck feature its classifier and "
+        "its evaluation use; release main.py train(): triplet, L_SM and L_MD on net()'s first output, the pooled "
+        "feature before the BN neck",
+        silent="reading",
     ),
     RecipeRow("intra_distance", "l2sq", "l1", "paper Eq. L_intra: squared L2; release main.py: nn.L1Loss"),
     RecipeRow(
@@ -134,27 +145,67 @@ RECIPE_ROWS: tuple[RecipeRow, ...] = (
     ),
     RecipeRow(
         "classifier_init",
-        "uniform",
         "normal",
-        "paper: not stated (torch default); release model.py: weights_init_classifier, N(0, 0.001)",
+        "normal",
+        "paper: not stated; release model.py: weights_init_classifier, N(0, 0.001)",
+        silent="release",
+    ),
+    RecipeRow(
+        "warmup_sampler",
+        "all_images",
+        "all_images",
+        "paper §Implementation: plain CE in the first epochs, batches not stated; release main.py: the warm-up "
+        "epochs draw from AllSampler, every labelled image of each modality shuffled on its own",
+        silent="release",
+    ),
+    RecipeRow(
+        "kmeans_restarts",
+        10,
+        10,
+        "paper §MMLM: k-means into n sub-clusters, no settings; release mmlm.py: KMeans(n_clusters=4, "
+        "random_state=0) under scikit-learn 1.2.2 (environment.yml), whose n_init defaults to 10 k-means++ starts "
+        "('auto' only from 1.4)",
+        silent="release",
+    ),
+    RecipeRow(
+        "eval_flip",
+        False,
+        False,
+        "paper: not stated; release main.py test(): one forward pass per test image, no mirrored copy",
+        silent="release",
     ),
     RecipeRow(
         "batch_p",
-        12,
         8,
-        "paper: not stated (12 × 16 kept from this project's first reading); release Baseline.py: "
-        "batch 128, num_instances 16",
+        8,
+        "paper: not stated; release Baseline.py: batch 128, num_instances 16 (8 × 16)",
         scale=True,
+        silent="release",
     ),
     RecipeRow(
         "iters_a",
-        200,
         {"sysu": 200, "regdb": 100},
-        "paper: not stated (200); release README: Baseline.py --iters 200 (SYSU), --iters 100 (RegDB)",
+        {"sysu": 200, "regdb": 100},
+        "paper: not stated; release README: Baseline.py --iters 200 (SYSU), --iters 100 (RegDB)",
         scale=True,
+        silent="release",
     ),
     RecipeRow(
-        "iters_b", 200, {"sysu": 200, "regdb": 100}, "as iters_a (one Baseline.py run does both stages)", scale=True
+        "iters_b",
+        {"sysu": 200, "regdb": 100},
+        {"sysu": 200, "regdb": 100},
+        "as iters_a (one Baseline.py run does both stages)",
+        scale=True,
+        silent="release",
+    ),
+    RecipeRow(
+        "kmeans_iters",
+        300,
+        300,
+        "paper: not stated; release mmlm.py: scikit-learn 1.2.2 KMeans, max_iter 300 (ours stops as soon as no "
+        "assignment changes, scikit-learn on a centre shift below tol 1e-4)",
+        scale=True,
+        silent="release",
     ),
     RecipeRow(
         "epochs_c", 80, 100, "paper §Implementation: 80 epochs; release main.py: range(start_epoch, 100)", scale=True
@@ -188,13 +239,16 @@ def recipe_table() -> str:
         "Select a recipe with `--recipe paper|release`; the `release` profile is paper scale with the release",
         "recipe. Scale rows apply at paper scale only; the quick and smoke profiles set their own sizes.",
         "",
-        "| field | paper | release | scale | source |",
-        "|---|---|---|---|---|",
+        "Rows marked paper silent: the paper states no value and the paper recipe takes the release's; a kept",
+        "reading: the paper states no value either, and its source says what in the paper's text decides it.",
+        "",
+        "| field | paper | release | paper says | scale | source |",
+        "|---|---|---|---|---|---|",
     ]
     for row in RECIPE_ROWS:
         lines.append(
-            f"| `{row.field}` | {_cell(row.paper)} | {_cell(row.release)} | {'yes' if row.scale else ''} "
-            f"| {row.source} |"
+            f"| `{row.field}` | {_cell(row.paper)} | {_cell(row.release)} | {SILENCE_LABELS[row.silent]} "
+            f"| {'yes' if row.scale else ''} | {row.source} |"
         )
     return "\n".join(lines) + "\n"
 

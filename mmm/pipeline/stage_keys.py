@@ -37,7 +37,14 @@ STAGE_A_FIELDS = (
     "momentum",
 )
 STAGE_B_FIELDS = STAGE_A_FIELDS + ("cmc", "epochs_b", "iters_b", "k1_cross", "k2_cross", "cmc_second_step")
-MMLM_FIELDS = STAGE_B_FIELDS + ("memories", "solver", "cost_direction", "kmeans_iters", "mmlm_skip_last")
+MMLM_FIELDS = STAGE_B_FIELDS + (
+    "memories",
+    "solver",
+    "cost_direction",
+    "kmeans_iters",
+    "kmeans_restarts",
+    "mmlm_skip_last",
+)
 
 UPSTREAM_FIELDS = {
     Stage.DCL: STAGE_A_FIELDS,

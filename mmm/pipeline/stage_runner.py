@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import torch
 
-from mmm.choices import OBJECTIVE_PROTOCOLS, PRIMARY_PROTOCOLS, Stage
+from mmm.choices import OBJECTIVE_PROTOCOLS, PRIMARY_PROTOCOLS, TEST_CURVE, Stage
 from mmm.data.records import Modality
 from mmm.matching.mmlm import multi_memory_match
 from mmm.models.numerics import ForwardNumerics
@@ -42,6 +42,10 @@ class RunRecorder:
         self.epochs: list[dict[str, Any]] = []
         self.stage_seconds: dict[str, float] = {}
         self.cached_stages: list[str] = []
+
+    def observe(self, stage: str, epoch: int, values: dict[str, Any]) -> None:
+        """A record that is neither progress nor diagnosis (the test curve): kept, told to no one."""
+        self.epochs.append({"stage": stage, "epoch": epoch, **values})
 
     def epoch(
         self, stage: str, epoch: int, epochs: int, values: dict[str, float], pseudo: dict[str, np.ndarray] | None = None
@@ -152,6 +156,7 @@ class StageRunner:
                 seed=config.seed,
                 iters=config.kmeans_iters,
                 skip_last=config.mmlm_skip_last,
+                restarts=config.kmeans_restarts,
             )
             pseudo = {"visible": labels_v, "infrared": labels_r, "matched_visible": np.asarray(match.labels_v)}
             return {"pseudo": {k: v.astype(np.int32) for k, v in pseudo.items()}}
@@ -179,7 +184,23 @@ class StageRunner:
         return MatchedLabels(pooled[:visible], pooled[visible:])
 
     def align(self, labels: MatchedLabels) -> None:
-        """SCA on the matched labels, from the current network or, when the config says so, a fresh start."""
+        """SCA on the matched labels, from the current network or, when the config says so, a fresh start. With
+        eval_every, the test metrics every that many epochs and after the last are recorded as a curve: nothing
+        reads them back, and the result stays the last epoch's."""
+        config = self.config
+        curve_seconds = 0.0
+
+        def on_epoch(epoch: int, values: dict[str, float]) -> None:
+            nonlocal curve_seconds
+            self.recorder.epoch(Stage.SCA, epoch, config.epochs_c, values)
+            last = epoch == config.epochs_c - 1
+            if config.eval_every and ((epoch + 1) % config.eval_every == 0 or last):
+                started = time.perf_counter()
+                with self.recorder.timed(Stage.EVAL):
+                    metrics = protocol_means(self.task.evaluate(self.featurize))
+                curve_seconds += time.perf_counter() - started
+                self.recorder.observe(Stage.SCA, epoch, {TEST_CURVE: metrics})
+
         with self.recorder.timed(Stage.SCA):
             if self.config.alignment_start == "fresh":
                 # The release trains this stage from a new start network. Frozen stems are the start's own, so
@@ -192,8 +213,10 @@ class StageRunner:
                 labels,
                 self.config,
                 self.numerics,
-                lambda epoch, values: self.recorder.epoch(Stage.SCA, epoch, self.config.epochs_c, values),
+                on_epoch,
             )
+        # The curve's evaluations count as evaluation time, not as training.
+        self.recorder.stage_seconds[Stage.SCA] -= curve_seconds
 
     def report_intermediate(self) -> None:
         """With intermediate_eval, the current network's metrics on the task's evaluation set (a search trial's:

@@ -31,7 +31,7 @@ def test_smoke_study_end_to_end(
 ) -> None:
     monkeypatch.setenv("MMM_CACHE_DIR", str(session_cache))
     out = tmp_path / "runs"
-    argv = ["smoke", "--profile", "smoke", "--out", str(out), "--device", "cpu"]
+    argv = ["smoke", "--profile", "smoke", "--out", str(out), "--device", "cpu", "--eval-every", "1"]
     assert main(argv) == 0
 
     study_dir = out / "smoke" / "smoke"
@@ -45,7 +45,12 @@ def test_smoke_study_end_to_end(
     assert {r["metric"] for r in results} == {"R1", "R10", "R20", "mAP", "mINP"}
     assert all(0.0 <= float(r["value"]) <= 100.0 for r in results)
     assert _rows(study_dir / "failures.csv") == []
-    assert _rows(study_dir / "epochs.csv")
+    epochs = _rows(study_dir / "epochs.csv")
+    # --eval-every 1: stage C's test metrics every epoch, in the tables and the report, beside the result.
+    curve = {(r["variant"], r["dataset"], r["epoch"]) for r in epochs if r["name"] == "test.all.R1"}
+    assert curve == {(v, "sysu", e) for v in ("full", "sca_off") for e in ("0", "1")}
+    last = {r["variant"]: float(r["value"]) for r in epochs if r["name"] == "test.all.R1" and r["epoch"] == "1"}
+    assert last == {r["variant"]: float(r["value"]) for r in results if (r["protocol"], r["metric"]) == ("all", "R1")}
     stages = _rows(study_dir / "stages.csv")
     assert {r["stage"] for r in stages if r["variant"] == "sca_off" and r["cached"] == "True"} >= {"dcl", "cmc"}
     provenance = json.loads((study_dir / "provenance.json").read_text())
@@ -56,7 +61,7 @@ def test_smoke_study_end_to_end(
         record["mismatches"] == [] and record["fingerprint"].startswith("sha256:")
         for record in provenance["data_check"].values()
     )
-    assert (study_dir / "report.html").stat().st_size > 0
+    assert 'id="curves"' in (study_dir / "report.html").read_text(encoding="utf-8")
 
     assert main(argv) == 0  # resumes: every cell is done, nothing runs
     assert _rows(study_dir / "results.csv") == results

@@ -177,13 +177,14 @@ def test_a_changed_pretrained_choice_data_or_numerics_gives_another_floor_key(tm
         key(seed=1),
         key(height=96),
         key(eval_trials=3),
+        key(eval_flip=not config.eval_flip),  # one view or flip-averaged: another evaluation
         key(backbone="mobilenet_v2_full"),
         key(numerics="cuda/fp32"),
         key(numerics="cpu/bf16"),
     ]
     assert len({base, *others}) == len(others) + 1
     # Training fields are not upstream of the floor: studies that differ only there share it.
-    assert key(epochs_a=7, lr=0.1, memories=2, intra=False) == base
+    assert key(epochs_a=7, lr=0.1, memories=2, intra=False, eval_every=2) == base
 
 
 def _untrained_counting(calls: list[str]) -> Any:

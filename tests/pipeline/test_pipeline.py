@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from mmm.choices import METRICS
+from mmm.choices import METRICS, TEST_CURVE
 from mmm.data.records import GroundTruth, Modality, TrainSplit
+from mmm.data.sampler import AllImagesSampler, IdentityBalancedSampler
 from mmm.pipeline import alignment_stage, stage_runner
-from mmm.pipeline.alignment_stage import EpochPlan, MatchedLabels
+from mmm.pipeline.alignment_stage import EpochPlan, MatchedLabels, epoch_sampler
 from mmm.pipeline.hooks import ProgressEvent
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.result import RunResult
@@ -190,6 +191,42 @@ def test_stage_c_on_cmcs_pooled_labels_skips_mmlm(
     assert replayed.model_digest == result.model_digest
     with pytest.raises(ValueError, match="needs cmc"):
         profile_config("smoke", "sysu", alignment_labels="cmc_pooled", cmc=False)
+
+
+def test_test_curves_are_recorded_and_change_nothing(sysu_smoke_task: Task, session_cache: Path) -> None:
+    store = DictStageStore()
+    config = profile_config("smoke", "sysu")
+    plain = run_pipeline(config, sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store)
+    events: list[ProgressEvent] = []
+    curved = run_pipeline(
+        config.with_overrides(eval_every=1),
+        sysu_smoke_task,
+        device=CPU,
+        cache_dir=session_cache,
+        store=store,
+        on_progress=events.append,
+    )
+    # The last epoch stays the result, bit for bit: the curve's evaluations leave training alone.
+    assert curved.model_digest == plain.model_digest and curved.metrics == plain.metrics
+    curve = [record for record in curved.epochs if TEST_CURVE in record]
+    assert [(r["stage"], r["epoch"]) for r in curve] == [("sca", 0), ("sca", 1)]
+    assert curve[-1][TEST_CURVE] == curved.metrics
+    assert all(TEST_CURVE not in record for record in plain.epochs)
+    # Nothing downstream hears of them: no progress event carries a test value.
+    assert all(TEST_CURVE not in event.values for event in events)
+    sparse = run_pipeline(
+        config.with_overrides(eval_every=5), sysu_smoke_task, device=CPU, cache_dir=session_cache, store=store
+    )
+    assert [r["epoch"] for r in sparse.epochs if TEST_CURVE in r] == [config.epochs_c - 1]  # the last epoch only
+
+
+def test_the_warm_up_epochs_draw_from_every_image_when_the_config_says_so() -> None:
+    labels = MatchedLabels(np.array([0, 0, 1, 1, -1, 2]), np.array([0, 1, 1, -1, 2]))
+    config = profile_config("smoke", "sysu", plain_ce_epochs=1, warmup_sampler="all_images")
+    assert isinstance(epoch_sampler(labels, config, 3, epoch=0), AllImagesSampler)
+    assert isinstance(epoch_sampler(labels, config, 3, epoch=1), IdentityBalancedSampler)
+    balanced = config.with_overrides(warmup_sampler="identity_balanced")
+    assert isinstance(epoch_sampler(labels, balanced, 3, epoch=0), IdentityBalancedSampler)
 
 
 def test_progress_callback_sees_every_epoch_and_may_stop_the_run(sysu_smoke_task: Task, session_cache: Path) -> None:

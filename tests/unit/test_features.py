@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from mmm.data.records import Modality
+from mmm.data.transforms import eval_transform
 from mmm.features.extract import extract_features
 from mmm.models.agw import TwoStreamAGW
 from mmm.models.factory import create_backbone
@@ -41,6 +42,18 @@ def test_feature_of_an_image_equals_feature_of_its_mirror(model: TwoStreamAGW, i
     features = extract_features(model, images, Modality.INFRARED)
     mirrored = extract_features(model, images[:, :, ::-1], Modality.INFRARED)
     assert torch.allclose(features, mirrored, atol=1e-5)
+
+
+def test_one_view_is_the_plain_image_alone(model: TwoStreamAGW, images: np.ndarray) -> None:
+    single = extract_features(model, images, Modality.VISIBLE, flip=False)
+    model.eval()
+    with torch.no_grad():
+        plain = model(eval_transform(torch.from_numpy(images).permute(0, 3, 1, 2)), Modality.VISIBLE)
+    model.train()
+    assert torch.allclose(single, torch.nn.functional.normalize(plain, dim=1), atol=1e-5)
+    mirrored = extract_features(model, images[:, :, ::-1], Modality.VISIBLE, flip=False)
+    assert not torch.allclose(single, mirrored, atol=1e-4)  # one view: a mirror is another image
+    assert not torch.allclose(single, extract_features(model, images, Modality.VISIBLE), atol=1e-4)
 
 
 def test_batch_size_does_not_change_features(model: TwoStreamAGW, images: np.ndarray) -> None:

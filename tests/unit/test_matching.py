@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmm.matching import chamfer_cost, match_clusters, multi_memory_match, subcentres, transfer_labels
-from mmm.matching.kmeans import batched_kmeans, kmeans_plus_plus, lloyd_weights
+from mmm.matching.kmeans import batched_kmeans, inertia, kmeans_plus_plus, lloyd_weights
 from mmm.matching.subcentres import size_batches
 
 
@@ -175,3 +175,31 @@ def test_the_release_skip_last_quirk_leaves_the_last_clusters_out() -> None:
     # visible 0 cannot reach infrared 2 (never a candidate); visible 2 is never matched and keeps id 2
     assert quirk.matching[2] == 2 and 2 not in quirk.matching[:2].tolist()
     assert quirk.labels_v[labels == 2].tolist() == [2] * 4
+
+
+def test_restarts_keep_each_sets_run_of_least_inertia_and_one_restart_is_one_run() -> None:
+    points = torch.randn(6, 40, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    mask = torch.arange(40).unsqueeze(0) < torch.tensor([40, 33, 21, 40, 12, 27]).unsqueeze(1)
+    once = batched_kmeans(points, mask, 4, 30, torch.Generator().manual_seed(0))
+    again = batched_kmeans(points, mask, 4, 30, torch.Generator().manual_seed(0), restarts=1)
+    assert torch.equal(once, again)
+    # Every run the ten restarts make, by hand: same generator, same order of draws.
+    generator = torch.Generator().manual_seed(0)
+    runs = [
+        lloyd_weights(points, None, mask, kmeans_plus_plus(points, None, mask, 4, generator), 30) for _ in range(10)
+    ]
+    inertias = torch.stack([inertia(points, None, mask, weights) for weights in runs])
+    best = batched_kmeans(points, mask, 4, 30, torch.Generator().manual_seed(0), use_gram=False, restarts=10)
+    for b in range(6):
+        chosen = int(inertias[:, b].argmin())  # the first of equals, as the restarts keep it
+        assert torch.allclose(best[b], (runs[chosen] @ points)[b])
+    assert (inertias.min(dim=0).values <= inertias[0]).all() and (inertias.min(dim=0).values < inertias[0]).any()
+
+
+def test_inertia_is_the_masked_sum_of_squared_distances_to_the_nearest_centre() -> None:
+    points = torch.tensor([[[0.0, 0.0], [2.0, 0.0], [10.0, 0.0], [99.0, 99.0]]], dtype=torch.float64)
+    mask = torch.tensor([[True, True, True, False]])
+    weights = torch.tensor([[[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]], dtype=torch.float64)  # centres 1, 10
+    assert inertia(points, None, mask, weights).tolist() == [2.0]
+    gram = points @ points.transpose(1, 2)
+    assert inertia(points, gram, mask, weights).tolist() == [2.0]

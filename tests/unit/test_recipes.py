@@ -55,3 +55,18 @@ def test_overrides_win_over_the_recipe_and_an_unknown_recipe_is_named() -> None:
     assert profile_config("quick", "sysu", recipe="release", solver="hungarian").solver == "hungarian"
     with pytest.raises(ValueError, match="valid recipes: paper, release"):
         profile_config("quick", "sysu", recipe="authors")
+
+
+def test_where_the_paper_is_silent_the_paper_recipe_takes_the_releases_value() -> None:
+    silent = {row.field for row in RECIPE_ROWS if row.silent == "release"}
+    assert {"batch_p", "iters_a", "iters_b", "eval_flip", "kmeans_restarts", "kmeans_iters", "warmup_sampler"} <= silent
+    for row in RECIPE_ROWS:
+        if row.silent == "release":
+            assert row.paper == row.release, row.field
+        if row.silent == "reading":  # a kept reading says what in the paper's text decides it
+            assert row.paper != row.release and "read" in row.source, row.field
+    paper = profile_config("paper", "regdb")
+    assert (paper.batch_p, paper.iters_a, paper.iters_b) == (8, 100, 100)
+    assert (paper.eval_flip, paper.kmeans_restarts, paper.kmeans_iters) == (False, 10, 300)
+    assert paper.warmup_sampler == "all_images"
+    assert "| paper silent |" in recipe_table() and "| paper silent (reading kept) |" in recipe_table()

@@ -8,7 +8,7 @@ import logging
 import numpy as np
 import pytest
 
-from mmm.data.sampler import IdentityBalancedSampler, IndexBatch, ModalityBatchSampler
+from mmm.data.sampler import AllImagesSampler, IdentityBalancedSampler, IndexBatch, ModalityBatchSampler
 
 P, K = 4, 3
 
@@ -175,3 +175,22 @@ def test_camera_aware_batches_take_an_identitys_other_instances_from_other_camer
         if labels[group[0]] == 0
     )
     assert same_camera > 0  # without cameras, the draw ignores them
+
+
+def test_the_warm_up_sampler_passes_over_every_labelled_image_of_each_modality() -> None:
+    visible, infrared = _shared_labels()
+    labelled_v, labelled_r = np.flatnonzero(visible >= 0), np.flatnonzero(infrared >= 0)
+    steps = len(labelled_r) // 8  # one pass over the infrared images (the smaller set), in batches of 8
+    sampler = AllImagesSampler(visible, infrared, batch_size=8, iterations=steps, seed=(0, 1))
+    batches = list(sampler)
+    assert len(batches) == steps and all(len(b.visible) == len(b.infrared) == 8 for b in batches)
+    seen_r = np.concatenate([b.infrared for b in batches])
+    assert len(set(seen_r.tolist())) == len(seen_r) and set(seen_r.tolist()) <= set(labelled_r.tolist())
+    seen_v = np.concatenate([b.visible for b in batches])
+    assert len(set(seen_v.tolist())) == len(seen_v) and set(seen_v.tolist()) <= set(labelled_v.tolist())
+    # Past one pass a modality starts another, reshuffled; outliers never appear.
+    long = np.concatenate([b.infrared for b in AllImagesSampler(visible, infrared, 8, 3 * steps, seed=(0, 1))])
+    assert set(long.tolist()) == set(labelled_r.tolist())
+    assert [b.visible.tolist() for b in sampler] == [b.visible.tolist() for b in batches]  # same batches again
+    # Unlike stage C's identity-balanced batches, position i of the two arrays need not share a label.
+    assert any(visible[v] != infrared[r] for b in batches for v, r in zip(b.visible, b.infrared))

@@ -18,6 +18,9 @@ METHOD_PATHS: dict[str, str] = {
     "dcl": "baselines.dcl:run_dcl",
     "centroid_hungarian": "baselines.centroid_hungarian:run_centroid_hungarian",
     "untrained": "baselines.untrained:run_untrained",
+    # References that read the training identities on purpose (mmm.choices.REFERENCE_METHODS).
+    "oracle_labels": "baselines.oracle_labels:run_oracle_labels",
+    "oracle_matching": "baselines.oracle_matching:run_oracle_matching",
 }
 METHOD_NAMES = tuple(METHOD_PATHS)
 

@@ -28,6 +28,8 @@ PAPER_ROWS = ("CMC only", "+MMLM", "+MMLM+Intra", "+MMLM+Inter", "full MMM")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Variant names become parts of cell ids ("full/sysu/seed0"), so no slashes or spaces.
 _VARIANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
+# The one method that reads PipelineConfig.correspondence_noise (the others would ignore it silently).
+NOISY_METHOD = "oracle_labels"
 
 
 class StudyError(ValueError):
@@ -187,6 +189,11 @@ def _variant_problems(spec: StudySpec) -> list[str]:
         if variant.paper_row and variant.paper_row not in PAPER_ROWS:
             problems.append(f"variant {variant.name!r}: paper_row {variant.paper_row!r} is not one of {PAPER_ROWS}")
         problems += _config_problems(f"variant {variant.name!r}", variant.overrides)
+        if "correspondence_noise" in variant.overrides and variant.method != NOISY_METHOD:
+            problems.append(
+                f"variant {variant.name!r}: correspondence_noise applies to method {NOISY_METHOD!r} only, "
+                f"not {variant.method!r}"
+            )
     if spec.reference not in names:
         problems.append(f"reference {spec.reference!r} is not a variant; variants: {names}")
     return problems

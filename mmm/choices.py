@@ -72,8 +72,14 @@ class Stage(StrEnum):
     CMC = "cmc"  # cross-modality clustering with the hybrid memory
     CENTROID_HUNGARIAN = "centroid_hungarian"  # the centroid-Hungarian baseline's matching stage (PGM-like, not PGM)
     MMLM = "mmlm"  # multi-memory learning and matching
+    IDENTITY_LABELS = "identity_labels"  # the oracle_labels reference: the true identities in MMLM's place
+    MAJORITY_MATCH = "majority_match"  # the oracle_matching reference: MMM's clusters matched by majority identity
     SCA = "sca"  # soft cluster-level alignment on the matched labels
     EVAL = "eval"  # test-set evaluation
 
 
 STAGES: tuple[str, ...] = tuple(stage.value for stage in Stage)
+
+# The methods that read the training split's identities on purpose (through mmm.diagnostics.identities): references
+# that bound what a method could reach, never methods. Reports label them "uses identity labels".
+REFERENCE_METHODS: tuple[str, ...] = ("oracle_labels", "oracle_matching")

@@ -1,8 +1,8 @@
 """What a dataset tree holds: identities and images per split, camera and modality, counted from what the
 readers return, and the tolerant reading that lets the check go on past a broken part.
 
-Training identities come from the split's GroundTruth: the check is a harness diagnostic that counts them and
-hands nothing to training.
+Training identities come through the door of mmm.diagnostics.identities: the check is a harness diagnostic that
+counts them and hands nothing to training.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from mmm.data.errors import DatasetError
 from mmm.data.records import Modality
 from mmm.data.regdb import read_regdb
 from mmm.data.sysu import read_sysu
+from mmm.diagnostics.identities import training_identities
 from mmm.evaluation.protocols import sysu_gallery
 
 # (scope, quantity), e.g. ("train", "infrared images") or ("trial 3", "test identities").
@@ -67,7 +68,7 @@ def dataset_counts(dataset: Dataset) -> dict[CountKey, int]:
 
 def sysu_counts(dataset: SysuDataset) -> dict[CountKey, int]:
     train = dataset.train
-    pids = train.ground_truth.pids
+    pids = training_identities(train).pids
     counts: dict[CountKey, int] = {("train", "identities"): len(set(pids.tolist()))}
     for modality, word in _SYSU_WORD.items():
         rows = train.indices(modality)
@@ -111,7 +112,7 @@ def regdb_counts(dataset: RegdbDataset) -> dict[CountKey, int]:
 
 def regdb_trial_counts(trial: RegdbTrial) -> dict[CountKey, int]:
     scope = f"trial {trial.trial}"
-    train_pids = trial.train.ground_truth.pids.tolist()
+    train_pids = training_identities(trial.train).pids.tolist()
     train = list(zip(train_pids, (image.modality for image in trial.train.images)))
     test = [(record.pid, record.modality) for record in trial.test_visible + trial.test_thermal]
     counts: dict[CountKey, int] = {}

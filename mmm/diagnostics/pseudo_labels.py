@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from mmm.data.records import Modality, TrainSplit
+from mmm.data.records import TrainSplit
+from mmm.diagnostics.identities import training_identities
 from mmm.pipeline.hooks import Diagnose
 
 
@@ -53,9 +54,8 @@ def make_diagnose(train: TrainSplit) -> Diagnose:
     """A Diagnose hook over the ground truth of `train` (pseudo-labels aligned as the pipeline documents:
     'visible'/'matched_visible' with the visible rows, 'infrared' with the infrared rows, 'pooled' with the
     visible rows followed by the infrared rows)."""
-    pids = train.ground_truth.pids
-    truth_v = pids[train.indices(Modality.VISIBLE)]
-    truth_r = pids[train.indices(Modality.INFRARED)]
+    identities = training_identities(train)
+    truth_v, truth_r = identities.visible, identities.infrared
     truth_pooled = np.r_[truth_v, truth_r]
     truths = {"visible": truth_v, "infrared": truth_r, "pooled": truth_pooled}
 

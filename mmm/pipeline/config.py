@@ -126,6 +126,8 @@ class PipelineConfig:
     gmm_max_iter: int = 10  # EM iterations of the confidence GMM
     inter_start_epoch: int = 15  # paper starts L_inter at epoch 15; code at 0
     triplet_margin: float = 0.2  # batch-hard triplet margin (code)
+    # --- references that use identity labels (oracle_labels only; methods never read it) ---
+    correspondence_noise: float = 0.0  # fraction of identities whose visible->infrared mapping is deranged
     # --- evaluation ---
     eval_trials: int = 10  # SYSU gallery draws to average over
     eval_flip: bool = True  # test features averaged with the mirrored image's; False: one view per image
@@ -158,6 +160,10 @@ class PipelineConfig:
             raise ValueError(f"PipelineConfig.eval_every: expected >= 0 (0: off), got {self.eval_every}")
         if self.memories < 1:
             raise ValueError(f"PipelineConfig.memories: expected >= 1, got {self.memories}")
+        if not 0.0 <= self.correspondence_noise <= 1.0:
+            raise ValueError(
+                f"PipelineConfig.correspondence_noise: expected a fraction in [0, 1], got {self.correspondence_noise}"
+            )
 
     @property
     def resolved_eps(self) -> float:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 
 from mmm.choices import Stage
+from mmm.pipeline.alignment_stage import MatchedLabels
 from mmm.pipeline.cmc_link import cmc_link
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.contrast import LinkFactory
@@ -32,6 +34,13 @@ class SecondStage:
 
 
 CMC_STAGE = SecondStage(Stage.CMC, cmc_link, {"link": "cmc"})
+# What gives stage C its labels once the contrastive stages ran: MMLM, or a reference's labels in its place.
+Match = Callable[[StageRunner], MatchedLabels]
+
+
+def mmlm(run: StageRunner) -> MatchedLabels:
+    """MMLM's labels, or, as a control (alignment_labels "cmc_pooled"), CMC's own pooled clusters unmatched."""
+    return run.pooled_labels() if run.config.alignment_labels == "cmc_pooled" else run.match()
 
 
 def run_stages(
@@ -40,13 +49,14 @@ def run_stages(
     *,
     second: SecondStage | None,
     align: bool,
+    match: Match = mmlm,
     device: torch.device,
     cache_dir: Path,
     store: StageStore | None = None,
     on_progress: ProgressCallback | None = None,
     diagnose: Diagnose | None = None,
 ) -> RunResult:
-    """DCL, then `second` (if any), then MMLM (or, as a control, CMC's own pooled labels) and SCA when `align`,
+    """DCL, then `second` (if any), then `match` (MMLM, or as a control CMC's own pooled labels) and SCA when `align`,
     then the task's evaluation."""
     run = StageRunner(config, task, device, cache_dir, store, on_progress, diagnose)
     run.contrast(Stage.DCL)
@@ -55,8 +65,7 @@ def run_stages(
         run.contrast(second.name, second.link, second.key_extra)
     if align:
         run.report_intermediate()
-        labels = run.pooled_labels() if config.alignment_labels == "cmc_pooled" else run.match()
-        run.align(labels)
+        run.align(match(run))
     return run.result()
 
 

@@ -51,7 +51,10 @@ UPSTREAM_FIELDS = {
     Stage.CMC: STAGE_B_FIELDS,
     Stage.CENTROID_HUNGARIAN: STAGE_B_FIELDS,
     Stage.MMLM: MMLM_FIELDS,
+    Stage.MAJORITY_MATCH: STAGE_B_FIELDS,  # oracle_matching: MMLM's clusters, matched without its fields
 }
+# Stages that match the per-modality clusters after the contrastive stages.
+MATCHING_STAGES = (Stage.MMLM, Stage.MAJORITY_MATCH)
 
 
 def stage_key(
@@ -68,8 +71,8 @@ def stage_key(
     network ran (mmm.models.numerics.ForwardNumerics.key: device kind and precision), so a stage trained on the CPU
     is never served to a GPU run, nor a float32 one to a bfloat16 run."""
     fields = UPSTREAM_FIELDS[stage]
-    if stage == Stage.MMLM and not config.cmc:
-        # CMC did not run, so its fields are not upstream of MMLM
+    if stage in MATCHING_STAGES and not config.cmc:
+        # CMC did not run, so its fields are not upstream of the matching
         fields = STAGE_A_FIELDS + tuple(name for name in fields if name not in STAGE_B_FIELDS)
     values = {name: getattr(config, name) for name in fields}
     # eps and the cross k's resolve per dataset; hash what is actually used

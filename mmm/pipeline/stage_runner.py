@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -21,7 +22,13 @@ from mmm.matching.mmlm import multi_memory_match
 from mmm.models.numerics import ForwardNumerics
 from mmm.pipeline.alignment_stage import MatchedLabels, train_alignment_stage
 from mmm.pipeline.config import PipelineConfig
-from mmm.pipeline.contrast import LinkFactory, extract_both, per_modality_labels, train_contrast_stage
+from mmm.pipeline.contrast import (
+    LinkFactory,
+    ModalityFeatures,
+    extract_both,
+    per_modality_labels,
+    train_contrast_stage,
+)
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, ProgressEvent, StageStore
 from mmm.pipeline.network import make_featurize, start_network, state_digest
 from mmm.pipeline.network_inputs import prepare_training_data
@@ -71,6 +78,48 @@ def report_evaluation(metrics: dict[str, dict[str, float]], on_progress: Progres
         primaries = (*PRIMARY_PROTOCOLS.values(), *OBJECTIVE_PROTOCOLS.values())
         primary = next((metrics[p] for p in primaries if p in metrics), next(iter(metrics.values())))
         on_progress(ProgressEvent(Stage.EVAL, 0, 1, {"mAP": primary["mAP"], "R1": primary["R1"]}))
+
+
+# (features, visible cluster labels, infrared cluster labels, config, the run's device) -> each visible row's infrared
+# label, -1 where dropped
+AssignClusters = Callable[[ModalityFeatures, np.ndarray, np.ndarray, PipelineConfig, torch.device], np.ndarray]
+
+
+def mmlm_assign(
+    features: ModalityFeatures,
+    labels_v: np.ndarray,
+    labels_r: np.ndarray,
+    config: PipelineConfig,
+    device: torch.device,
+) -> np.ndarray:
+    """MMLM: the clusters' memories matched across modalities (mmm.matching.mmlm). The sub-centres' k-means and the
+    Chamfer cost run on the run's device; the assignment on the host."""
+    match = multi_memory_match(
+        features.visible.to(device),
+        labels_v,
+        features.infrared.to(device),
+        labels_r,
+        n=config.memories,
+        solver=config.solver,
+        direction=config.cost_direction,
+        seed=config.seed,
+        iters=config.kmeans_iters,
+        skip_last=config.mmlm_skip_last,
+        restarts=config.kmeans_restarts,
+    )
+    return np.asarray(match.labels_v)
+
+
+@dataclass(frozen=True)
+class ClusterMatcher:
+    """What matches the per-modality clusters after the contrastive stages: MMLM, or a reference's matcher."""
+
+    stage: Stage  # its name in records, the stage store and the cache key
+    assign: AssignClusters
+    key_extra: dict[str, str] = field(default_factory=dict)  # what distinguishes it in the cache key
+
+
+MMLM_MATCHER = ClusterMatcher(Stage.MMLM, mmlm_assign)
 
 
 class StageRunner:
@@ -133,37 +182,25 @@ class StageRunner:
         self._cached(stage, key, compute, replay)
         self.upstream = stage
 
-    def match(self) -> MatchedLabels:
-        """MMLM on the current network's features: per-modality clusters, matched through their memories."""
+    def match(self, matcher: ClusterMatcher = MMLM_MATCHER) -> MatchedLabels:
+        """Per-modality clusters of the current network's features, matched across modalities by `matcher`
+        (MMLM unless a reference brings its own)."""
         config = self.config
-        extra = {"after": str(self.upstream)}
+        extra = {"after": str(self.upstream), **matcher.key_extra}
         key = stage_key(
-            Stage.MMLM, self.task.fingerprint, config, extra, weights=self.start_weights, numerics=self.numerics.key
+            matcher.stage, self.task.fingerprint, config, extra, weights=self.start_weights, numerics=self.numerics.key
         )
 
         def compute() -> dict[str, Any]:
             features = extract_both(self.model, self.data.inputs(config.pad, torch.Generator(), self.numerics))
             labels_v, labels_r = per_modality_labels(features, config, self.device)
-            # The sub-centres' k-means and the Chamfer cost on the run's device; the assignment on the host.
-            match = multi_memory_match(
-                features.visible.to(self.device),
-                labels_v,
-                features.infrared.to(self.device),
-                labels_r,
-                n=config.memories,
-                solver=config.solver,
-                direction=config.cost_direction,
-                seed=config.seed,
-                iters=config.kmeans_iters,
-                skip_last=config.mmlm_skip_last,
-                restarts=config.kmeans_restarts,
-            )
-            pseudo = {"visible": labels_v, "infrared": labels_r, "matched_visible": np.asarray(match.labels_v)}
+            matched = matcher.assign(features, labels_v, labels_r, config, self.device)
+            pseudo = {"visible": labels_v, "infrared": labels_r, "matched_visible": matched}
             return {"pseudo": {k: v.astype(np.int32) for k, v in pseudo.items()}}
 
-        pseudo = self._cached(Stage.MMLM, key, compute, lambda _value: None)["pseudo"]
+        pseudo = self._cached(matcher.stage, key, compute, lambda _value: None)["pseudo"]
         self.recorder.epoch(
-            Stage.MMLM,
+            matcher.stage,
             0,
             1,
             {
@@ -182,6 +219,13 @@ class StageRunner:
         pooled = self.last_pseudo["pooled"].astype(np.int64)
         visible = self.data.count(Modality.VISIBLE)
         return MatchedLabels(pooled[:visible], pooled[visible:])
+
+    def given_labels(self, stage: Stage, labels: MatchedLabels, pseudo: dict[str, np.ndarray]) -> MatchedLabels:
+        """Labels a reference brings in MMLM's place, recorded as one epoch of `stage` with `pseudo` (per-modality
+        labels and matched_visible, as match() records them) for the diagnostics."""
+        values = {"identities": float(labels.num_classes)}
+        self.recorder.epoch(stage, 0, 1, values, pseudo)
+        return labels
 
     def align(self, labels: MatchedLabels) -> None:
         """SCA on the matched labels, from the current network or, when the config says so, a fresh start. With

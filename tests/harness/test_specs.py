@@ -74,8 +74,10 @@ def test_the_stage_c_control_trains_on_cmcs_labels_as_mmlm_trains_on_matched_one
 
 
 def test_seeds_override_and_dataset_subset() -> None:
-    cells = plan_cells(load_study("memories"), "quick", datasets=("sysu",), seeds=range(3))
-    assert [c.seed for c in cells] == [0] * 4 + [1] * 4 + [2] * 4
+    spec = load_study("memories")
+    cells = plan_cells(spec, "quick", datasets=("sysu",), seeds=range(3))
+    variants = len(spec.variants)
+    assert [c.seed for c in cells] == [0] * variants + [1] * variants + [2] * variants
     assert {c.dataset for c in cells} == {"sysu"}
 
 
@@ -94,8 +96,15 @@ def test_tuning_study_has_one_cell_per_trial_slot_and_dataset() -> None:
     assert cells[-1].id == "mmm/regdb/seed0/trial1/slot002"
 
 
-def test_baselines_study_runs_the_floor_two_baselines_and_mmm() -> None:
-    assert {v.method for v in load_study("baselines").variants} == {"untrained", "dcl", "centroid_hungarian", "mmm"}
+def test_baselines_study_runs_the_floor_two_baselines_mmm_and_oracle_matching() -> None:
+    methods = [v.method for v in load_study("baselines").variants]
+    assert methods == ["untrained", "dcl", "centroid_hungarian", "mmm", "oracle_matching"]
+
+
+@pytest.mark.parametrize("study", ["baselines", "matching", "memories"])
+def test_oracle_matching_is_a_variant_of_the_matching_studies_with_the_profile_config(study: str) -> None:
+    oracle = load_study(study).variant("oracle_matching")
+    assert oracle.method == "oracle_matching" and not oracle.overrides
 
 
 def _spec(**changes: object) -> StudySpec:
@@ -113,6 +122,8 @@ def _spec(**changes: object) -> StudySpec:
         ({"variants": (Variant("a", {"seed": 3}),)}, "set per cell by the harness"),
         ({"variants": (Variant("a", {"memories": 0}),)}, "memories"),
         ({"variants": (Variant("a", method="nope"),)}, "unknown method 'nope'"),
+        ({"variants": (Variant("a", {"correspondence_noise": 0.5}),)}, "applies to method 'oracle_labels' only"),
+        ({"variants": (Variant("a", {"correspondence_noise": 1.5}, method="oracle_labels"),)}, "fraction in"),
         ({"variants": (Variant("a"), Variant("a"))}, "duplicate variant"),
         ({"variants": (Variant("a/b"),), "reference": "a/b"}, "letters, digits"),
         ({"reference": "zzz"}, "reference 'zzz' is not a variant"),

@@ -29,8 +29,6 @@ from harness.data_source import DataSource
 from harness.environment import build_environment, stage_cache_dir
 from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SetupError, UsageError, report_usage_error
 from harness.final_phase import FINAL_FOLDER, FinalPhase, plan_final_phase, selected_params
-from harness.floor import FloorRun, FloorStore, compute_floors, floor_cache_dir
-from harness.floor_table import keep_current_floors, write_floor_table
 from harness.output_folder import OutputFolderError, ensure_writable_folder
 from harness.params_file import PARAMS_FILE, ParamsFile, read_params_file, with_params, write_params_file
 from harness.provenance import PROVENANCE_NAME, collect_provenance, write_provenance
@@ -48,10 +46,18 @@ from harness.queue import (
 )
 from harness.records import TASK
 from harness.redact import RedactingFilter, redact
+from harness.reference_table import keep_current_references, write_reference_table
+from harness.references import (
+    REFERENCE_KINDS,
+    ReferenceRun,
+    ReferenceStore,
+    compute_references,
+    reference_cache_dir,
+)
 from harness.registry import list_studies, load_study
 from harness.results import write_results
 from harness.run_key import RunKey
-from harness.runner import RunInterrupted, RunSummary, run_cells
+from harness.runner import CellEnvironment, RunInterrupted, RunSummary, run_cells
 from harness.spec import StudyError, StudySpec, default_plan
 from harness.stage_cache import FileStageStore
 from harness.weights import StartingWeights, WeightsError, cells_starting_weights, weights_identity
@@ -64,8 +70,6 @@ log = logging.getLogger(__name__)
 
 # provenance.json key: the run key's data identity, so --report-only can tell whether it describes this data.
 DATA_IDENTITY = "data_identity"
-# provenance.json key: the untrained floors this run computed and reused (harness.floor).
-FLOOR_PROVENANCE = "floor"
 # The run key's weights part when a dry run could not resolve them (matches no stored study).
 WEIGHTS_MISSING = "missing"
 
@@ -342,7 +346,7 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
     started = time.perf_counter()
     setup.ledger.open()
     store = FileStageStore(stage_cache_dir(args.out))
-    floor_store = FloorStore(floor_cache_dir(stage_cache_dir(args.out)))
+    stores = [ReferenceStore(reference_cache_dir(stage_cache_dir(args.out), kind), kind) for kind in REFERENCE_KINDS]
     try:
         env = build_environment(
             setup.spec,
@@ -352,46 +356,65 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
             device=setup.device,
             store=store,
             run_overrides=setup.run_overrides,
-            floors=floor_store,
+            references=stores,
         )
     except ImportError as error:
         log.error("the method is not available (%s); nothing was run", error)
         return EXIT_FAILED
     interrupted = False
-    floors = FloorRun(floor_store)
-    final_floors: FloorRun | None = None
+    references = [ReferenceRun(reference) for reference in stores]
+    final_references: list[ReferenceRun] | None = None
     final: FinalPhase | None = None
     summaries: list[RunSummary] = []
     try:
         with _sigterm_as_interrupt():
-            floors = compute_floors(setup.cells, env, floor_store)
+            references = _with_references(setup.cells, env, stores, references, after_cells=False)
             summaries.append(run_cells(setup.cells, setup.ledger, env, policy=setup.policy, me=setup.me, bars=bars))
+            references = _with_references(setup.cells, env, stores, references, after_cells=True)
             final = _final_phase(setup)
             if final is not None:
                 log.info("final phase: the search's choice and the defaults, trained on the whole training split")
-                final_floors = compute_floors(final.cells, env, floor_store)
+                final_references = [ReferenceRun(reference) for reference in stores]
+                final_references = _with_references(final.cells, env, stores, final_references, after_cells=False)
                 summaries.append(run_cells(final.cells, final.ledger, env, policy=setup.policy, me=setup.me, bars=bars))
+                final_references = _with_references(final.cells, env, stores, final_references, after_cells=True)
             elif setup.spec.is_tuning:
                 log.warning("the final phase starts once every search cell is done: re-run the same command")
     except RunInterrupted as stop:
         interrupted = True
         summaries.append(stop.summary)
         log.warning("interrupted: finished cells are stored; re-run the same command to resume")
-    except KeyboardInterrupt:  # while computing the floors, before any cell of the phase ran
+    except KeyboardInterrupt:  # while computing a reference, outside the cells
         interrupted = True
-        log.warning("interrupted while computing the untrained floor; re-run the same command")
+        log.warning("interrupted while computing a reference (floor or ceiling); finished cells are stored: re-run")
     except STORAGE_FAILURES as error:
         raise StorageError(
             f"--storage {setup.storage.display} failed while running cells ({error}); finished cells are kept: "
             "fix the storage (free space, start the server) and re-run the same command"
         ) from None
-    code = _finish(args, argv, setup, time.perf_counter() - started, store, floors, final_floors)
+    code = _finish(args, argv, setup, time.perf_counter() - started, store, references, final_references)
     summary = _merged(summaries)
     _closing_note(setup, summary, store, planned=len(setup.cells) + (len(final.cells) if final is not None else 0))
     if interrupted or code == EXIT_INTERRUPTED:
         return EXIT_INTERRUPTED
     incomplete = setup.spec.is_tuning and len(summaries) < 2
     return EXIT_FAILED if summary.unfinished or incomplete else code
+
+
+def _with_references(
+    cells: list[Cell],
+    env: CellEnvironment,
+    stores: list[ReferenceStore],
+    runs: list[ReferenceRun],
+    *,
+    after_cells: bool,
+) -> list[ReferenceRun]:
+    """`runs` with those of the kinds computed before (or after) the cells computed for `cells`: the floor before,
+    the ceiling after (it shares the cells' stages A and B)."""
+    return [
+        compute_references(cells, env, store) if store.kind.after_cells == after_cells else run
+        for store, run in zip(stores, runs)
+    ]
 
 
 def _merged(summaries: list[RunSummary]) -> RunSummary:
@@ -415,28 +438,24 @@ def _finish(
     setup: Setup,
     seconds: float | None,
     store: FileStageStore | None,
-    floors: FloorRun | None = None,
-    final_floors: FloorRun | None = None,
+    references: list[ReferenceRun] | None = None,
+    final_references: list[ReferenceRun] | None = None,
 ) -> int:
-    """Tables, provenance and report from the stored trials; `seconds`, `store` and `floors` are None for
-    --report-only, which keeps a current provenance.json (the run's wall time and cache use) and floor.csv and
-    rewrites a stale one. A tuning study's final phase has its tables (and floors) in a folder of its own."""
+    """Tables, provenance and report from the stored trials; `seconds`, `store` and `references` are None for
+    --report-only, which keeps a current provenance.json (the run's wall time and cache use) and the references'
+    tables, and rewrites a stale one. A tuning study's final phase has its tables (and references) in a folder of its
+    own."""
     try:
         runs = _write_tables(setup)
         final = _write_final_tables(setup)
-        if floors is not None:
-            write_floor_table(setup.results_dir, setup.spec.name, setup.key, floors)
-        else:
-            keep_current_floors(setup.results_dir, setup.key)
-        if final is not None and final_floors is not None:
-            write_floor_table(setup.results_dir / FINAL_FOLDER, setup.spec.name, setup.key, final_floors)
-        elif final is not None:
-            keep_current_floors(setup.results_dir / FINAL_FOLDER, setup.key)
+        _write_references(setup, setup.results_dir, references)
+        if final is not None:
+            _write_references(setup, setup.results_dir / FINAL_FOLDER, final_references)
         if seconds is not None or not _provenance_is_current(setup):
             cache = store.stats.as_dict() if store is not None else {}
             provenance = _provenance(args, argv, setup, seconds or 0.0, cache, check_data=seconds is not None)
-            if floors is not None:
-                provenance[FLOOR_PROVENANCE] = floors.store.stats.as_dict()
+            for reference in references or []:
+                provenance[reference.store.kind.name] = reference.store.stats.as_dict()
             write_provenance(setup.results_dir, provenance)
         return _render(setup, runs, args.benchmark_json)
     except KeyboardInterrupt:
@@ -450,6 +469,17 @@ def _finish(
             f"--out {args.out}: writing the tables and report failed ({error}); finished cells are stored: free "
             "space or fix the folder, then run the same command with --report-only"
         ) from None
+
+
+def _write_references(setup: Setup, folder: Path, references: list[ReferenceRun] | None) -> None:
+    """The references' tables of this run in `folder`; without a run (--report-only), the tables there keep only
+    the rows of this run key's profile and data."""
+    if references is not None:
+        for reference in references:
+            write_reference_table(folder, setup.spec.name, setup.key, reference)
+    else:
+        for kind in REFERENCE_KINDS:
+            keep_current_references(folder, setup.key, kind)
 
 
 def _write_final_tables(setup: Setup) -> FinalPhase | None:

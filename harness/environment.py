@@ -1,15 +1,16 @@
 """The real CellEnvironment: configs from the pipeline's profiles, tasks from the data source, the methods a
-study uses (an `untrained` variant served by the floor store), ground-truth diagnostics and the file stage cache."""
+study uses (an `untrained` or `oracle_labels` variant served by its reference store), ground-truth diagnostics and
+the file stage cache."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from harness.cells import Cell
 from harness.data_source import DataSource
-from harness.floor import FLOOR_METHOD, FloorStore
 from harness.methods import load_methods
+from harness.references import ReferenceStore
 from harness.runner import CellEnvironment
 from harness.spec import StudySpec
 from harness.stage_cache import FileStageStore
@@ -47,7 +48,7 @@ def build_environment(
     device: str,
     store: FileStageStore,
     run_overrides: Mapping[str, Any] | None = None,
-    floors: FloorStore | None = None,
+    references: Sequence[ReferenceStore] = (),
 ) -> CellEnvironment:
     # Imported here, not at the top: the diagnostics pull in scikit-learn (a second to import), which --list,
     # --dry-run and usage errors do not need.
@@ -60,9 +61,11 @@ def build_environment(
         return make_diagnose(task.train)
 
     methods = load_methods(cell.method for cell in cells)
-    if floors is not None and FLOOR_METHOD in methods:
-        # An `untrained` cell is the floor of its config: computed once per --out, shared with the floor pass.
-        methods[FLOOR_METHOD] = floors.run_untrained
+    for reference in references:
+        if reference.kind.method in methods:
+            # An `untrained` cell is the floor of its config, an `oracle_labels` cell a ceiling (noisy, in the noise
+            # study): computed once per --out, shared with the reference passes.
+            methods[reference.kind.method] = reference.serve
 
     return CellEnvironment(
         methods=methods,

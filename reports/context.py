@@ -3,7 +3,7 @@ returning display tables, figure data URIs and notes (None or empty where the st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,6 @@ from reports.data_check import DataTree, data_trees
 from reports.display import DisplayTable
 from reports.eval_curves import curve_figure, epoch_choice_display, epoch_choices, stage_c_curves
 from reports.figures import metric_figure, pseudo_label_figure, stage_time_figure, variant_palette
-from reports.floor import FLOOR_LABEL, floor_summary, missing_note
 from reports.loading import StudyData
 from reports.paired import PAIRED_COLUMNS, TEST_NAME, paired_deltas, paired_notes, verdicts
 from reports.protocol import ProtocolBlock, protocol_blocks
@@ -22,6 +21,15 @@ from reports.provenance import Badge, ProvenanceItem, data_badge, provenance_ite
 from reports.published import ablation_comparison, paper_reference_row, peer_comparison, variant_rows_for
 from reports.reference_curves import describe as describe_reference
 from reports.reference_curves import reference_counts
+from reports.references import (
+    CEILING_LABEL,
+    CEILING_NOTE,
+    FLOOR_LABEL,
+    ReferenceTable,
+    headroom_shares,
+    reference_variants,
+    share_lookup,
+)
 from reports.schema import DATASET_LABELS, DEFAULT_VARIANT, PROTOCOL_LABELS, PROTOCOLS, SELECTED_VARIANT
 from reports.summary import (
     deltas,
@@ -50,6 +58,8 @@ from reports.tables import (
 
 # Trials listed per dataset in a tuning study's report; the rest only count in the note.
 SEARCH_TRIALS_SHOWN = 15
+
+
 NO_SELECTION = (
     "This study chooses nothing: every variant runs as declared and is reported by its last-epoch test metrics."
 )
@@ -62,8 +72,9 @@ SEARCH_SELECTION = (
 
 @dataclass(frozen=True)
 class DatasetResults:
-    """One dataset's results: variants' mean ± sd above the untrained floor, Δ with the paired test over seeds
-    and figure; for a tuning study its trials instead. floor_note says which floors are missing, if any."""
+    """One dataset's results: variants' mean ± sd above the references (untrained floor, identity-label ceiling),
+    Δ with the paired test over seeds and the headroom shares, and figure; for a tuning study its trials instead.
+    reference_notes say which references are missing, if any."""
 
     label: str
     note: str
@@ -71,7 +82,7 @@ class DatasetResults:
     delta: DisplayTable | None
     figure: str | None
     trials: DisplayTable | None
-    floor_note: str = ""
+    reference_notes: list[str] = field(default_factory=list)
     paired: DisplayTable | None = None
     figure_caption: str = ""
 
@@ -128,10 +139,20 @@ class EmbeddedFigure:
 
 
 @dataclass(frozen=True)
+class CurveSection:
+    """One dataset's stage-C test curves and the last-epoch / best-test-epoch table."""
+
+    label: str
+    figure: str | None
+    table: DisplayTable
+
+
+@dataclass(frozen=True)
 class ReportContext:
     """The template's whole input; StrictUndefined makes any name the template uses beyond these an error."""
 
     study: str
+    profile: str  # the profile the runs used, from provenance (empty when unknown)
     description: str
     search: bool
     selection_note: str  # which split chose what, in one line
@@ -144,6 +165,9 @@ class ReportContext:
     results: list[DatasetResults]
     final: FinalResults | None  # a tuning study's final phase; None for other studies
     floor_label: str
+    ceiling_label: str
+    ceiling_note: str  # what the ceiling row says of itself
+    labelled: list[str]  # variants whose method reads identity labels (oracle_matching), labelled as such
     paired_test: str  # the test behind "resolved" and "unresolved", named in the report
     paired_notes: list[str]  # what a single seed does and does not allow the test to say
     paired_deltas: pd.DataFrame  # reports.paired's table, also written beside the report as a CSV
@@ -168,7 +192,8 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
     summary = seed_summary(per_seed(results))
     reference, reference_note = _reference(data.provenance, variants)
     search = is_search(results)
-    floor = floor_summary(data.floor, results)
+    references = [data.floor.summary(results), data.ceiling.summary(results)]
+    tables = (data.floor, data.ceiling)
     final = _final_results(data) if search else None
     if search:
         # The search's trials are not paired; the final phase's choice and defaults are.
@@ -177,6 +202,7 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         paired = paired_deltas(results, reference)
     return ReportContext(
         study=data.study,
+        profile=str(data.provenance.get("profile") or ""),
         description=str(data.provenance.get("study_description") or ""),
         search=search,
         selection_note=SEARCH_SELECTION if search else NO_SELECTION,
@@ -187,12 +213,15 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         reference=reference,
         reference_note=reference_note,
         results=(
-            _search_results(results, floor, data.floor)
+            _search_results(results, references, tables)
             if search
-            else _dataset_results(results, summary, reference, palette, floor, data.floor, paired)
+            else _dataset_results(results, summary, reference, palette, references, tables, paired)
         ),
         final=final,
         floor_label=FLOOR_LABEL,
+        ceiling_label=CEILING_LABEL,
+        ceiling_note=CEILING_NOTE,
+        labelled=sorted(reference_variants(results)),
         paired_test=TEST_NAME,
         paired_notes=paired_notes(paired),
         paired_deltas=paired,
@@ -200,7 +229,11 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         protocol=protocol_blocks(
             results, data.eval_trials, data.provenance.get("data_source"), search, data.provenance.get("validation")
         ),
-        comparison=_search_comparison() if search else _comparison(summary, data.provenance, variants, reference),
+        comparison=(
+            _search_comparison()
+            if search
+            else _comparison(summary, references[1], data.provenance, variants, reference)
+        ),
         quality=_quality(data.epochs, palette, data.provenance.get("data_source")),
         timing=_timing(data.stages, palette),
         importances=importance_display(data.importances) if not data.importances.empty else None,
@@ -226,39 +259,58 @@ def _dataset_results(
     summary: pd.DataFrame,
     reference: str,
     palette: dict[str, Any],
-    floor: pd.DataFrame,
-    floor_rows: pd.DataFrame,
+    references: list[pd.DataFrame],
+    tables: tuple[ReferenceTable, ...],
     paired: pd.DataFrame,
 ) -> list[DatasetResults]:
     seeds = per_seed(results)
     difference = deltas(summary, reference) if reference in set(summary["variant"]) else None
     marks = verdicts(paired)
+    floor, ceiling = references
+    shares = share_lookup(headroom_shares(summary, floor, ceiling))
+    labelled = reference_variants(results)
     sections = []
     for dataset in DATASET_LABELS:
         rows = results[results["dataset"] == dataset]
         if rows.empty:
             continue
         has_reference = difference is not None and reference in set(rows["variant"])
-        caption = "Bars: mean over seeds (value printed in the bar); dots: one per seed."
-        if dataset in set(floor["dataset"]):
-            caption += (
-                f" Dashed line: the {FLOOR_LABEL} (the starting network evaluated untrained, mean over the "
-                "same seeds; shaded: ± sd)."
-            )
         sections.append(
             DatasetResults(
                 label=DATASET_LABELS[dataset],
                 note=_seed_note(rows),
-                summary=summary_display(summary, dataset, floor),
-                delta=delta_display(difference, dataset, reference, marks) if has_reference else None,
-                figure=metric_figure(seeds, dataset, palette, floor),
+                summary=summary_display(summary, dataset, references, labelled),
+                delta=delta_display(difference, dataset, reference, marks, shares, labelled) if has_reference else None,
+                figure=metric_figure(seeds, dataset, palette, references),
                 trials=None,
-                floor_note=missing_note(floor_rows, results, dataset),
+                reference_notes=_reference_notes(tables, results, dataset),
                 paired=paired_display(paired, dataset) if (paired["dataset"] == dataset).any() else None,
-                figure_caption=caption,
+                figure_caption=_figure_caption(references, dataset, labelled),
             )
         )
     return sections
+
+
+def _figure_caption(references: list[pd.DataFrame], dataset: str, labelled: set[str]) -> str:
+    floor, ceiling = references
+    caption = "Bars: mean over seeds (value printed in the bar); dots: one per seed."
+    if dataset in set(floor["dataset"]):
+        caption += (
+            f" Dashed line: the {FLOOR_LABEL} (the starting network evaluated untrained, mean over the same seeds; "
+            "shaded: ± sd)."
+        )
+    if dataset in set(ceiling["dataset"]):
+        caption += (
+            f" Dotted line: the {CEILING_LABEL} (oracle_labels: stage C on the true identities under the profile's "
+            f"own config, mean over the same seeds; {CEILING_NOTE})."
+        )
+    if labelled:
+        caption += f" {', '.join(sorted(labelled))}: uses identity labels (a reference, not a method)."
+    return caption
+
+
+def _reference_notes(tables: tuple[ReferenceTable, ...], results: pd.DataFrame, dataset: str) -> list[str]:
+    return [note for note in (table.missing_note(results, dataset) for table in tables) if note]
 
 
 def _final_paired(final: StudyData | None) -> pd.DataFrame:
@@ -286,15 +338,17 @@ def _final_results(data: StudyData) -> FinalResults:
         summary,
         DEFAULT_VARIANT,
         variant_palette(variant_order(results)),
-        floor_summary(final.floor, results),
-        final.floor,
+        [final.floor.summary(results), final.ceiling.summary(results)],
+        (final.floor, final.ceiling),
         paired,
     )
     choices = selection_display(data.selection, summary, SELECTED_VARIANT, DEFAULT_VARIANT) if data.selection else None
     return FinalResults(DEFAULT_VARIANT, choices, sections, paired_notes(paired), failures, "")
 
 
-def _search_results(results: pd.DataFrame, floor: pd.DataFrame, floor_rows: pd.DataFrame) -> list[DatasetResults]:
+def _search_results(
+    results: pd.DataFrame, references: list[pd.DataFrame], tables: tuple[ReferenceTable, ...]
+) -> list[DatasetResults]:
     """Per dataset the best search trials; a mean over trials would average different configurations."""
     sections = []
     for dataset in DATASET_LABELS:
@@ -313,8 +367,8 @@ def _search_results(results: pd.DataFrame, floor: pd.DataFrame, floor_rows: pd.D
                 summary=None,
                 delta=None,
                 figure=None,
-                trials=trials_display(trials, dataset, SEARCH_TRIALS_SHOWN, floor),
-                floor_note=missing_note(floor_rows, results, dataset),
+                trials=trials_display(trials, dataset, SEARCH_TRIALS_SHOWN, references),
+                reference_notes=_reference_notes(tables, results, dataset),
             )
         )
     return sections
@@ -345,9 +399,12 @@ BEST_EPOCH_NOTE = (
 )
 
 
-def _comparison(summary: pd.DataFrame, provenance: dict[str, Any], variants: list[str], reference: str) -> Comparison:
-    """Real data: our numbers beside the published ones. Otherwise (synthetic, or a source provenance does
-    not name) only differences can be compared, so peers are left out."""
+def _comparison(
+    summary: pd.DataFrame, ceiling: pd.DataFrame, provenance: dict[str, Any], variants: list[str], reference: str
+) -> Comparison:
+    """Real data: our numbers, and the identity-label ceiling where there is one, beside the published ones.
+    Otherwise (synthetic, or a source provenance does not name) only differences can be compared, so peers are
+    left out."""
     source = provenance.get("data_source")
     as_deltas = source != "real"
     rows_by_variant = variant_rows_for(variants, provenance.get("variant_rows"))
@@ -361,11 +418,19 @@ def _comparison(summary: pd.DataFrame, provenance: dict[str, Any], variants: lis
             "row, beside each variant minus our reference variant."
         )
     else:
+        ours = pd.concat([summary, ceiling], ignore_index=True) if not ceiling.empty else summary
         for dataset in DATASET_LABELS:
             for protocol in PROTOCOLS[dataset]:
                 if ((summary["dataset"] == dataset) & (summary["protocol"] == protocol)).any():
                     label = f"{DATASET_LABELS[dataset]} {PROTOCOL_LABELS[protocol]}"
-                    peers.append(LabelledTable(label, peer_display(peer_comparison(summary, dataset, protocol))))
+                    peers.append(LabelledTable(label, peer_display(peer_comparison(ours, dataset, protocol))))
+        if not ceiling.empty:
+            notes.append(
+                f"The {CEILING_LABEL} ({CEILING_NOTE}) trains stage C on the true identities. AGW (Ye et al., "
+                "TPAMI 2021), listed as supervised, trains on them from the start; its published numbers are a sanity "
+                "reference for the ceiling of the paper profile, not a target: a ceiling far below them says the "
+                "profile's stages leave room no labels can fill."
+            )
     ablation = None
     if not rows_by_variant:
         notes.append("No variant maps to a published ablation row (provenance has no variant_rows).")
@@ -379,6 +444,45 @@ def _comparison(summary: pd.DataFrame, provenance: dict[str, Any], variants: lis
                 paper_reference = paper_reference_row(rows_by_variant, reference)
                 notes.append(f"Reference pair: our {reference!r} against the paper's {paper_reference!r}.")
     return Comparison(as_deltas=as_deltas, peers=peers, ablation=ablation, notes=notes)
+
+
+def _curves(epochs: pd.DataFrame, palette: dict[str, Any]) -> list[CurveSection]:
+    curves = stage_c_curves(epochs)
+    return [
+        CurveSection(
+            DATASET_LABELS[dataset],
+            curve_figure(curves, dataset, palette),
+            epoch_choice_display(epoch_choices(curves, dataset)),
+        )
+        for dataset in DATASET_LABELS
+        if (curves["dataset"] == dataset).any()
+    ]
+
+
+def _quality(epochs: pd.DataFrame, palette: dict[str, Any], data_source: object) -> list[EmbeddedFigure]:
+    """One figure per dataset; on real data with published per-epoch counts, those are drawn beside ours."""
+    if epochs.empty:
+        return []
+    figures = []
+    for dataset in DATASET_LABELS:
+        reference = reference_counts(dataset, data_source)
+        uri = pseudo_label_figure(epochs, dataset, palette, reference)
+        if uri is not None:
+            caption = describe_reference(reference) if reference is not None else ""
+            figures.append(EmbeddedFigure(DATASET_LABELS[dataset], uri, caption))
+    return figures
+
+
+def _timing(stages: pd.DataFrame, palette: dict[str, Any]) -> Timing | None:
+    if stages.empty:
+        return None
+    table = stage_time_display(stage_time_summary(stages))
+    return Timing(figure=stage_time_figure(stages, palette), table=table)
+
+
+def _missing(results: pd.DataFrame, failures: pd.DataFrame) -> DisplayTable | None:
+    gaps = missing_cells(results, failures)
+    return missing_display(gaps) if not gaps.empty else None
 
 
 def _curves(epochs: pd.DataFrame, palette: dict[str, Any]) -> list[CurveSection]:

@@ -1,11 +1,11 @@
 """The report's seaborn figures, each returned as a PNG data URI (None when there is nothing to draw):
-metric means with per-seed points over the untrained floor, pseudo-label quality over training, and per-stage
-wall time."""
+metric means with per-seed points between the references (untrained floor, identity-label ceiling), pseudo-label
+quality over training, and per-stage wall time."""
 
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pandas as pd
 import seaborn as sns
@@ -13,8 +13,8 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from reports.embed import new_figure, png_data_uri
-from reports.floor import FLOOR_LABEL
 from reports.reference_curves import OUR_STAGE, draw_reference
+from reports.references import CEILING_LABEL, FLOOR_LABEL
 from reports.schema import DATASET_LABELS, PROTOCOL_LABELS, PROTOCOLS, stage_order
 
 Palette = Mapping[str, tuple[float, float, float]]
@@ -35,8 +35,10 @@ _UPRIGHT_MAX_VARIANTS = 3
 _STYLE = "whitegrid"
 _CONTEXT = "notebook"
 _FONT_SCALE = 0.8
-_FLOOR_COLOUR = "0.2"
-_FLOOR_BAND_ALPHA = 0.12
+_REFERENCE_COLOUR = "0.2"
+_REFERENCE_BAND_ALPHA = 0.12
+# How each reference's line is drawn: the floor dashed, the ceiling dotted.
+REFERENCE_LINES = {FLOOR_LABEL: "--", CEILING_LABEL: ":"}
 
 
 def variant_palette(variants: list[str]) -> dict[str, tuple[float, float, float]]:
@@ -44,9 +46,12 @@ def variant_palette(variants: list[str]) -> dict[str, tuple[float, float, float]
     return dict(zip(variants, sns.color_palette("deep", n_colors=max(len(variants), 1))))
 
 
-def metric_figure(seeds: pd.DataFrame, dataset: str, palette: Palette, floor: pd.DataFrame | None = None) -> str | None:
+def metric_figure(
+    seeds: pd.DataFrame, dataset: str, palette: Palette, references: Sequence[pd.DataFrame] = ()
+) -> str | None:
     """Bars of the mean over seeds with each seed's value overlaid, one panel per metric × protocol, in a
-    row so the figure stays short; `floor` (reports.floor's summary) is drawn across each panel it covers."""
+    row so the figure stays short; each of `references` (reports.references summaries: floor, ceiling) is drawn
+    across each panel it covers, in its line style (REFERENCE_LINES)."""
     data = seeds[(seeds["dataset"] == dataset) & seeds["metric"].isin(FIGURE_METRICS)]
     if data.empty:
         return None
@@ -61,25 +66,27 @@ def metric_figure(seeds: pd.DataFrame, dataset: str, palette: Palette, floor: pd
         for ax, (metric, protocol) in zip(axes, panels):
             panel = data[(data["metric"] == metric) & (data["protocol"] == protocol)]
             _bars_with_seeds(ax, panel, order, palette)
-            if floor is not None:
-                level = floor[
-                    (floor["dataset"] == dataset) & (floor["protocol"] == protocol) & (floor["metric"] == metric)
+            for summary in references:
+                level = summary[
+                    (summary["dataset"] == dataset) & (summary["protocol"] == protocol) & (summary["metric"] == metric)
                 ]
                 if not level.empty:
-                    draw_floor(ax, float(level["mean"].iloc[0]), float(level["sd"].iloc[0]))
+                    label = str(level["variant"].iloc[0])
+                    draw_reference_line(ax, float(level["mean"].iloc[0]), float(level["sd"].iloc[0]), label)
             ax.set_title(f"{PROTOCOL_LABELS[protocol]} — {metric}")
             ax.set_ylabel(f"{metric} (%)")
         figure.suptitle(DATASET_LABELS[dataset], fontweight="bold")
         return png_data_uri(figure)
 
 
-def draw_floor(ax: Axes, mean: float, sd: float) -> None:
-    """The untrained floor as a dashed line across the panel, its sd over seeds as a band, labelled."""
-    ax.axhline(mean, color=_FLOOR_COLOUR, linestyle="--", linewidth=1.3, zorder=4, label=FLOOR_LABEL)
+def draw_reference_line(ax: Axes, mean: float, sd: float, label: str) -> None:
+    """A reference as a line across the panel in its style (floor dashed, ceiling dotted), its sd over seeds as a
+    band, labelled."""
+    ax.axhline(mean, color=_REFERENCE_COLOUR, linestyle=REFERENCE_LINES[label], linewidth=1.3, zorder=4, label=label)
     if not math.isnan(sd) and sd > 0:  # one seed has no sd, so no band
-        ax.axhspan(mean - sd, mean + sd, color=_FLOOR_COLOUR, alpha=_FLOOR_BAND_ALPHA, zorder=0, linewidth=0)
+        ax.axhspan(mean - sd, mean + sd, color=_REFERENCE_COLOUR, alpha=_REFERENCE_BAND_ALPHA, zorder=0, linewidth=0)
     ax.annotate(
-        FLOOR_LABEL,
+        label,
         xy=(1.0, mean),
         xycoords=("axes fraction", "data"),
         xytext=(-3, 3),
@@ -87,7 +94,7 @@ def draw_floor(ax: Axes, mean: float, sd: float) -> None:
         ha="right",
         va="bottom",
         fontsize="x-small",
-        color=_FLOOR_COLOUR,
+        color=_REFERENCE_COLOUR,
     )
 
 

@@ -11,7 +11,9 @@ from typing import Any
 
 import pandas as pd
 
+from reports.references import CEILING_LABEL, FLOOR_LABEL, ReferenceTable
 from reports.schema import (
+    CEILING,
     DATA_SOURCES,
     EPOCHS,
     EVAL_TRIALS,
@@ -46,7 +48,8 @@ class StudyData:
     importances: pd.DataFrame
     provenance: dict[str, Any]
     eval_trials: pd.DataFrame  # the values behind each result's mean (empty for studies run before it existed)
-    floor: pd.DataFrame  # the untrained floor per dataset, seed and RegDB trial (empty when none was recorded)
+    floor: ReferenceTable  # the untrained floor per dataset, seed and RegDB trial (empty when none was recorded)
+    ceiling: ReferenceTable  # the identity-label ceiling, likewise
     # A tuning study once its search is done: the final phase's tables (the choice and the defaults scored on
     # test; None before) and the choice itself (best_params.json; empty before)
     final: "StudyData | None" = None
@@ -54,8 +57,9 @@ class StudyData:
 
 
 def load_study(study_dir: Path) -> StudyData:
-    """Load `<out_dir>/<study>/`; results.csv must exist and hold rows, the rest may be absent or empty. A tuning
-    study's final phase (its folder `final/`, with results) and its choice (best_params.json) come along."""
+    """Load `<out_dir>/<study>/<profile>/`; results.csv must exist and hold rows, the rest may be absent or empty. A
+    tuning study's final phase (its folder `final/`, with results) and its choice (best_params.json) come along. The
+    study is named by results.csv (the folder is named for the run's profile)."""
     data = _load_tables(study_dir, rows_required=True)
     final_dir = study_dir / FINAL_FOLDER
     final = _load_tables(final_dir, rows_required=False) if (final_dir / RESULTS.filename).is_file() else None
@@ -70,10 +74,14 @@ def _load_tables(study_dir: Path, rows_required: bool) -> StudyData:
     _check_protocols(results, RESULTS.filename)
     stages = read_table(study_dir, STAGE_TIMES)
     stages["cached"] = _as_bool(stages["cached"], STAGE_TIMES.filename)
-    floor = read_table(study_dir, FLOOR)
-    _check_protocols(floor[floor["error"] == ""], FLOOR.filename)
+    references = {}
+    for spec, label in ((FLOOR, FLOOR_LABEL), (CEILING, CEILING_LABEL)):
+        rows = read_table(study_dir, spec)
+        _check_protocols(rows[rows["error"] == ""], spec.filename)
+        references[spec.filename] = ReferenceTable(label, spec.filename, rows)
+    names = results["study"].unique()
     return StudyData(
-        study=study_dir.name,
+        study=str(names[0]) if len(names) == 1 else study_dir.name,
         results=results,
         epochs=read_table(study_dir, EPOCHS),
         stages=stages,
@@ -81,7 +89,8 @@ def _load_tables(study_dir: Path, rows_required: bool) -> StudyData:
         importances=read_table(study_dir, IMPORTANCES),
         provenance=read_provenance(study_dir / PROVENANCE_FILE),
         eval_trials=read_table(study_dir, EVAL_TRIALS),
-        floor=floor,
+        floor=references[FLOOR.filename],
+        ceiling=references[CEILING.filename],
     )
 
 

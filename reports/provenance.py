@@ -1,5 +1,5 @@
 """The provenance block: where the numbers come from (command, commit, versions, device, data source, wall
-time, cache and floor-record use) as label/value pairs, and the data-source badge shown at the top of the report."""
+time, cache and reference-record use) as label/value pairs, and the data-source badge shown at the top of the report."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ _LABELLED = (
     ("wall_seconds", "Wall time"),
     ("cache", "Stage cache"),
     ("floor", "Untrained floor"),
+    ("ceiling", "Identity-label ceiling"),
     ("reference_variant", "Reference variant (Δ)"),
     ("versions", "Versions"),
 )
@@ -109,7 +110,7 @@ def _render(key: str, value: Any) -> str:
         if by_stage:
             text += " (hits by stage: " + ", ".join(f"{stage} {count}" for stage, count in by_stage.items()) + ")"
         return text
-    if key == "floor" and isinstance(value, Mapping):
+    if key in ("floor", "ceiling") and isinstance(value, Mapping):
         return f"{value.get('computed', NO_VALUE)} computed, {value.get('reused', NO_VALUE)} reused from records"
     if isinstance(value, Mapping):
         return " · ".join(f"{name} {_render(name, item)}" for name, item in value.items())

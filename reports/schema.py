@@ -96,11 +96,18 @@ FAILURES = TableSpec("failures.csv", ("cell_id", "variant", "dataset", "seed", "
 IMPORTANCES = TableSpec(
     "importances.csv", ("param", "importance"), numeric=("importance",), optional=("study", "dataset", "note")
 )
-# The untrained floor per (dataset, seed, RegDB trial): metric rows as in results.csv; a floor that could not be
-# computed is one row with its error and no protocol, metric or value.
+# The references per (dataset, seed, RegDB trial), the untrained floor and the identity-label ceiling: metric rows
+# as in results.csv; a reference that could not be computed is one row with its error and no protocol, metric or value.
+_REFERENCE_COLUMNS = ("dataset", "protocol", "seed", "regdb_trial", "metric", "value", "error")
 FLOOR = TableSpec(
     "floor.csv",
-    ("dataset", "protocol", "seed", "regdb_trial", "metric", "value", "error"),
+    _REFERENCE_COLUMNS,
+    allowed={"dataset": DATASETS, "metric": METRICS + ("",)},
+    numeric=("seed", "regdb_trial", "value"),
+)
+CEILING = TableSpec(
+    "ceiling.csv",
+    _REFERENCE_COLUMNS,
     allowed={"dataset": DATASETS, "metric": METRICS + ("",)},
     numeric=("seed", "regdb_trial", "value"),
 )

@@ -1,11 +1,12 @@
-"""The report's result tables as display tables: mean ± sd per dataset with the untrained floor beneath the
-variants, differences to the reference variant and whether the seeds resolve them, our numbers beside published
-peers, and our ablation beside the paper's."""
+"""The report's result tables as display tables: mean ± sd per dataset with the references (untrained floor,
+identity-label ceiling) beneath the variants, differences to the reference variant with whether the seeds resolve
+them and each variant's share of the headroom, our numbers beside published peers, and our ablation beside the
+paper's."""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping, Sequence
 
 import pandas as pd
 
@@ -27,9 +28,9 @@ from reports.display import (
     frame_display,
     is_missing,
 )
-from reports.floor import FLOOR_LABEL
-from reports.paired import RESOLVED
+from reports.paired import PAIRED_METRICS, RESOLVED
 from reports.published import ABLATION_METRICS, PAPER_METHOD
+from reports.references import CEILING_LABEL, FLOOR_LABEL, row_label
 from reports.schema import (
     DATASET_LABELS,
     METRICS,
@@ -44,44 +45,68 @@ from reports.schema import (
 
 _PEER_METRICS = ("R1", "mAP", "mINP")
 _TRIAL_METRICS = ("R1", "mAP")
+# The CSS class of each reference's row.
+_REFERENCE_CSS = {FLOOR_LABEL: "floor", CEILING_LABEL: "ceiling"}
+# Δ cells: (variant, dataset, protocol, metric) -> share of the headroom between floor and ceiling.
+Shares = Mapping[tuple[str, str, str, str], float]
 
 
-def summary_display(summary: pd.DataFrame, dataset: str, floor: pd.DataFrame | None = None) -> DisplayTable:
+def summary_display(
+    summary: pd.DataFrame,
+    dataset: str,
+    references: Sequence[pd.DataFrame] = (),
+    labelled: Collection[str] = (),
+) -> DisplayTable:
     """Variants down, protocol × metric across; each cell mean ± sd over seeds, the column's best marked,
     and a cell resting on fewer seeds than the dataset's fullest one (a failed cell) says how many. With a
-    single seed throughout there is no spread to show, so cells hold the value alone. `floor` (reports.floor's
-    summary) adds the untrained floor as a last, reference row that is never marked best."""
+    single seed throughout there is no spread to show, so cells hold the value alone. `references`
+    (reports.references summaries: floor, ceiling) add last rows that are never marked best; `labelled` variants
+    read identity labels and say so."""
     full_count = summary.loc[summary["dataset"] == dataset, "n"].max()
-    frame = summary if floor is None or floor.empty else pd.concat([summary, floor], ignore_index=True)
+    frame = pd.concat([summary, *(r for r in references if not r.empty)], ignore_index=True)
 
     def cell(row: pd.Series) -> Cell:
-        is_floor = row["variant"] == FLOOR_LABEL
-        css = "num floor" if is_floor else _best_css(row)
+        reference = _REFERENCE_CSS.get(str(row["variant"]))
+        css = f"num {reference}" if reference else _best_css(row)
         if full_count == 1:
             return Cell(fmt_number(row["mean"]), css)
         count = f" (n={row['n']})" if row["n"] < full_count else ""
         return Cell(fmt_mean_sd(row["mean"], row["sd"]) + count, css)
 
-    return _grid(frame, dataset, cell)
+    return _grid(frame, dataset, cell, labelled)
 
 
 def delta_display(
-    deltas: pd.DataFrame, dataset: str, reference: str, verdicts: Mapping[tuple[str, str, str, str], str]
+    deltas: pd.DataFrame,
+    dataset: str,
+    reference: str,
+    verdicts: Mapping[tuple[str, str, str, str], str],
+    shares: Shares | None = None,
+    labelled: Collection[str] = (),
 ) -> DisplayTable:
     """Same grid as the summary, holding differences of means to the reference variant, whose own row
     shows its absolute means so the differences have a base to read against. A difference the paired test
-    covers (reports.paired.verdicts) carries its verdict; an unresolved one is drawn muted."""
+    covers (reports.paired.verdicts) carries its verdict; an unresolved one is drawn muted. R1 and mAP cells
+    carry the variant's share of the headroom between floor and ceiling where both exist."""
 
     def cell(row: pd.Series) -> Cell:
+        key = (str(row["variant"]), dataset, str(row["protocol"]), str(row["metric"]))
+        share = (shares or {}).get(key) if row["metric"] in PAIRED_METRICS else None
+        headroom = "" if share is None else f" · {fmt_share(share)} of headroom"
         if row["variant"] == reference:
-            return Cell(fmt_number(row["mean"]), "num ref")
-        verdict = verdicts.get((str(row["variant"]), dataset, str(row["protocol"]), str(row["metric"])))
+            return Cell(fmt_number(row["mean"]) + headroom, "num ref")
+        verdict = verdicts.get(key)
         if verdict is None:
-            return Cell(fmt_delta(row["delta"]), delta_css(row["delta"]))
+            return Cell(fmt_delta(row["delta"]) + headroom, delta_css(row["delta"]))
         css = delta_css(row["delta"]) + ("" if verdict == RESOLVED else " unresolved")
-        return Cell(f"{fmt_delta(row['delta'])} {verdict}", css)
+        return Cell(f"{fmt_delta(row['delta'])} {verdict}{headroom}", css)
 
-    return _grid(deltas, dataset, cell)
+    return _grid(deltas, dataset, cell, labelled)
+
+
+def fmt_share(share: float) -> str:
+    """A headroom share as a whole percentage (below 0: under the floor; above 100: over the ceiling)."""
+    return f"{share * 100:.0f}%".replace("-", "−")
 
 
 def paired_display(paired: pd.DataFrame, dataset: str) -> DisplayTable:
@@ -158,9 +183,11 @@ def ablation_display(comparison: pd.DataFrame, as_deltas: bool) -> DisplayTable:
     return DisplayTable(columns=columns, rows=rows, groups=groups)
 
 
-def trials_display(trials: pd.DataFrame, dataset: str, limit: int, floor: pd.DataFrame | None = None) -> DisplayTable:
+def trials_display(
+    trials: pd.DataFrame, dataset: str, limit: int, references: Sequence[pd.DataFrame] = ()
+) -> DisplayTable:
     """The best `limit` search trials: objective, then R1 and mAP per protocol, then the parameters; the
-    best trial's row marked. `floor` (reports.floor's summary) adds the untrained floor as a last row."""
+    best trial's row marked. `references` (reports.references summaries: floor, ceiling) add last rows."""
     protocols = [p for p in REPORTED_PROTOCOLS[dataset] if f"{p} mAP" in trials.columns or f"{p} R1" in trials.columns]
     rows = []
     for index, record in enumerate(trials.head(limit).to_dict("records")):
@@ -169,16 +196,21 @@ def trials_display(trials: pd.DataFrame, dataset: str, limit: int, floor: pd.Dat
         for protocol in protocols:
             cells += [Cell(fmt_number(record.get(f"{protocol} {metric}")), css) for metric in _TRIAL_METRICS]
         rows.append(cells + [Cell(fmt_params(record["params_json"]), "small wrap")])
-    if floor is not None and not floor.empty:
-        means = {(r["protocol"], r["metric"]): r["mean"] for r in floor[floor["dataset"] == dataset].to_dict("records")}
-        if means:
-            cells = [
-                Cell(FLOOR_LABEL, "floor"),
-                Cell(fmt_number(means.get((OBJECTIVE_PROTOCOLS[dataset], OBJECTIVE_METRIC))), "num floor"),
-            ]
-            for protocol in protocols:
-                cells += [Cell(fmt_number(means.get((protocol, metric))), "num floor") for metric in _TRIAL_METRICS]
-            rows.append(cells + [Cell(NO_VALUE, "small")])
+    for summary in references:
+        means = {
+            (r["protocol"], r["metric"]): r["mean"] for r in summary[summary["dataset"] == dataset].to_dict("records")
+        }
+        if not means:
+            continue
+        label = str(summary["variant"].iloc[0])
+        css = _REFERENCE_CSS[label]
+        cells = [
+            Cell(row_label(label, set()), css),
+            Cell(fmt_number(means.get((OBJECTIVE_PROTOCOLS[dataset], OBJECTIVE_METRIC))), f"num {css}"),
+        ]
+        for protocol in protocols:
+            cells += [Cell(fmt_number(means.get((protocol, metric))), f"num {css}") for metric in _TRIAL_METRICS]
+        rows.append(cells + [Cell(NO_VALUE, "small")])
     objective = f"{OBJECTIVE_METRIC} {PROTOCOL_LABELS[OBJECTIVE_PROTOCOLS[dataset]]}"
     groups = (
         [HeaderGroup("", 2)]
@@ -314,7 +346,9 @@ def benchmark_display(timings: pd.DataFrame) -> DisplayTable:
     )
 
 
-def _grid(frame: pd.DataFrame, dataset: str, make_cell: Callable[[pd.Series], Cell]) -> DisplayTable:
+def _grid(
+    frame: pd.DataFrame, dataset: str, make_cell: Callable[[pd.Series], Cell], labelled: Collection[str] = ()
+) -> DisplayTable:
     """Variant rows × (protocol, metric) columns of one dataset, in the paper's order."""
     rows_of_dataset = frame[frame["dataset"] == dataset]
     protocols = [p for p in PROTOCOLS[dataset] if p in set(rows_of_dataset["protocol"])]
@@ -323,7 +357,7 @@ def _grid(frame: pd.DataFrame, dataset: str, make_cell: Callable[[pd.Series], Ce
     variants = list(dict.fromkeys(rows_of_dataset["variant"]))
     rows = []
     for variant in variants:
-        cells = [Cell(str(variant), "floor" if variant == FLOOR_LABEL else "")]
+        cells = [Cell(row_label(str(variant), set(labelled)), _REFERENCE_CSS.get(str(variant), ""))]
         for protocol in protocols:
             for metric in metrics:
                 row = by_key.get((variant, protocol, metric))

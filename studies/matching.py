@@ -1,5 +1,6 @@
 """MMLM's matching choices: Hungarian (paper) vs. greedy argmin (code), and the cost summed over the visible
-memories (paper) vs. the infrared ones (code)."""
+memories (paper) vs. the infrared ones (code); beside them oracle_matching (uses identity labels), the same clusters
+matched by majority identity: what a perfect matcher gives."""
 
 from harness.spec import StudySpec, Variant
 
@@ -14,6 +15,7 @@ SPEC = StudySpec(
         )
         for solver in ("hungarian", "greedy")
         for direction in ("visible", "infrared")
-    ),
+    )
+    + (Variant("oracle_matching", method="oracle_matching"),),
     reference="hungarian_visible",
 )

@@ -1,4 +1,4 @@
-"""Every stored result records the code that made it: stage-cache entries and floor records carry the code
+"""Every stored result records the code that made it: stage-cache entries and reference records carry the code
 identity (mmm.code_identity) beside their value; trials carry it in their claim (tests/harness/test_claims.py)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from harness.floor import FloorStore
+from harness.references import FLOOR, ReferenceStore
 from harness.stage_cache import MAGIC, FileStageStore
 from mmm.code_identity import code_identity
 from mmm.pipeline.config import PipelineConfig
@@ -26,12 +26,12 @@ def test_a_stage_cache_entry_records_the_code_that_made_it(tmp_path: Path) -> No
     assert torch.equal(store.load("dcl", "key1")["model"]["w"], torch.ones(2))
 
 
-def test_a_floor_record_records_the_code_that_made_it(tmp_path: Path) -> None:
+def test_a_reference_record_records_the_code_that_made_it(tmp_path: Path) -> None:
     def untrained(config: PipelineConfig, task: FakeTask, **hooks: object) -> RunResult:
         return RunResult(metrics={"all": {"R1": 1.0, "mAP": 2.0}}, trial_metrics={}, stage_seconds={})
 
-    store = FloorStore(tmp_path, untrained=untrained)
-    floor = store.floor(
+    store = ReferenceStore(tmp_path, FLOOR, untrained)
+    floor = store.get(
         PipelineConfig(backbone="resnet18_small", pretrained="none"),
         FakeTask("sysu", "fingerprint"),
         device=torch.device("cpu"),

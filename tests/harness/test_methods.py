@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 import pytest
 
-from harness.floor import FloorStore
 from harness.methods import METHOD_NAMES, load_method
+from harness.references import REFERENCE_KINDS, ReferenceStore
 from mmm.pipeline.method import Method
 from tests.harness.fakes import recording_method
 
@@ -40,6 +40,7 @@ def test_every_registered_method_has_the_method_signature(name: str) -> None:
     assert _shape(load_method(name)) == _method_shape()
 
 
-def test_the_floor_store_and_the_test_fake_have_the_method_signature(tmp_path: Path) -> None:
-    assert _shape(FloorStore(tmp_path).run_untrained) == _method_shape()
+def test_the_reference_stores_and_the_test_fake_have_the_method_signature(tmp_path: Path) -> None:
+    for kind in REFERENCE_KINDS:
+        assert _shape(ReferenceStore(tmp_path, kind).serve) == _method_shape()
     assert _shape(recording_method(tmp_path / "log")) == _method_shape()

@@ -1,6 +1,7 @@
-"""The untrained floor: computed once per (dataset, seed, RegDB trial) and starting weights, recorded in the
-output folder's cache, reused by every study written there and by re-runs, never counted as a cell, and never
-computed by --dry-run or --report-only. The slow tests run the real command (smoke profile, journal storage)."""
+"""The references (untrained floor, identity-label ceiling): computed once per (dataset, seed, RegDB trial) and
+starting weights, recorded in the output folder's cache, reused by every study written there and by re-runs, never
+counted as a cell, and never computed by --dry-run or --report-only. The slow tests run the real command (smoke
+profile, journal storage)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,24 @@ import dataclasses
 import json
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pytest
 import torch
 
 from harness.cells import Cell
-from harness.floor import FLOOR_STAGE, FloorStore, compute_floors, floor_key, starting_weights
-from harness.floor_table import FLOOR_TABLE, keep_current_floors, write_floor_table
 from harness.queue import WorkerIdentity
+from harness.reference_table import keep_current_references, reference_table, write_reference_table
+from harness.references import CEILING, FLOOR, ReferenceStore, compute_references, reference_key, starting_weights
 from harness.run_key import RunKey
 from harness.runner import TaskLike, run_cells
 from harness.stage_cache import FileStageStore
 from harness.study import main
 from mmm.choices import METRICS
+from mmm.data.records import GroundTruth, Modality, TrainImage, TrainSplit
 from mmm.models.pretrained import MOBILENET_SHA256
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
@@ -32,8 +36,11 @@ from mmm.pipeline.result import RunResult
 from tests.harness.fakes import FAST_LEASES, FakeTask, fake_environment, fake_ledger, planned, recording_method
 
 PROFILE = "smoke"
-# The smoke profile runs one seed, on SYSU-MM01 and on RegDB trial 1: two floors per study.
+# The smoke profile runs one seed, on SYSU-MM01 and on RegDB trial 1: two floors and two ceilings per study.
 FLOOR_UNITS = 2
+FLOOR_TABLE = reference_table(FLOOR)
+CEILING_TABLE = reference_table(CEILING)
+FLOOR_STAGE = FLOOR.record_stage
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -69,12 +76,12 @@ def two_studies(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -
     root.setLevel(level)
 
 
-def _provenance_floor(out: Path, study: str) -> dict[str, int]:
-    return json.loads((out / study / PROFILE / "provenance.json").read_text())["floor"]
+def _provenance_floor(out: Path, study: str, kind: str = "floor") -> dict[str, int]:
+    return json.loads((out / study / PROFILE / "provenance.json").read_text())[kind]
 
 
 @pytest.mark.slow
-def test_the_floor_is_computed_once_and_reused_by_a_second_study_in_the_same_out(two_studies: Path) -> None:
+def test_the_references_are_computed_once_and_reused_by_a_second_study_in_the_same_out(two_studies: Path) -> None:
     assert _provenance_floor(two_studies, "smoke") == {
         "computed": FLOOR_UNITS,
         "reused": 0,
@@ -93,6 +100,21 @@ def test_the_floor_is_computed_once_and_reused_by_a_second_study_in_the_same_out
     assert {key[0] for key in smoke} == {"sysu", "regdb"}
     assert {key[4] for key in smoke} == set(METRICS)
     assert smoke == _floor_values(two_studies / "baselines" / PROFILE / FLOOR_TABLE)
+    # The ceiling: computed after the smoke study's cells (sharing their stages A and B), served to baselines.
+    assert _provenance_floor(two_studies, "smoke", "ceiling") == {
+        "computed": FLOOR_UNITS,
+        "reused": 0,
+        "corrupt": 0,
+        "unwritten": 0,
+    }
+    assert _provenance_floor(two_studies, "baselines", "ceiling")["reused"] == FLOOR_UNITS
+    assert _provenance_floor(two_studies, "baselines", "ceiling")["computed"] == 0
+    assert len(list((two_studies / "cache" / "ceiling").glob("*.json"))) == FLOOR_UNITS
+    ceiling = _floor_values(two_studies / "smoke" / PROFILE / CEILING_TABLE)
+    assert {key[0] for key in ceiling} == {"sysu", "regdb"} and ceiling != smoke
+    assert ceiling == _floor_values(two_studies / "baselines" / PROFILE / CEILING_TABLE)
+    stages = _rows(two_studies / "smoke" / PROFILE / "stages.csv")
+    assert {r["stage"] for r in stages} >= {"dcl", "cmc", "mmlm", "sca"}  # the cells computed A and B, not the ceiling
 
 
 @pytest.mark.slow
@@ -122,7 +144,16 @@ def test_the_report_shows_the_floor_row_and_line_and_says_one_seed_resolves_noth
     assert f'<td class="num floor">{floor[("sysu", "all", "0", "", "mAP")]:.2f}</td>' in results
     assert f'<td class="num floor">{floor[("regdb", "v2i", "0", "1", "R1")]:.2f}</td>' in results
     assert results.count("Dashed line: the untrained floor") == 2
-    assert "2 computed, 0 reused from records" in html[: html.index('id="results"')]  # provenance block
+    ceiling = _floor_values(two_studies / "smoke" / PROFILE / CEILING_TABLE)
+    row = '<td class="ceiling">identity-label ceiling (uses identity labels: a reference, not a method)</td>'
+    assert results.count(row) == 2
+    assert f'<td class="num ceiling">{ceiling[("sysu", "all", "0", "", "mAP")]:.2f}</td>' in results
+    assert results.count("Dotted line: the identity-label ceiling") == 2
+    provenance = html[: html.index('id="results"')]
+    assert provenance.count("2 computed, 0 reused from records") == 2  # floor and ceiling
+    assert "<title>smoke (smoke profile)" in html
+    baselines = (two_studies / "baselines" / PROFILE / "report.html").read_text()
+    assert '<td class="">oracle_matching (uses identity labels)</td>' in baselines
     assert "unresolved (1 pair)" in results and "One pair of runs cannot resolve a difference" in results
     paired = _rows(two_studies / "smoke" / PROFILE / "paired_deltas.csv")
     assert {(r["variant"], r["metric"], r["verdict"]) for r in paired} == {
@@ -133,7 +164,7 @@ def test_the_report_shows_the_floor_row_and_line_and_says_one_seed_resolves_noth
 
 
 @pytest.mark.slow
-def test_report_only_and_dry_run_compute_no_floor(
+def test_report_only_and_dry_run_compute_no_reference(
     two_studies: Path,
     tmp_path: Path,
     session_cache: Path,
@@ -144,11 +175,12 @@ def test_report_only_and_dry_run_compute_no_floor(
     out = tmp_path / "runs"
     shutil.copytree(two_studies, out)
     shutil.rmtree(out / "cache" / "floor")
-    table = (out / "smoke" / PROFILE / FLOOR_TABLE).read_text()
+    shutil.rmtree(out / "cache" / "ceiling")
+    tables = [(out / "smoke" / PROFILE / name).read_text() for name in (FLOOR_TABLE, CEILING_TABLE)]
     assert main(_argv("smoke", out, "--report-only")) == 0
     assert main(_argv("ablation_sca", out, "--dry-run")) == 0
-    assert not (out / "cache" / "floor").exists()
-    assert (out / "smoke" / PROFILE / FLOOR_TABLE).read_text() == table
+    assert not (out / "cache" / "floor").exists() and not (out / "cache" / "ceiling").exists()
+    assert [(out / "smoke" / PROFILE / name).read_text() for name in (FLOOR_TABLE, CEILING_TABLE)] == tables
     assert '<td class="floor">untrained floor</td>' in (out / "smoke" / PROFILE / "report.html").read_text()
     fresh = tmp_path / "fresh"
     assert main(_argv("smoke", fresh, "--dry-run")) == 0
@@ -159,11 +191,11 @@ def test_report_only_and_dry_run_compute_no_floor(
 def test_a_changed_pretrained_choice_data_or_numerics_gives_another_floor_key(tmp_path: Path) -> None:
     config = profile_config(PROFILE, "sysu")
     assert config.pretrained == "imagenet" and starting_weights(config) == MOBILENET_SHA256
-    base = floor_key(config, "task-a", starting_weights(config), "cpu/fp32")
+    base = reference_key(FLOOR, config, FakeTask("sysu", "task-a"), starting_weights(config), "cpu/fp32")
 
     def key(fingerprint: str = "task-a", numerics: str = "cpu/fp32", **changes: Any) -> str:
         changed = config.with_overrides(**changes)
-        return floor_key(changed, fingerprint, starting_weights(changed), numerics)
+        return reference_key(FLOOR, changed, FakeTask("sysu", fingerprint), starting_weights(changed), numerics)
 
     weights = tmp_path / "weights.pt"
     weights.write_bytes(b"one")
@@ -185,6 +217,39 @@ def test_a_changed_pretrained_choice_data_or_numerics_gives_another_floor_key(tm
     assert len({base, *others}) == len(others) + 1
     # Training fields are not upstream of the floor: studies that differ only there share it.
     assert key(epochs_a=7, lr=0.1, memories=2, intra=False, eval_every=2) == base
+
+
+@dataclass(frozen=True)
+class LabelledTask:
+    name: str
+    fingerprint: str
+    train: TrainSplit
+
+
+NUMERICS = "cpu/fp32"
+
+
+def _labelled_task(pids: list[int]) -> LabelledTask:
+    images = tuple(TrainImage(Path(f"{i}.jpg"), 1, Modality(i % 2)) for i in range(len(pids)))
+    return LabelledTask("sysu", "task-a", TrainSplit(images, GroundTruth(np.asarray(pids, dtype=np.int64))))
+
+
+def test_the_ceiling_key_covers_the_identities_it_reads_and_every_field_but_mmlm_s() -> None:
+    config = profile_config(PROFILE, "sysu")
+    task = _labelled_task([1, 1, 2, 2])
+    weights = starting_weights(config)
+    base = reference_key(CEILING, config, task, weights, NUMERICS)
+    assert base != reference_key(FLOOR, config, task, weights, NUMERICS)
+    others = [
+        reference_key(CEILING, config, _labelled_task([1, 2, 2, 1]), weights, NUMERICS),
+        reference_key(CEILING, config.with_overrides(lambda_intra=0.3), task, weights, NUMERICS),
+        reference_key(CEILING, config.with_overrides(epochs_a=7), task, weights, NUMERICS),
+        reference_key(CEILING, config.with_overrides(correspondence_noise=0.5), task, weights, NUMERICS),
+        reference_key(CEILING, config.with_overrides(recipe="release"), task, weights, NUMERICS),
+    ]
+    assert len({base, *others}) == len(others) + 1
+    # MMLM's output is what the ceiling replaces: its fields are not upstream.
+    assert reference_key(CEILING, config.with_overrides(memories=1, solver="greedy"), task, weights, NUMERICS) == base
 
 
 def _untrained_counting(calls: list[str]) -> Any:
@@ -216,18 +281,18 @@ def test_a_floor_record_is_reused_and_a_damaged_one_is_recomputed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     calls: list[str] = []
-    store = FloorStore(tmp_path / "floor", untrained=_untrained_counting(calls))
+    store = ReferenceStore(tmp_path / "floor", FLOOR, _untrained_counting(calls))
     task = FakeTask("sysu", "fingerprint")
-    first = store.floor(RANDOM_SMALL, task, device="cpu", cache_dir=tmp_path)
-    again = FloorStore(tmp_path / "floor", untrained=_untrained_counting(calls))  # another run, same --out
-    second = again.floor(RANDOM_SMALL, task, device="cpu", cache_dir=tmp_path)
+    first = store.get(RANDOM_SMALL, task, device="cpu", cache_dir=tmp_path)
+    again = ReferenceStore(tmp_path / "floor", FLOOR, _untrained_counting(calls))  # another run, same --out
+    second = again.get(RANDOM_SMALL, task, device="cpu", cache_dir=tmp_path)
     assert calls == ["sysu"] and second.reused and not first.reused
     assert second.result.metrics == first.result.metrics and second.result.trial_metrics == {"all": {0: {"R1": 10.0}}}
-    served = again.run_untrained(RANDOM_SMALL, task, device="cpu", cache_dir=tmp_path)
+    served = again.serve(RANDOM_SMALL, task, device="cpu", cache_dir=tmp_path)
     assert served.cached_stages == [FLOOR_STAGE] and list(served.stage_seconds) == [FLOOR_STAGE]
     store.path(first.key).write_text('{"version": 1, "key": "', encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="harness.floor"):
-        third = again.floor(RANDOM_SMALL, task, device="cpu", cache_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="harness.references"):
+        third = again.get(RANDOM_SMALL, task, device="cpu", cache_dir=tmp_path)
     assert not third.reused and calls == ["sysu", "sysu"] and again.stats.corrupt == 1
     assert "is unreadable" in caplog.text
 
@@ -236,9 +301,9 @@ def test_a_floor_record_that_cannot_be_written_is_a_warning(tmp_path: Path, capl
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     calls: list[str] = []
-    store = FloorStore(blocker / "floor", untrained=_untrained_counting(calls))
-    with caplog.at_level(logging.WARNING, logger="harness.floor"):
-        floor = store.floor(RANDOM_SMALL, FakeTask("sysu", "fp"), device="cpu", cache_dir=tmp_path)
+    store = ReferenceStore(blocker / "floor", FLOOR, _untrained_counting(calls))
+    with caplog.at_level(logging.WARNING, logger="harness.references"):
+        floor = store.get(RANDOM_SMALL, FakeTask("sysu", "fp"), device="cpu", cache_dir=tmp_path)
     assert floor.result.metrics["all"]["mAP"] == 5.0
     assert store.stats.unwritten == 1 and "could not be written" in caplog.text
 
@@ -253,11 +318,11 @@ def test_a_floor_that_cannot_be_computed_is_recorded_missing_and_the_cells_still
         return PipelineConfig(dataset=cell.dataset, seed=cell.seed, pretrained=str(tmp_path / "missing.pt"))
 
     env = dataclasses.replace(env, make_config=make_config)
-    floors = compute_floors(cells, env, FloorStore(tmp_path / "cache" / "floor"))
+    floors = compute_references(cells, env, ReferenceStore(tmp_path / "cache" / "floor", FLOOR))
     summary = run_cells(cells, ledger, env, policy=FAST_LEASES, me=WorkerIdentity.current())
     assert len(summary.completed) == len(cells) and not summary.unfinished
     assert [o.error is not None and "missing.pt: no such file" in o.error for o in floors.outcomes] == [True, True]
-    write_floor_table(tmp_path, "smoke", ledger.key, floors)
+    write_reference_table(tmp_path, "smoke", ledger.key, floors)
     rows = _rows(tmp_path / FLOOR_TABLE)
     assert [(r["dataset"], r["metric"], r["value"]) for r in rows] == [("sysu", "", ""), ("regdb", "", "")]
     assert all("no such file" in r["error"] for r in rows)
@@ -269,11 +334,12 @@ def test_report_only_drops_floor_rows_of_other_data(tmp_path: Path) -> None:
     env = dataclasses.replace(
         env, make_config=lambda cell, params: dataclasses.replace(RANDOM_SMALL, dataset=cell.dataset, seed=cell.seed)
     )
-    floors = compute_floors(planned(ledger), env, FloorStore(tmp_path / "floor", untrained=_untrained_counting([])))
-    write_floor_table(tmp_path, "smoke", ledger.key, floors)
+    store = ReferenceStore(tmp_path / "floor", FLOOR, _untrained_counting([]))
+    floors = compute_references(planned(ledger), env, store)
+    write_reference_table(tmp_path, "smoke", ledger.key, floors)
     written = (tmp_path / FLOOR_TABLE).read_text()
-    keep_current_floors(tmp_path, ledger.key)
+    keep_current_references(tmp_path, ledger.key, FLOOR)
     assert (tmp_path / FLOOR_TABLE).read_text() == written
     other = RunKey(PROFILE, {**ledger.key.data, "regdb": "real@0123456789ab"}, ledger.key.weights)
-    keep_current_floors(tmp_path, other)
+    keep_current_references(tmp_path, other, FLOOR)
     assert {r["dataset"] for r in _rows(tmp_path / FLOOR_TABLE)} == {"sysu"}

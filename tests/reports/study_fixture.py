@@ -1,13 +1,14 @@
 """Writes a small study in the harness's tidy format (2 variants × 2 datasets × 2 protocols × 5 metrics × 3
-seeds, RegDB with 2 trials per seed, SYSU with 10 gallery draws per run, the untrained floor of every seed and
-trial, per-epoch diagnostics, stage times, one failure, the data check's record) and a pytest-benchmark JSON
-file, with values from simple formulas so tests can state what the report must show. On real data the cluster
-counts sit where real SYSU-MM01 puts them."""
+seeds, RegDB with 2 trials per seed, SYSU with 10 gallery draws per run, the untrained floor and the identity-label
+ceiling of every seed and trial, per-epoch diagnostics, stage times, one failure, the data check's record) and a
+pytest-benchmark JSON file, with values from simple formulas so tests can state what the report must show. On real
+data the cluster counts sit where real SYSU-MM01 puts them."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -29,6 +30,9 @@ OFF_TRIAL_SPREAD = 0.75
 # The untrained floor lies this far below BASE, spread FLOOR_SPREAD per seed (sd exactly FLOOR_SPREAD).
 FLOOR_BELOW = 10.0
 FLOOR_SPREAD = 0.5
+# The identity-label ceiling lies this far above BASE, spread CEILING_SPREAD per seed.
+CEILING_ABOVE = 20.0
+CEILING_SPREAD = 0.25
 SYSU_DRAWS = 10
 # Draw d of a SYSU run lies DRAW_STEP * (d - 4.5) from the run's value, so the draws average to it exactly.
 DRAW_STEP = 0.2
@@ -83,8 +87,21 @@ def floor_value(metric: str, seed: int) -> float:
     return BASE[metric] - FLOOR_BELOW + FLOOR_SPREAD * (seed - 1)
 
 
+def ceiling_value(metric: str, seed: int) -> float:
+    return BASE[metric] + CEILING_ABOVE + CEILING_SPREAD * (seed - 1)
+
+
 def floor_frame(scored: dict[str, tuple[str, ...]] = PROTOCOLS) -> pd.DataFrame:
-    """floor.csv as harness/floor_table.py writes it: every seed and RegDB trial, the failed cell's included."""
+    """floor.csv as harness/reference_table.py writes it: every seed and RegDB trial, the failed cell's included."""
+    return _reference_frame(floor_value, scored)
+
+
+def ceiling_frame(scored: dict[str, tuple[str, ...]] = PROTOCOLS) -> pd.DataFrame:
+    """ceiling.csv, likewise."""
+    return _reference_frame(ceiling_value, scored)
+
+
+def _reference_frame(value: Callable[[str, int], float], scored: dict[str, tuple[str, ...]]) -> pd.DataFrame:
     rows = []
     for dataset, protocols in scored.items():
         for seed in SEEDS:
@@ -101,11 +118,11 @@ def floor_frame(scored: dict[str, tuple[str, ...]] = PROTOCOLS) -> pd.DataFrame:
                                 "seed": seed,
                                 "regdb_trial": "" if trial is None else trial,
                                 "metric": metric,
-                                "value": floor_value(metric, seed),
+                                "value": value(metric, seed),
                                 "backbone": "mobilenet_v2",
                                 "pretrained": "imagenet",
                                 "weights_sha256": "2f518e77",
-                                "floor_key": f"key{seed}",
+                                "key": f"key{seed}",
                                 "error": "",
                             }
                         )
@@ -288,6 +305,7 @@ def write_study(
     failures_frame().to_csv(study_dir / "failures.csv", index=False)
     importances_frame().to_csv(study_dir / "importances.csv", index=False)
     floor_frame().to_csv(study_dir / "floor.csv", index=False)
+    ceiling_frame().to_csv(study_dir / "ceiling.csv", index=False)
     (study_dir / "provenance.json").write_text(json.dumps(provenance(data_source, mismatches)), encoding="utf-8")
     return study_dir
 
@@ -360,10 +378,12 @@ def write_benchmark_json(path: Path) -> Path:
 
 
 def write_tuning_study(out_dir: Path) -> Path:
-    """A tuning study's folder: write_study's tables with the search's results and a floor on the validation split."""
+    """A tuning study's folder: write_study's tables with the search's results and the references on the validation
+    split."""
     study_dir = write_study(out_dir, study="tune")
     tuning_results_frame().to_csv(study_dir / "results.csv", index=False)
     floor_frame(VALIDATION_PROTOCOLS).to_csv(study_dir / "floor.csv", index=False)
+    ceiling_frame(VALIDATION_PROTOCOLS).to_csv(study_dir / "ceiling.csv", index=False)
     for optional in ("epochs.csv", "stages.csv", "failures.csv"):
         (study_dir / optional).unlink()
     return study_dir

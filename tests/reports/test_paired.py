@@ -148,9 +148,9 @@ def test_report_marks_each_delta_with_its_verdict_and_names_the_test(synthetic_h
     # The fixture's "off" is 4 points below "full" at every SYSU run: no variance to test. On RegDB its trials
     # spread differently from "full"'s, so the four pairs resolve the difference. R10 has no verdict.
     sysu, regdb = results[: results.index("<h3>RegDB")], results[results.index("<h3>RegDB") :]
-    assert f'<td class="num neg unresolved">−4.00 {NO_VARIANCE}</td>' in sysu
+    assert f'<td class="num neg unresolved">−4.00 {NO_VARIANCE} · 33% of headroom</td>' in sysu
     # (The Δ of means there is −4.50: "off" lacks seed 2, whose "full" runs lie above the mean.)
-    assert '<td class="num neg">−4.50 resolved</td>' in regdb
+    assert '<td class="num neg">−4.50 resolved · HEADROOM% of headroom</td>' in regdb
     assert '<td class="num neg">−4.00</td>' in results
     assert TEST_NAME in results
     assert "every pair of runs differs by exactly the same amount" in results

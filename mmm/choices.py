@@ -81,5 +81,5 @@ class Stage(StrEnum):
 STAGES: tuple[str, ...] = tuple(stage.value for stage in Stage)
 
 # The methods that read the training split's identities on purpose (through mmm.diagnostics.identities): references
-# that bound what a method could reach, never methods. Reports label them "uses identity labels".
+# that split a method's shortfall, never methods. Reports label them "uses identity labels".
 REFERENCE_METHODS: tuple[str, ...] = ("oracle_labels", "oracle_matching")

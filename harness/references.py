@@ -55,10 +55,19 @@ _KEY_CHARS = 24
 # initialisation, input size) and what evaluates it (SYSU gallery draws, one view or flip-averaged). Training
 # fields are not upstream.
 FLOOR_FIELDS = ("backbone", "pretrained", "height", "width", "seed", "eval_trials", "eval_flip")
-# Config fields the ceiling does not depend on: MMLM's (its output is replaced by the identities) and progress
-# reporting. Every other field is upstream of it.
+# Config fields the ceiling does not depend on: MMLM's and the choice of stage C's labels (the identities replace
+# them), and progress reporting. Every other field is upstream of it.
 NOT_UPSTREAM_OF_CEILING = frozenset(
-    {"mmlm", "memories", "solver", "cost_direction", "kmeans_iters", "mmlm_skip_last", "intermediate_eval"}
+    {
+        "mmlm",
+        "memories",
+        "solver",
+        "cost_direction",
+        "kmeans_iters",
+        "mmlm_skip_last",
+        "alignment_labels",
+        "intermediate_eval",
+    }
 )
 
 

@@ -150,7 +150,7 @@ def test_report_marks_each_delta_with_its_verdict_and_names_the_test(synthetic_h
     sysu, regdb = results[: results.index("<h3>RegDB")], results[results.index("<h3>RegDB") :]
     assert f'<td class="num neg unresolved">−4.00 {NO_VARIANCE} · 33% of headroom</td>' in sysu
     # (The Δ of means there is −4.50: "off" lacks seed 2, whose "full" runs lie above the mean.)
-    assert '<td class="num neg">−4.50 resolved · HEADROOM% of headroom</td>' in regdb
+    assert '<td class="num neg">−4.50 resolved · 32% of headroom</td>' in regdb
     assert '<td class="num neg">−4.00</td>' in results
     assert TEST_NAME in results
     assert "every pair of runs differs by exactly the same amount" in results
@@ -180,6 +180,6 @@ def test_a_single_run_report_says_no_difference_is_resolved(tmp_path: Path) -> N
     html = render_report(tmp_path, STUDY).read_text(encoding="utf-8")
     section = html[html.index('id="results"') : html.index('id="published"')]
     assert "One pair of runs cannot resolve a difference" in section
-    assert re.search(r'<td class="num neg unresolved">−4\.00 unresolved \(1 pair\)</td>', section)
+    assert re.search(r'<td class="num neg unresolved">−4\.00 unresolved \(1 pair\) · \d+% of headroom</td>', section)
     table = pd.read_csv(study_dir / PAIRED_FILE)
     assert set(table["verdict"]) == {ONE_PAIR}

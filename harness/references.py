@@ -9,10 +9,9 @@ A record's key (reference_key, the one place keys are made) hashes everything th
 source hash (mmm.code_identity), the task fingerprint (training and test image lists, the SYSU gallery draws or the
 RegDB trial), the config fields upstream of it, the sha256 of the starting weight file, the forward numerics (device
 kind and precision), and for the ceiling the digest of the training identities it reads; the record also keeps the
-git commit and dirty flag of the code that made it. Every computation of a reference goes through ReferenceStore.get — the pass before (floor) or
-after (ceiling) a study's cells, and the cells of a study's own `untrained` or `oracle_labels` variants alike — so
-none is computed twice. The noise study's oracle_labels cells are recorded here too; its r = 0, full-SCA cell is the
-ceiling itself.
+git commit and dirty flag of the code that made it. Every computation of a reference goes through
+ReferenceStore.get — the pass before (floor) or after (ceiling) a study's cells, and the cells of a study's own
+`untrained` or `oracle_labels` variants alike — so none is computed twice.
 
 Like the stage cache, the store only saves time: a record that cannot be read is deleted and recomputed, one that
 cannot be written is a logged warning. A reference that cannot be computed at all is a warning too; the study runs

@@ -44,6 +44,7 @@ from mmm.models.pretrained import resolve_pretrained
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.result import RunResult
+from mmm.pipeline.stage_keys import MMLM_FIELDS, STAGE_B_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +57,11 @@ _KEY_CHARS = 24
 FLOOR_FIELDS = ("backbone", "pretrained", "height", "width", "seed", "eval_trials", "eval_flip")
 # Config fields the ceiling does not depend on: MMLM's and the choice of stage C's labels (the identities replace
 # them), and progress reporting. Every other field is upstream of it.
-NOT_UPSTREAM_OF_CEILING = frozenset(
-    {
-        "mmlm",
-        "memories",
-        "solver",
-        "cost_direction",
-        "kmeans_iters",
-        "mmlm_skip_last",
-        "alignment_labels",
-        "intermediate_eval",
-    }
-)
+NOT_UPSTREAM_OF_CEILING = (frozenset(MMLM_FIELDS) - frozenset(STAGE_B_FIELDS)) | {
+    "mmlm",
+    "alignment_labels",
+    "intermediate_eval",
+}
 
 
 def _floor_fields(config: PipelineConfig) -> dict[str, Any]:

@@ -139,15 +139,6 @@ class EmbeddedFigure:
 
 
 @dataclass(frozen=True)
-class CurveSection:
-    """One dataset's stage-C test curves and the last-epoch / best-test-epoch table."""
-
-    label: str
-    figure: str | None
-    table: DisplayTable
-
-
-@dataclass(frozen=True)
 class ReportContext:
     """The template's whole input; StrictUndefined makes any name the template uses beyond these an error."""
 
@@ -444,45 +435,6 @@ def _comparison(
                 paper_reference = paper_reference_row(rows_by_variant, reference)
                 notes.append(f"Reference pair: our {reference!r} against the paper's {paper_reference!r}.")
     return Comparison(as_deltas=as_deltas, peers=peers, ablation=ablation, notes=notes)
-
-
-def _curves(epochs: pd.DataFrame, palette: dict[str, Any]) -> list[CurveSection]:
-    curves = stage_c_curves(epochs)
-    return [
-        CurveSection(
-            DATASET_LABELS[dataset],
-            curve_figure(curves, dataset, palette),
-            epoch_choice_display(epoch_choices(curves, dataset)),
-        )
-        for dataset in DATASET_LABELS
-        if (curves["dataset"] == dataset).any()
-    ]
-
-
-def _quality(epochs: pd.DataFrame, palette: dict[str, Any], data_source: object) -> list[EmbeddedFigure]:
-    """One figure per dataset; on real data with published per-epoch counts, those are drawn beside ours."""
-    if epochs.empty:
-        return []
-    figures = []
-    for dataset in DATASET_LABELS:
-        reference = reference_counts(dataset, data_source)
-        uri = pseudo_label_figure(epochs, dataset, palette, reference)
-        if uri is not None:
-            caption = describe_reference(reference) if reference is not None else ""
-            figures.append(EmbeddedFigure(DATASET_LABELS[dataset], uri, caption))
-    return figures
-
-
-def _timing(stages: pd.DataFrame, palette: dict[str, Any]) -> Timing | None:
-    if stages.empty:
-        return None
-    table = stage_time_display(stage_time_summary(stages))
-    return Timing(figure=stage_time_figure(stages, palette), table=table)
-
-
-def _missing(results: pd.DataFrame, failures: pd.DataFrame) -> DisplayTable | None:
-    gaps = missing_cells(results, failures)
-    return missing_display(gaps) if not gaps.empty else None
 
 
 def _curves(epochs: pd.DataFrame, palette: dict[str, Any]) -> list[CurveSection]:

@@ -21,7 +21,7 @@ from harness.queue.bookkeeping import LOST, cell_id_of
 from tests.harness.fakes import FAST_LEASES, fake_ledger, logged, planned
 
 REPO = Path(__file__).resolve().parents[2]
-SEEDS = 2  # memories: 4 variants x 2 datasets x 2 seeds = 16 cells
+SEEDS = 2  # memories: 5 variants (n1, n2, n4, n8, oracle_matching) x 2 datasets x 2 seeds = 20 cells
 ENGINES = ["journal", "sqlite", "postgresql"]
 
 
@@ -60,7 +60,7 @@ def test_two_workers_run_each_cell_exactly_once(tmp_path: Path, storage_url: str
     ledger = fake_ledger(storage_url, tmp_path, "memories", read_only=True)
     cells = planned(ledger, SEEDS)
     starts = Counter(cell for cell, _pid in logged(log, "start"))
-    assert len(cells) == 16
+    assert len(cells) == 20
     assert starts == Counter({cell.id: 1 for cell in cells})
     assert {pid for _cell, pid in logged(log, "done")} == {w.pid for w in workers}
 

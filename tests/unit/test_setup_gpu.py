@@ -3,6 +3,7 @@ of torch chosen by CUDA=..., a check that refuses a CPU build, one faiss build."
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -17,9 +18,12 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU 
 
 
 def _plan(*variables: str) -> subprocess.CompletedProcess[str]:
+    # Under `make test` the parent make's MAKEFLAGS (-w) would make this one print "Entering directory" lines.
+    env = {key: value for key, value in os.environ.items() if key not in {"MAKEFLAGS", "MAKELEVEL", "MFLAGS"}}
     return subprocess.run(
-        ["make", "-n", "setup-gpu", "VENV=/tmp/mmm-gpu-venv", *variables],
+        ["make", "--no-print-directory", "-n", "setup-gpu", "VENV=/tmp/mmm-gpu-venv", *variables],
         cwd=REPO,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,

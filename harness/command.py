@@ -31,7 +31,7 @@ from harness.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, SetupError, U
 from harness.final_phase import FINAL_FOLDER, FinalPhase, plan_final_phase, selected_params
 from harness.output_folder import OutputFolderError, ensure_writable_folder
 from harness.params_file import PARAMS_FILE, ParamsFile, read_params_file, with_params, write_params_file
-from harness.provenance import PROVENANCE_NAME, collect_provenance, write_provenance
+from harness.provenance import CODE_PROVENANCE, PROVENANCE_NAME, code_provenance, collect_provenance, write_provenance
 from harness.queue import (
     STORAGE_FAILURES,
     CellState,
@@ -191,7 +191,14 @@ def _resolve(args: argparse.Namespace) -> Setup:
         weights_missing=weights_missing,
         run_overrides=run_overrides,
         # A tuning study's cells all train with one seed, the one its sampler's seeds derive from.
-        ledger=Ledger(storage, spec, key, read_only=args.dry_run or args.report_only, seed=cells[0].seed),
+        ledger=Ledger(
+            storage,
+            spec,
+            key,
+            read_only=args.dry_run or args.report_only,
+            seed=cells[0].seed,
+            keep_stale=args.keep_stale,
+        ),
         study_dir=study_dir,
         results_dir=study_dir / key.folder,
         policy=LeasePolicy(settle_seconds=storage.settle_seconds),
@@ -258,9 +265,8 @@ def _dry_run(setup: Setup) -> int:
 
 
 def _cell_lines(title: str, cells: list[Cell], statuses: dict[str, CellStatus]) -> str:
-    counts = {state: sum(s.state is state for s in statuses.values()) for state in CellState}
-    summary = ", ".join(f"{n} {state.value}" for state, n in counts.items() if n)
-    lines = [f"{statuses[c.id].state.value:<8} {c.id}\n" for c in cells]
+    summary = ", ".join(f"{n} {label}" for label, n in _state_counts(statuses).items() if n)
+    lines = [f"{statuses[c.id].label:<8} {c.id}\n" for c in cells]
     return f"{title}: {len(cells)} cells — {summary}\n" + "".join(lines)
 
 
@@ -287,10 +293,17 @@ def _stale_note(setup: Setup, statuses: dict[str, CellStatus]) -> str:
     if not stale:
         return ""
     made_by = {code.describe() if code else "no recorded identity" for code in map(code_of, stale)}
+    fate = "kept (--keep-stale)" if setup.ledger.keep_stale else "a run re-runs them (--keep-stale keeps them)"
     return (
         f"stale: {len(stale)} cell(s) finished by other code ({'; '.join(sorted(made_by))}); this code is "
-        f"{setup.me.code.describe()}. A run re-runs them.\n"
+        f"{setup.me.code.describe()}; {fate}\n"
     )
+
+
+def _state_counts(statuses: dict[str, CellStatus]) -> dict[str, int]:
+    """Cells per state as the dry run and provenance name them (a kept stale result counts as stale)."""
+    labels = [state.value for state in CellState]
+    return {label: sum(s.label == label for s in statuses.values()) for label in labels}
 
 
 def _nothing_stored_hint(setup: Setup, statuses: dict[str, CellStatus]) -> str:
@@ -522,7 +535,7 @@ def _provenance(
     check_data: bool = False,
 ) -> dict[str, Any]:
     statuses = setup.ledger.statuses(setup.cells, setup.policy, setup.me)
-    counts = {state.value: sum(s.state is state for s in statuses.values()) for state in CellState}
+    counts = _state_counts(statuses)
     provenance = collect_provenance(
         argv=[redact(arg) for arg in argv],
         spec=setup.spec,
@@ -535,6 +548,7 @@ def _provenance(
         cache=cache,
         cells={"planned": len(setup.cells), **counts},
     )
+    provenance[CODE_PROVENANCE] = code_provenance(setup.me.code, statuses.values())
     provenance[DATA_IDENTITY] = dict(setup.key.data)
     provenance["weights"] = [start.as_provenance() for start in setup.weights]
     provenance["precision"] = setup.run_overrides["precision"]

@@ -1,6 +1,7 @@
-"""provenance.json: what produced a study's tables — command, code version, library versions, device, data,
-profile, wall time and the stage cache's hits — so a report can say where its numbers come from, plus what
-the report needs from the spec (description, reference variant, variants' published ablation rows).
+"""provenance.json: what produced a study's tables — command, code identity (this command's, and every one found
+in the tables' runs), library versions, device, data, profile, wall time and the stage cache's hits — so a report
+can say where its numbers come from, plus what the report needs from the spec (description, reference variant,
+variants' published ablation rows).
 
 Keys are flat; reports/provenance.py and reports/context.py read them by these names."""
 
@@ -9,25 +10,19 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import platform
-import subprocess
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import torch
 
 from harness.atomic import atomic_write_text
+from harness.queue import CellState, CellStatus, code_of
 from harness.spec import StudySpec
+from mmm.code_identity import CodeIdentity, code_identity
 
 PROVENANCE_NAME = "provenance.json"
-
-
-def git_commit(folder: Path) -> str:
-    """HEAD of the repository holding `folder`, or "unknown" outside a repository (or without git)."""
-    try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else "unknown"
+# provenance.json key: the code of this command and the code identities of the runs in the tables.
+CODE_PROVENANCE = "code"
 
 
 def package_version(name: str) -> str:
@@ -60,7 +55,7 @@ def collect_provenance(
 ) -> dict[str, Any]:
     return {
         "command": " ".join(["python", "-m", "harness.study", *argv]),
-        "git_commit": git_commit(Path(__file__).resolve().parent),
+        "git_commit": code_identity().commit,
         "versions": {
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -86,3 +81,17 @@ def write_provenance(study_dir: Path, provenance: Mapping[str, Any]) -> Path:
     path = study_dir / PROVENANCE_NAME
     atomic_write_text(path, json.dumps(provenance, indent=2, sort_keys=True) + "\n")
     return path
+
+
+def code_provenance(current: CodeIdentity, statuses: Iterable[CellStatus]) -> dict[str, Any]:
+    """The code this command ran and, per code identity found in the finished runs its tables hold, how many
+    runs it made and whether they are stale (kept results of other code)."""
+    found: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for status in statuses:
+        if status.state is not CellState.DONE or status.trial is None:
+            continue
+        code = code_of(status.trial)
+        record = code.as_dict() if code is not None else {"source": None, "commit": None, "dirty": None}
+        entry = found.setdefault(tuple(record.values()), {**record, "runs": 0, "stale": status.stale})
+        entry["runs"] += 1
+    return {"current": current.as_dict(), "results": list(found.values())}

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from optuna.trial import FrozenTrial
 
+from harness.queue import code_of
+from mmm.code_identity import CodeIdentity
 from mmm.pipeline.result import RunResult
 
 CELL = "cell"
@@ -94,3 +96,8 @@ class StoredRun:
     @property
     def stages_cached(self) -> set[str]:
         return set(self.trial.user_attrs.get(STAGES_CACHED, []))
+
+    @property
+    def code(self) -> CodeIdentity | None:
+        """The code that ran it (recorded with its claim); None for a run that recorded none."""
+        return code_of(self.trial)

@@ -1,11 +1,13 @@
 """Tidy tables from the stored trials, one CSV per kind of fact, under `<out>/<study>/`:
 
-results.csv     one row per run x protocol x metric (percentages)
+results.csv     one row per run x protocol x metric (percentages), with the source hash of the code that ran it
+                and whether it is a stale result kept on purpose (--keep-stale)
 epochs.csv      one row per run x epoch x recorded value (losses, cluster counts, diagnostics)
 stages.csv      one row per run x stage: wall seconds and whether the stage came from the stage cache
 eval_trials.csv one row per run x protocol x evaluation trial x metric: the values each results.csv mean
                 averages (SYSU gallery draws; RegDB: the run's one trial)
-failures.csv    one row per cell not done: failed, stale, running elsewhere or never attempted
+failures.csv    one row per cell not done: failed, stale (finished by other code), abandoned, running elsewhere or
+                never attempted
 importances.csv tuning studies only: parameter importances per dataset, for the search's validation objective
 
 Files are replaced atomically: several workers may write them as they finish.
@@ -53,7 +55,7 @@ def write_results(
     """Write the tables of `cells` from `ledger`; return how many finished runs they hold."""
     statuses = ledger.statuses(cells, policy, me)
     runs = [
-        (cell, StoredRun(statuses[cell.id].trial))
+        (cell, StoredRun(statuses[cell.id].trial), statuses[cell.id].stale)
         for cell in cells
         if statuses[cell.id].state is CellState.DONE and statuses[cell.id].trial.state == TrialState.COMPLETE
     ]
@@ -63,20 +65,26 @@ def write_results(
             "variant": c.variant,
             "dataset": c.dataset,
             "seed": c.seed,
-            "state": statuses[c.id].state.value,
+            "state": statuses[c.id].label,
             "error": statuses[c.id].error,
         }
         for c in cells
         if statuses[c.id].state is not CellState.DONE
     ]
     tables = {
-        schema.RESULTS.filename: (RESULT_COLUMNS, [row for cell, run in runs for row in _metric_rows(cell, run)]),
+        schema.RESULTS.filename: (
+            RESULT_COLUMNS,
+            [row for cell, run, stale in runs for row in _metric_rows(cell, run, stale)],
+        ),
         schema.EVAL_TRIALS.filename: (
             EVAL_TRIAL_COLUMNS,
-            [row for cell, run in runs for row in _eval_trial_rows(cell, run)],
+            [row for cell, run, _ in runs for row in _eval_trial_rows(cell, run)],
         ),
-        schema.EPOCHS.filename: (EPOCH_COLUMNS, [row for cell, run in runs for row in _epoch_rows(cell, run)]),
-        schema.STAGE_TIMES.filename: (STAGE_COLUMNS, [row for cell, run in runs for row in _stage_rows(cell, run)]),
+        schema.EPOCHS.filename: (EPOCH_COLUMNS, [row for cell, run, _ in runs for row in _epoch_rows(cell, run)]),
+        schema.STAGE_TIMES.filename: (
+            STAGE_COLUMNS,
+            [row for cell, run, _ in runs for row in _stage_rows(cell, run)],
+        ),
         schema.FAILURES.filename: (FAILURE_COLUMNS, failures),
     }
     if ledger.spec.is_tuning:
@@ -97,8 +105,10 @@ def _keys(cell: Cell) -> dict[str, Any]:
     }
 
 
-def _metric_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
+def _metric_rows(cell: Cell, run: StoredRun, stale: bool) -> Iterator[dict[str, Any]]:
+    """`stale`: the run was made by other code and kept on purpose (--keep-stale); `code` names that code."""
     params = json.dumps(run.params, sort_keys=True)
+    code = run.code
     for protocol, metrics in sorted(run.metrics.items()):
         for metric, value in metrics.items():
             yield {
@@ -109,6 +119,8 @@ def _metric_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:
                 "value": value,
                 "optuna_trial": run.trial.number,
                 "params_json": params,
+                "code": "" if code is None else code.source,
+                "stale": stale,
             }
 
 

@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="pytest-benchmark JSON (pytest tests/bench --benchmark-json=F) to add as a timing table to the report",
     )
+    parser.add_argument(
+        "--keep-stale",
+        action="store_true",
+        help="keep results of other code (stale cells: finished by a method source other than this one) instead "
+        "of re-running them; the report marks them and never pairs them with runs of this code",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--list", action="store_true", help="list the studies and exit")

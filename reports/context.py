@@ -31,6 +31,7 @@ from reports.references import (
     share_lookup,
 )
 from reports.schema import DATASET_LABELS, DEFAULT_VARIANT, PROTOCOL_LABELS, PROTOCOLS, SELECTED_VARIANT
+from reports.stale import mark_stale, stale_note, stale_variants
 from reports.summary import (
     deltas,
     is_search,
@@ -266,12 +267,14 @@ def _dataset_results(
         if rows.empty:
             continue
         has_reference = difference is not None and reference in set(rows["variant"])
+        stale = stale_variants(results, dataset)
+        delta = delta_display(difference, dataset, reference, marks, shares, labelled) if has_reference else None
         sections.append(
             DatasetResults(
                 label=DATASET_LABELS[dataset],
-                note=_seed_note(rows),
-                summary=summary_display(summary, dataset, references, labelled),
-                delta=delta_display(difference, dataset, reference, marks, shares, labelled) if has_reference else None,
+                note=". ".join(filter(None, [_seed_note(rows), stale_note(results, dataset)])),
+                summary=mark_stale(summary_display(summary, dataset, references, labelled), stale),
+                delta=mark_stale(delta, stale) if delta is not None else None,
                 figure=metric_figure(seeds, dataset, palette, references),
                 trials=None,
                 reference_notes=_reference_notes(tables, results, dataset),

@@ -72,8 +72,9 @@ def _load_tables(study_dir: Path, rows_required: bool) -> StudyData:
     if results.empty and rows_required:
         raise ValueError(f"{RESULTS.filename}: no rows")
     _check_protocols(results, RESULTS.filename)
+    results["stale"] = _as_bool(results["stale"], RESULTS.filename, "stale")
     stages = read_table(study_dir, STAGE_TIMES)
-    stages["cached"] = _as_bool(stages["cached"], STAGE_TIMES.filename)
+    stages["cached"] = _as_bool(stages["cached"], STAGE_TIMES.filename, "cached")
     references = {}
     for spec, label in ((FLOOR, FLOOR_LABEL), (CEILING, CEILING_LABEL)):
         rows = read_table(study_dir, spec)
@@ -105,6 +106,10 @@ def read_table(study_dir: Path, spec: TableSpec, required: bool = False) -> pd.D
     # Categorical columns stay strings ("1" as a seed, "nan" as a variant name must not be reinterpreted).
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     validate_table(frame, spec)
+    # Tables written before an optional column existed read as if it were empty.
+    for column in spec.optional:
+        if column not in frame.columns:
+            frame[column] = ""
     for column in spec.numeric:
         frame[column] = _as_number(frame[column], spec.filename, column)
     return frame
@@ -177,9 +182,9 @@ def _as_number(column: pd.Series, filename: str, name: str) -> pd.Series:
     return numbers
 
 
-def _as_bool(column: pd.Series, filename: str) -> pd.Series:
+def _as_bool(column: pd.Series, filename: str, name: str) -> pd.Series:
     words = column.astype(str).str.strip().str.lower()
     unexpected = sorted(set(words) - _TRUE_WORDS - _FALSE_WORDS)
     if unexpected:
-        raise ValueError(f"{filename}: column 'cached' has unexpected values {unexpected}; expected true/false")
+        raise ValueError(f"{filename}: column {name!r} has unexpected values {unexpected}; expected true/false")
     return words.isin(_TRUE_WORDS)

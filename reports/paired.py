@@ -1,7 +1,9 @@
 """Whether the runs resolve each difference to the reference variant: per variant, dataset, protocol and primary
 metric, the variant's and the reference's values paired by run — one pair per (seed, RegDB trial), since every
 RegDB trial trains its own network on its own split (harness.cells makes one cell per trial) — then a two-sided
-paired t-test, a 95% interval on the mean difference, and a p-value adjusted for the number of tests.
+paired t-test, a 95% interval on the mean difference, and a p-value adjusted for the number of tests. Only runs
+of the same code pair (results.csv's `code`, the method's source hash): a stale result of other code that was kept
+on purpose never pairs with a run of this code.
 
 The family a p-value is adjusted within is one study's differences on one dataset and metric (every variant ×
 protocol there), Holm's step-down method: the verdict is "resolved" when the adjusted p is below α = 0.05. The
@@ -55,7 +57,9 @@ PAIRED_COLUMNS = [
     "family_size",  # tests in this row's family (its study, dataset and metric)
     "p_holm",  # Holm-adjusted p within the family
 ]
-_RUN = ["seed", "regdb_trial"]
+# A run is a seed and RegDB trial run by one code (the method's source hash): results of other code kept with
+# --keep-stale never pair with runs of this code, and runs that recorded no code pair only with each other.
+_RUN = ["seed", "regdb_trial", "code"]
 _NO_TRIAL = -1  # SYSU's empty RegDB trial, so runs pair by plain equality
 # Differences closer than this (percentage points) are equal: no spread to test against.
 _SPREAD_TOLERANCE = 1e-9
@@ -65,7 +69,7 @@ def paired_deltas(results: pd.DataFrame, reference: str) -> pd.DataFrame:
     """One row per variant other than `reference` × dataset × protocol × primary metric (PAIRED_COLUMNS):
     the paired differences (variant − reference) over the runs both finished, their test, interval and verdict."""
     rows = results[results["metric"].isin(PAIRED_METRICS)]
-    rows = rows.assign(regdb_trial=rows["regdb_trial"].fillna(_NO_TRIAL))
+    rows = rows.assign(regdb_trial=rows["regdb_trial"].fillna(_NO_TRIAL), code=rows.get("code", ""))
     setting = ["dataset", "protocol", "metric"]
     base = rows[rows["variant"] == reference][setting + _RUN + ["value"]].rename(columns={"value": "reference_value"})
     records = []

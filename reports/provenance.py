@@ -1,5 +1,6 @@
-"""The provenance block: where the numbers come from (command, commit, versions, device, data source, wall
-time, cache and reference-record use) as label/value pairs, and the data-source badge shown at the top of the report."""
+"""The provenance block: where the numbers come from (command, commit, the code identities of the runs, versions,
+device, data source, wall time, cache and reference-record use) as label/value pairs, and the data-source badge
+shown at the top of the report."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ _SHOWN_ELSEWHERE = frozenset({"study_description", "variant_rows", "data_check"}
 _LABELLED = (
     ("command", "Command"),
     ("git_commit", "Git commit"),
+    ("code", "Code"),
     ("device", "Device"),
     ("data_source", "Data source"),
     ("data_roots", "Data roots"),
@@ -110,6 +112,8 @@ def _render(key: str, value: Any) -> str:
         if by_stage:
             text += " (hits by stage: " + ", ".join(f"{stage} {count}" for stage, count in by_stage.items()) + ")"
         return text
+    if key == "code" and isinstance(value, Mapping):
+        return _code_text(value)
     if key in ("floor", "ceiling") and isinstance(value, Mapping):
         return f"{value.get('computed', NO_VALUE)} computed, {value.get('reused', NO_VALUE)} reused from records"
     if isinstance(value, Mapping):
@@ -117,3 +121,20 @@ def _render(key: str, value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_render(key, item) for item in value)
     return str(value)
+
+
+def _identity_text(identity: Mapping[str, Any]) -> str:
+    if not identity.get("source"):
+        return "code that recorded no identity"
+    dirty = {True: ", uncommitted changes", False: "", None: ""}.get(identity.get("dirty"), "")
+    return f"source {identity['source']} (commit {str(identity.get('commit', '?'))[:12]}{dirty})"
+
+
+def _code_text(code: Mapping[str, Any]) -> str:
+    """This command's code, then each code the results came from, with how many runs and whether kept stale."""
+    parts = [f"this run: {_identity_text(code.get('current') or {})}"]
+    for found in code.get("results") or []:
+        if isinstance(found, Mapping):
+            kept = " — stale, kept with --keep-stale" if found.get("stale") else ""
+            parts.append(f"{found.get('runs', '?')} run(s) by {_identity_text(found)}{kept}")
+    return "; ".join(parts)

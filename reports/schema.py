@@ -70,7 +70,8 @@ RESULTS = TableSpec(
     ("study", "variant", "method", "dataset", "protocol", "seed", "regdb_trial", "metric", "value"),
     allowed={"dataset": DATASETS, "metric": METRICS},
     numeric=("seed", "regdb_trial", "value"),
-    optional=("optuna_trial", "params_json"),
+    # code: the method's source hash of the run (empty when unknown); stale: a result of other code kept on purpose
+    optional=("optuna_trial", "params_json", "code", "stale"),
 )
 EPOCHS = TableSpec(
     "epochs.csv",

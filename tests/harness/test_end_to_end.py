@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.study import main
-from mmm.code_identity import project_root
+from mmm.code_identity import code_identity, project_root
 from tests.reports.study_fixture import write_benchmark_json
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
@@ -107,13 +107,30 @@ def test_results_of_other_code_are_stale_and_a_run_replaces_them(
     assert dry.returncode == 0, dry.stderr
     assert "4 cells — 4 stale" in dry.stdout
     assert "stale: 4 cell(s) finished by other code (source " in dry.stdout
+    assert "a run re-runs them" in dry.stdout
+    old_source = code_identity().source
+
+    # Kept on purpose: nothing runs, the tables say which code made each row and the report marks them.
+    kept = _study(edited, *argv, "--keep-stale", cache=session_cache)
+    assert kept.returncode == 0, kept.stderr
+    assert "0 run now" in kept.stderr and "4 done earlier" in kept.stderr
+    study_dir = out / "smoke" / "smoke"
+    assert {(r["code"], r["stale"]) for r in _rows(study_dir / "results.csv")} == {(old_source, "True")}
+    html = (study_dir / "report.html").read_text()
+    assert "full †" in html and "4 run(s) kept from other code" not in html  # 2 runs per dataset
+    assert "2 run(s) kept from other code (--keep-stale; method source " + old_source in html
+    provenance = json.loads((study_dir / "provenance.json").read_text())
+    assert provenance["floor"]["computed"] == 2, "the floor records of the old code were served"
+    code = provenance["code"]
+    assert code["current"]["source"] != old_source
+    assert [(r["source"], r["runs"], r["stale"]) for r in code["results"]] == [(old_source, 4, True)]
 
     run = _study(edited, *argv, cache=session_cache)
     assert run.returncode == 0, run.stderr
     assert "4 run now" in run.stderr and "0 done earlier" in run.stderr
-    provenance = json.loads((out / "smoke" / "smoke" / "provenance.json").read_text())
-    assert provenance["floor"]["computed"] == 2, "the floor records of the old code were served"
-    stages = _rows(out / "smoke" / "smoke" / "stages.csv")
+    stages = _rows(study_dir / "stages.csv")
     # The stage cache keys on the source hash: the first variant of each dataset trained its stages anew.
     assert not any(r["cached"] == "True" for r in stages if r["variant"] == "full")
     assert "4 cells — 4 done" in _study(edited, *argv, "--dry-run", cache=session_cache).stdout
+    assert {r["stale"] for r in _rows(study_dir / "results.csv")} == {"False"}
+    assert "†" not in (study_dir / "report.html").read_text()

@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from harness.provenance import collect_provenance, git_commit
+from harness.provenance import collect_provenance
 from harness.queue import Ledger, WorkerIdentity, parse_storage
 from harness.registry import load_study
 from harness.results import (
@@ -18,6 +18,7 @@ from harness.results import (
     write_results,
 )
 from harness.spec import FloatParam, StudySpec, Variant, tuning_profiles
+from mmm.code_identity import code_identity
 from reports.loading import load_study as load_report_tables
 from tests.harness.fakes import FAST_LEASES, fake_ledger, planned, recording_method, run_fake, synthetic_key
 
@@ -150,6 +151,5 @@ def test_provenance_names_its_sources(tmp_path: Path) -> None:
     assert provenance["data_source"] == "synthetic" and provenance["reference_variant"] == "full"
     assert provenance["variant_rows"]["cmc_only"] == "CMC only"
     assert set(provenance["versions"]) == {"python", "torch", "faiss", "optuna"}
-    assert len(provenance["git_commit"]) == 40 or provenance["git_commit"] == "unknown"
-    assert git_commit(tmp_path) == "unknown"
+    assert provenance["git_commit"] == code_identity().commit
     json.dumps(provenance)

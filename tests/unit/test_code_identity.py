@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mmm.code_identity import METHOD_PACKAGES, CodeIdentity, code_identity, project_root, source_hash
+from mmm.code_identity import METHOD_PACKAGES, CodeIdentity, _git_state, code_identity, project_root, source_hash
 
 CONFIG = Path("mmm/pipeline/config.py")
 
@@ -82,3 +82,7 @@ def test_an_identity_round_trips_through_its_record() -> None:
     assert CodeIdentity.from_dict(identity.as_dict()) == identity
     assert CodeIdentity.from_dict(None) is None
     assert CodeIdentity.from_dict({"commit": "abc"}) is None
+
+
+def test_outside_a_git_checkout_the_commit_is_unknown(tmp_path: Path) -> None:
+    assert _git_state(tmp_path) == ("unknown", None)

@@ -3,7 +3,9 @@ default) for each backbone the cells use, checked and, for a run, fetched; its i
 part of the run key and of provenance.
 
 A run that cannot get its weights stops before training with one line saying which file is missing, where it
-was looked for and where it would come from. A dry run or a report never downloads: it says what a run would use.
+was looked for and where it would come from; one whose file is not a readable state dict, or holds NaN or inf
+values, stops there too, naming the file and the first bad tensor. A dry run or a report never downloads: it says
+what a run would use.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from harness.environment import cell_config
 from harness.errors import SetupError
 from harness.spec import StudySpec
 from mmm.models.pretrained import IMAGENET, NONE, PretrainedError, WeightFile, resolve_pretrained
+from mmm.models.weights import read_state_dict
 
 SHA_CHARS = 12
 
@@ -72,6 +75,9 @@ def resolve_starting_weights(backbones: Iterable[tuple[str, str]], *, download: 
     for backbone, choice in sorted(set(backbones)):
         try:
             file = resolve_pretrained(choice, backbone_preset(backbone).imagenet, backbone, download=download)
+            if file is not None and download:
+                # A run reads the file now, so a broken one (not a state dict, NaN or inf values) stops it here.
+                read_state_dict(file.path)
         except (PretrainedError, ValueError) as error:
             raise WeightsError(str(error)) from None
         resolved.append(StartingWeights(choice, backbone, file))

@@ -20,6 +20,8 @@ import faiss
 import numpy as np
 import torch
 
+from mmm.finite import require_finite_features
+
 log = logging.getLogger(__name__)
 
 
@@ -32,6 +34,8 @@ def _float32_rows(features: np.ndarray | torch.Tensor, copy: bool) -> np.ndarray
         x = np.ascontiguousarray(features, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f"features must be 2-D (N, D), got shape {x.shape}")
+    # faiss crashes natively (a double free) on NaN rows: nothing non-finite may reach it.
+    require_finite_features(x, "features for the k-nearest-neighbour search")
     return x
 
 

@@ -19,6 +19,7 @@ from mmm.choices import METRICS, REGDB_DIRECTIONS, RegdbDirection, SysuMode
 from mmm.data.datasets import SYSU_INDOOR_CAMS, SYSU_VISIBLE_CAMS, RegdbDataset, SysuDataset
 from mmm.data.records import ImageRecord, Modality
 from mmm.evaluation.metrics import RankResult, evaluate_regdb, evaluate_sysu
+from mmm.finite import require_finite_features
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,8 @@ def _features(featurize: Featurize, records: Sequence[ImageRecord], modality: Mo
     feats = np.asarray(featurize(records, modality), dtype=np.float64)
     if feats.ndim != 2 or feats.shape[0] != len(records):
         raise ValueError(f"featurize returned shape {feats.shape} for {len(records)} images; expected (N, D)")
+    # No metric is ever computed from non-finite features: a ranking of NaN distances looks like a result.
+    require_finite_features(feats, f"evaluation features of {len(records)} {modality.name.lower()} test images")
     return feats
 
 

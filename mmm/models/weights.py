@@ -1,7 +1,8 @@
 """Reading a local torchvision-format state-dict file and loading it strictly into a module.
 
 Nothing is ever downloaded: the user passes the path of a file saved with `torch.save(model.state_dict(), path)`.
-Every mismatch is reported at once, naming the file and the offending keys, so a wrong file fails loudly.
+Every mismatch is reported at once, naming the file and the offending keys, so a wrong file fails loudly; a file
+holding NaN or inf values is refused, naming the first such tensor.
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ def read_state_dict(path: Path | str) -> dict[str, torch.Tensor]:
     not_tensors = [str(key) for key, value in state.items() if not isinstance(value, torch.Tensor)]
     if not_tensors:
         raise WeightFileError(path, f"entries that are not tensors: {_show(not_tensors)}")
+    # A network started from NaN or inf weights gives non-finite features everywhere; refuse the file here.
+    non_finite = [str(key) for key, value in state.items() if value.is_floating_point() and not value.isfinite().all()]
+    if non_finite:
+        raise WeightFileError(
+            path, f"tensor {non_finite[0]!r} holds NaN or inf ({len(non_finite)} of {len(state)} tensors do)"
+        )
     return dict(state)
 
 

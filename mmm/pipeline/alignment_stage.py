@@ -18,8 +18,10 @@ import torch
 
 from mmm.alignment.sca import SCAForm, SCAWeights, sca_losses
 from mmm.alignment.views import View, batch_views
+from mmm.choices import Stage
 from mmm.data.records import Modality
 from mmm.data.sampler import AllImagesSampler, IdentityBalancedSampler
+from mmm.finite import require_finite_losses
 from mmm.host_to_device import to_device
 from mmm.models.numerics import ForwardNumerics
 from mmm.models.two_stream import TwoStreamNetwork
@@ -174,7 +176,9 @@ def train_alignment_stage(
                 _step(model, classifier, optimizer, inputs, batch, labels_and_weights, plan, prototypes, form, config)
             )
         scheduler.step()
-        sums = epoch_means(losses.read(), steps)
+        per_step = losses.read()
+        require_finite_losses(per_step, Stage.SCA, epoch)
+        sums = epoch_means(per_step, steps)
         sums["loss"] = sum(sums.values())
         log.info("stage C epoch %d/%d: %s", epoch + 1, config.epochs_c, sums)
         on_epoch(epoch, sums)

@@ -16,6 +16,7 @@ import torch
 
 from mmm.data.records import Modality
 from mmm.data.sampler import IndexBatch, ModalityBatchSampler
+from mmm.finite import require_finite_features, require_finite_losses
 from mmm.memory.cluster_memory import ClusterMemory, cluster_centroids
 from mmm.models.numerics import ForwardNumerics
 from mmm.models.two_stream import TwoStreamNetwork
@@ -75,8 +76,13 @@ class CrossModalityLink(Protocol):
 LinkFactory = Callable[[EpochClusters, PipelineConfig], CrossModalityLink]
 
 
-def extract_both(model: TwoStreamNetwork, inputs: NetworkInputs) -> ModalityFeatures:
-    return ModalityFeatures(inputs.features(model, Modality.VISIBLE), inputs.features(model, Modality.INFRARED))
+def extract_both(model: TwoStreamNetwork, inputs: NetworkInputs, where: str) -> ModalityFeatures:
+    """Both modalities' training features, checked finite before anything clusters them; `where` names the point
+    of the run in the error (e.g. "stage dcl, epoch 3")."""
+    features = ModalityFeatures(inputs.features(model, Modality.VISIBLE), inputs.features(model, Modality.INFRARED))
+    require_finite_features(features.visible, f"{where}: visible training features")
+    require_finite_features(features.infrared, f"{where}: infrared training features")
+    return features
 
 
 def per_modality_labels(
@@ -120,7 +126,7 @@ def train_contrast_stage(
     )
     device = numerics.device
     for epoch in range(epochs):
-        features = extract_both(model, inputs)
+        features = extract_both(model, inputs, f"stage {stage}, epoch {epoch + 1}")
         labels_v, labels_r = per_modality_labels(features, config, device)
         clusters = EpochClusters(
             features,
@@ -150,10 +156,12 @@ def train_contrast_stage(
             if not own_batch:
                 losses.add({"loss": _contrast_step(model, inputs, optimizer, clusters, joint_link, batch)})
             elif link is not None:
-                _link_step(model, inputs, optimizer, link, batch)
+                losses.add({"link_step": _link_step(model, inputs, optimizer, link, batch)})
         scheduler.step()
+        per_step = losses.read()
+        require_finite_losses(per_step, stage, epoch)
         values = {
-            "loss": epoch_means(losses.read(), iters).get("loss", 0.0),
+            "loss": epoch_means(per_step, iters).get("loss", 0.0),
             "clusters_visible": cluster_count(labels_v),
             "clusters_infrared": cluster_count(labels_r),
         }
@@ -204,12 +212,15 @@ def _link_step(
     optimizer: torch.optim.Optimizer,
     link: CrossModalityLink,
     batch: PreparedBatch,
-) -> None:
-    """The link's own step on its own batch (CMC's second step over hybrid clusters), then its memory update."""
+) -> torch.Tensor:
+    """The link's own step on its own batch (CMC's second step over hybrid clusters), then its memory update. Its
+    loss, detached, on the device (checked once per epoch with the others)."""
     rows_v = np.r_[batch.index_v, batch.index_v]
     feats_v, feats_r = _forward(model, inputs, batch)
-    _step(optimizer, link.loss(feats_v, feats_r, rows_v, batch.index_r))
+    loss = link.loss(feats_v, feats_r, rows_v, batch.index_r)
+    _step(optimizer, loss)
     link.update(feats_v.detach(), feats_r.detach(), rows_v, batch.index_r)
+    return loss.detach()
 
 
 def _second_batches(

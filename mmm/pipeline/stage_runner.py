@@ -192,7 +192,8 @@ class StageRunner:
         )
 
         def compute() -> dict[str, Any]:
-            features = extract_both(self.model, self.data.inputs(config.pad, torch.Generator(), self.numerics))
+            inputs = self.data.inputs(config.pad, torch.Generator(), self.numerics)
+            features = extract_both(self.model, inputs, f"stage {Stage.MMLM}")
             labels_v, labels_r = per_modality_labels(features, config, self.device)
             matched = matcher.assign(features, labels_v, labels_r, config, self.device)
             pseudo = {"visible": labels_v, "infrared": labels_r, "matched_visible": matched}

@@ -88,7 +88,7 @@ def test_the_release_mixture_fits_augmented_train_mode_views(sysu_smoke_task: Ta
     config = profile_config("smoke", "sysu", recipe="release")
     model, data = _prepared(config, sysu_smoke_task, session_cache)
     inputs = data.inputs(config.pad, torch.Generator().manual_seed(0), ForwardNumerics(CPU))
-    labels_v, labels_r = per_modality_labels(extract_both(model, inputs), config, CPU)
+    labels_v, labels_r = per_modality_labels(extract_both(model, inputs, "test"), config, CPU)
     labels_v[:3] = -1
     targets = {Modality.VISIBLE: torch.from_numpy(labels_v), Modality.INFRARED: torch.from_numpy(labels_r)}
     num_classes = int(max(labels_v.max(), labels_r.max())) + 1

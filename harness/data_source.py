@@ -3,7 +3,8 @@ on first use in the cache folder). Datasets are read once per process and handed
 
 The readers, task builders and generator are imported when first needed, so listing studies or a dry run does
 not import (or generate) anything heavy. `identity` names exactly which data a cell reads (see harness.run_key):
-a hash of each dataset tree under --data-root, or of the synthetic spec and generator version.
+a hash of each dataset tree under --data-root (mmm.data.tree, the walk the readers and the data check use too),
+or of the synthetic spec and generator version.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from typing import Any, Iterable
 
 from harness.cells import VALIDATION, Cell
 from harness.errors import SetupError
-from harness.fingerprint import FINGERPRINT_CHARS, tree_fingerprint
 from mmm.data.errors import DatasetError
+from mmm.data.tree import KEY_DIGITS, walk_tree
 from mmm.pipeline.config import PipelineConfig
 
 FOLDERS = {"sysu": "SYSU-MM01", "regdb": "RegDB"}
 
 
 class DataSourceError(SetupError, ValueError):
-    """--data-root holds none of the datasets; the message says what it should hold."""
+    """--data-root holds none of the datasets, or a tree that cannot be walked (a link loop, a dangling link);
+    the message says what it should hold or which path is broken."""
 
 
 class DataSource:
@@ -78,9 +80,13 @@ class DataSource:
             from mmm.data.synthetic import spec_fingerprint
 
             # Named by their spec, so the identity is known before the pair is generated.
-            tag = f"synthetic@{spec_fingerprint(self._synthetic_spec())[:FINGERPRINT_CHARS]}"
+            tag = f"synthetic@{spec_fingerprint(self._synthetic_spec())[:KEY_DIGITS]}"
             return {name: tag for name in datasets}
-        return {name: f"{self.kind}@{tree_fingerprint(self.roots()[name])}" for name in datasets}
+        try:
+            return {name: f"{self.kind}@{walk_tree(self.roots()[name]).fingerprint().key}" for name in datasets}
+        except DatasetError as error:
+            # The readers and the data check meet the same broken link with this same line.
+            raise DataSourceError(f"--data-root: {error}; fix or remove it (--check-data lists the tree)") from None
 
     def explain(self, error: BaseException) -> str | None:
         """A hint for a cell's failure: a damaged file in the generated synthetic data is fixed by regenerating it."""

@@ -10,9 +10,9 @@ from typing import Sequence, TextIO
 from harness.data_check.caches import warm_caches
 from harness.data_check.compare import format_table
 from harness.data_check.counts import read_for_check
-from harness.data_check.decode import image_files, unreadable_images
+from harness.data_check.decode import decode_all
 from harness.data_check.expected import known_counts_or_problem
-from harness.data_check.summary import TreeVerdict, judge_tree
+from harness.data_check.summary import TreeVerdict, judge_tree, walk_or_problem
 from mmm.data.errors import DatasetError
 from mmm.pipeline.profiles import profile_config
 
@@ -26,6 +26,7 @@ class TreeCheck:
     verdict: TreeVerdict
     decoded: int
     unreadable: list[DatasetError]
+    constant: list[DatasetError]  # images that decode to a single colour: blank, or read wrongly
     cached_tasks: list[str]
     cache_note: str
 
@@ -33,6 +34,7 @@ class TreeCheck:
         label = self.verdict.label
         lines = self.verdict.mismatches()
         lines += [f"{label}: unreadable image {error.path}: {error.problem}" for error in self.unreadable]
+        lines += [f"{label}: constant image {error.path}: {error.problem}" for error in self.constant]
         return lines
 
 
@@ -41,20 +43,25 @@ def check_tree(
 ) -> TreeCheck:
     """Count, decode, fingerprint and (when the tree is sound) cache one dataset tree."""
     known, problems = known_counts_or_problem(name, root)
+    listing, unwalkable = walk_or_problem(root)
+    if listing is None:
+        # The readers would stop at the same broken link: one line says which, and nothing else is read.
+        verdict = judge_tree(name, root, known, None, problems + unwalkable, None)
+        return TreeCheck(verdict, 0, [], [], [], "not built: the tree cannot be walked")
     outcome = read_for_check(name, root, known.regdb_trials or regdb_trials)
-    verdict = judge_tree(name, root, known, outcome.dataset, problems + outcome.problems)
+    verdict = judge_tree(name, root, known, outcome.dataset, problems + outcome.problems, listing)
     config = profile_config(profile, name)
-    files = image_files(root)
-    unreadable = unreadable_images(files, config.height, config.width, verdict.label, progress)
+    files = listing.images()
+    decoded = decode_all(files, config.height, config.width, verdict.label, progress)
     cached: list[str] = []
     if outcome.dataset is None:
         note = "not built: the tree could not be read"
-    elif unreadable:
+    elif decoded.unreadable:
         note = "not built: some images cannot be decoded"
     else:
         cached = warm_caches(name, outcome.dataset, profile, cache_dir, regdb_trials)
         note = f"ready under {cache_dir} for {', '.join(cached)}" if cached else "none needed"
-    return TreeCheck(verdict, len(files), unreadable, cached, note)
+    return TreeCheck(verdict, len(files), decoded.unreadable, decoded.constant, cached, note)
 
 
 def run_check(
@@ -90,12 +97,18 @@ def _describe(check: TreeCheck, profile: str) -> str:
         "",
         format_table(verdict.rows).rstrip("\n"),
         "",
-        f"images decoded at {config.height}x{config.width}: {check.decoded:,}, unreadable: {len(check.unreadable)}",
+        f"images decoded at {config.height}x{config.width}: {check.decoded:,}, unreadable: {len(check.unreadable)}, "
+        f"constant: {len(check.constant)}",
     ]
     lines += [f"  unreadable: {error.path} ({error.problem})" for error in check.unreadable]
+    lines += [f"  constant: {error.path} ({error.problem})" for error in check.constant]
     lines += [f"  not read: {problem}" for problem in verdict.problems]
     lines += [
         f"decoded-image caches (profile {profile}): {check.cache_note}",
-        f"fingerprint: {fingerprint.short} over {fingerprint.files:,} files, {fingerprint.bytes:,} bytes",
+        (
+            f"fingerprint: {fingerprint.short} over {fingerprint.files:,} files, {fingerprint.bytes:,} bytes"
+            if fingerprint is not None
+            else "fingerprint: none (the tree cannot be walked)"
+        ),
     ]
     return "\n".join(lines) + "\n"

@@ -26,12 +26,14 @@ import numpy as np
 from PIL import Image
 
 from mmm.data.errors import DatasetError
+from mmm.data.image_modes import upright_rgb
 from mmm.data.records import ImageRecord, TrainImage
 
 logger = logging.getLogger(__name__)
 
-# Bump whenever decoding or the file layout changes, so old caches are never read as new ones.
-FORMAT_VERSION = 1
+# Bump whenever decoding or the file layout changes, so old caches are never read as new ones. 2: every image mode
+# read to 8-bit RGB by mmm.data.image_modes (16-bit grayscale scaled, alpha composited, EXIF orientation applied).
+FORMAT_VERSION = 2
 # Images decoded per thread-pool round: bounds the decoded images waiting in memory to be copied.
 _DECODE_CHUNK = 256
 # Rows hashed per CRC-32 call: big enough to be fast, small enough not to page in a whole cache at once.
@@ -53,7 +55,8 @@ def load_images(
     """All images decoded to RGB and resized (PIL bilinear) to height × width, as a read-only [N, H, W, 3] uint8
     array memory-mapped from the cache (built first if missing or damaged).
 
-    Grayscale and palette images are converted to 3 channels; an alpha channel is dropped. `workers` threads
+    Every image mode is read to 8-bit RGB as mmm.data.image_modes says (16-bit grayscale scaled to 8 bits,
+    transparency composited over black, EXIF orientation applied) or refused. `workers` threads
     decode in parallel (default: up to 4). With no paths the result is an empty in-memory array.
 
     Raises DatasetError naming the file when an image is missing or cannot be decoded.
@@ -83,14 +86,17 @@ def load_images(
 
 
 def decode_image(path: Path, height: int, width: int) -> np.ndarray:
-    """One image as an [H, W, 3] uint8 RGB array, resized with PIL bilinear; DatasetError if unreadable."""
+    """One image as an [H, W, 3] uint8 RGB array, upright (EXIF orientation applied), resized with PIL bilinear;
+    DatasetError if unreadable or of a mode with no defined 8-bit RGB reading (mmm.data.image_modes)."""
     try:
         with Image.open(path) as image:
-            rgb = image.convert("RGB").resize((width, height), Image.Resampling.BILINEAR)
+            rgb = upright_rgb(image, path).resize((width, height), Image.Resampling.BILINEAR)
             return np.asarray(rgb, dtype=np.uint8)
     except FileNotFoundError as exc:
         raise DatasetError(path, "image file not found") from exc
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        if isinstance(exc, DatasetError):
+            raise
         # PIL reports unknown formats and truncated data as OSError subclasses, some corrupt headers as
         # SyntaxError or ValueError.
         raise DatasetError(path, f"cannot decode image ({exc})") from exc

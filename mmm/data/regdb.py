@@ -20,6 +20,7 @@ from mmm.data.datasets import REGDB_THERMAL_CAM, REGDB_TRIALS, REGDB_VISIBLE_CAM
 from mmm.data.errors import DatasetError
 from mmm.data.image_magic import check_image_file
 from mmm.data.records import GroundTruth, ImageRecord, Modality, TrainImage, TrainSplit
+from mmm.data.tree import walk_tree
 from mmm.data.validation import REGDB_MIN_HELD_OUT, ValidationSplit, regdb_held_out_ids, regdb_rule
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ def read_regdb(root: Path, trials: Sequence[int] = REGDB_TRIALS) -> RegdbDataset
         raise DatasetError(root, "dataset root does not exist; expected a RegDB folder with Visible/, Thermal/, idx/")
     if not trials:
         raise ValueError("read_regdb needs at least one trial number")
+    # The same walk as the data check and the fingerprint: a broken link anywhere stops the reader with its line.
+    walk_tree(root)
     checked: set[Path] = set()
     read = {trial: _read_trial(root, trial, checked) for trial in trials}
     logger.info("RegDB at %s: trials %s, %d distinct images", root, sorted(read), len(checked))

@@ -17,8 +17,9 @@ import numpy as np
 
 from mmm.data.datasets import SYSU_INFRARED_CAMS, SYSU_VISIBLE_CAMS, SysuDataset
 from mmm.data.errors import DatasetError
-from mmm.data.image_magic import check_image_file, is_image_name
+from mmm.data.image_magic import check_image_file
 from mmm.data.records import GroundTruth, ImageRecord, Modality, TrainImage, TrainSplit
+from mmm.data.tree import TreeListing, walk_tree
 from mmm.data.validation import ValidationSplit
 
 logger = logging.getLogger(__name__)
@@ -65,14 +66,11 @@ def _camera_dirs(root: Path) -> dict[int, Path]:
     return dirs
 
 
-def _identity_files(pid: int, camera_dirs: dict[int, Path], id_file: Path) -> CameraFiles:
+def _identity_files(pid: int, camera_dirs: dict[int, Path], id_file: Path, listing: TreeListing) -> CameraFiles:
     """Sorted image files of one identity per camera; an identity may be absent from some cameras."""
     files: CameraFiles = {}
     for cam, cam_dir in camera_dirs.items():
-        person_dir = cam_dir / f"{pid:04d}"
-        if not person_dir.is_dir():
-            continue
-        images = sorted(p for p in person_dir.iterdir() if is_image_name(p))
+        images = listing.images_in(f"{cam_dir.name}/{pid:04d}")
         for image in images:
             check_image_file(image)
         if images:
@@ -130,7 +128,8 @@ def _test_records(per_id: dict[int, CameraFiles], cams: tuple[int, ...]) -> tupl
 
 
 def read_sysu(root: Path) -> SysuDataset:
-    """Read a SYSU-MM01 tree; raise DatasetError naming the offending path on any missing or malformed part."""
+    """Read a SYSU-MM01 tree; raise DatasetError naming the offending path on any missing or malformed part (a
+    link loop or a dangling link anywhere in the tree included: mmm.data.tree's walk finds the images)."""
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(root, "dataset root does not exist; expected a SYSU-MM01 folder with cam1..cam6 and exp/")
@@ -145,12 +144,15 @@ def read_sysu(root: Path) -> SysuDataset:
         raise DatasetError(id_paths["val_id.txt"], f"val ids also listed in train_id.txt: {twice}")
 
     camera_dirs = _camera_dirs(root)
+    listing = walk_tree(root)
     train_files = {
-        pid: _identity_files(pid, camera_dirs, id_paths[name])
+        pid: _identity_files(pid, camera_dirs, id_paths[name], listing)
         for name in ("train_id.txt", "val_id.txt")
         for pid in ids[name]
     }
-    test_files = {pid: _identity_files(pid, camera_dirs, id_paths["test_id.txt"]) for pid in ids["test_id.txt"]}
+    test_files = {
+        pid: _identity_files(pid, camera_dirs, id_paths["test_id.txt"], listing) for pid in ids["test_id.txt"]
+    }
 
     train = _train_split(train_files, root)
     query = _test_records(test_files, SYSU_INFRARED_CAMS)

@@ -13,7 +13,6 @@ import pytest
 
 from harness.data_check.compare import CountRow, format_table, mismatch_lines
 from harness.data_check.expected import REAL_SYSU, Expected, exactly, known_counts
-from harness.data_check.fingerprint import fingerprint_tree
 from harness.data_check.summary import study_verdict
 from harness.study import main
 from mmm.data.regdb import read_regdb
@@ -21,6 +20,7 @@ from mmm.data.synthetic import REGDB_DIRNAME, SYSU_DIRNAME, ensure_synthetic_pai
 from mmm.data.synthetic.cache import MARKER_FILE
 from mmm.data.synthetic.spec import spec_as_json, spec_from_json
 from mmm.data.sysu import read_id_file, read_sysu
+from mmm.data.tree import walk_tree
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.training_images import TrainingImages
 
@@ -58,7 +58,7 @@ def test_synthetic_pair_matches_its_spec_and_leaves_the_caches_the_pipeline_read
     assert (code, mismatches) == (0, [])
     assert "every count matches" in out
     assert "MISMATCH" not in out and "not read" not in out
-    assert f"fingerprint: {fingerprint_tree(smoke_pair / SYSU_DIRNAME).short}" in out
+    assert f"fingerprint: {walk_tree(smoke_pair / SYSU_DIRNAME).fingerprint().short}" in out
 
     built = sorted(cache.glob("images-*.npy"))
     assert built
@@ -164,15 +164,15 @@ def test_spec_survives_the_marker_round_trip() -> None:
 
 def test_fingerprint_follows_paths_and_sizes_not_location_or_times(damaged: Path, tmp_path: Path) -> None:
     root = damaged / REGDB_DIRNAME
-    before = fingerprint_tree(root)
+    before = walk_tree(root).fingerprint()
     moved = Path(shutil.copytree(root, tmp_path / "elsewhere"))
     image = sorted(moved.rglob("*.bmp"))[0]
     os.utime(image, (1.0, 1.0))
-    assert fingerprint_tree(moved) == before
+    assert walk_tree(moved).fingerprint() == before
     image.write_bytes(image.read_bytes() + b"\0")
-    assert fingerprint_tree(moved).digest != before.digest
+    assert walk_tree(moved).fingerprint().digest != before.digest
     image.rename(image.with_name("renamed.bmp"))
-    assert fingerprint_tree(moved).digest != before.digest
+    assert walk_tree(moved).fingerprint().digest != before.digest
 
 
 def test_table_shows_agreeing_trials_once_and_ranges_as_ranges() -> None:
@@ -196,7 +196,7 @@ def test_a_study_records_a_tree_its_reader_rejects_instead_of_failing(damaged: P
     root = damaged / REGDB_DIRNAME
     (root / "idx" / "train_visible_7.txt").unlink()
     record = study_verdict("regdb", root, lambda: read_regdb(root))
-    assert record["fingerprint"] == fingerprint_tree(root).short
+    assert record["fingerprint"] == walk_tree(root).fingerprint().short
     (line,) = record["mismatches"]
     assert line.startswith("RegDB: not readable: ") and "train_visible_7.txt" in line
 
@@ -216,7 +216,7 @@ def test_a_study_on_a_real_layout_tree_with_other_counts_warns_and_shows_the_rea
     provenance = json.loads((out / "smoke" / "smoke" / "provenance.json").read_text())
     assert provenance["data_source"] == "real"
     record = provenance["data_check"]["regdb"]
-    assert record["fingerprint"] == fingerprint_tree(damaged / REGDB_DIRNAME).short
+    assert record["fingerprint"] == walk_tree(damaged / REGDB_DIRNAME).fingerprint().short
     regdb_line = "RegDB: all idx lists, distinct visible images: expected 4,120, found 32"
     assert regdb_line in record["mismatches"]
     sysu_line = "SYSU-MM01: train, identities: expected 395, found 8"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -33,6 +34,7 @@ from harness.output_folder import OutputFolderError, ensure_writable_folder
 from harness.params_file import PARAMS_FILE, ParamsFile, read_params_file, with_params, write_params_file
 from harness.provenance import CODE_PROVENANCE, PROVENANCE_NAME, code_provenance, collect_provenance, write_provenance
 from harness.queue import (
+    LOST_STORAGE,
     STORAGE_FAILURES,
     CellState,
     CellStatus,
@@ -108,13 +110,16 @@ def run_command(prog: str, args: argparse.Namespace, argv: list[str]) -> int:
         return _check_data(prog, args, bars)
     try:
         setup = _resolve(args)
-        if args.dry_run:
-            return _dry_run(setup)
-        # Checked before anything is stored or trained: outputs that cannot be written would waste the run.
-        ensure_writable_folder(args.out)
-        if args.report_only:
-            return _report_only(args, argv, setup)
-        return _run(args, argv, setup, bars)
+        try:
+            if args.dry_run:
+                return _dry_run(setup)
+            # Checked before anything is stored or trained: outputs that cannot be written would waste the run.
+            ensure_writable_folder(args.out)
+            if args.report_only:
+                return _report_only(args, argv, setup)
+            return _run(args, argv, setup, bars)
+        except LOST_STORAGE as error:  # a read-only command whose storage went away while it read
+            raise StorageError(setup.storage.failure_line(error)) from None
     except (UsageError, StudyError, SetupError) as error:
         return report_usage_error(prog, error)
 
@@ -137,6 +142,7 @@ def _resolve(args: argparse.Namespace) -> Setup:
         log.warning(
             "the %s profile is meant for the real datasets (--data-root); running it on synthetic data", args.profile
         )
+    _check_report_inputs(args)
     seeds = range(args.seeds) if args.seeds else None
     cells = plan_cells(spec, args.profile, datasets=datasets, seeds=seeds)
     params = read_params_file(args.params) if args.params else None
@@ -206,6 +212,23 @@ def _resolve(args: argparse.Namespace) -> Setup:
         seeds=seeds,
         params=params,
     )
+
+
+def _check_report_inputs(args: argparse.Namespace) -> None:
+    """Read the files the report will read besides the study's own tables (--benchmark-json) now, before
+    anything trains: a broken one would otherwise show only once every cell has finished."""
+    if args.benchmark_json is None:
+        return
+    # Imported here: pandas is not needed by runs without the option.
+    from reports.benchmarks import benchmark_table
+
+    try:
+        benchmark_table(args.benchmark_json)
+    except ValueError as error:
+        raise UsageError(
+            f"--benchmark-json {args.benchmark_json}: {error}; expected the file `pytest tests/bench "
+            "--benchmark-only --benchmark-json=FILE` writes"
+        ) from None
 
 
 def _data_source(args: argparse.Namespace) -> DataSource:
@@ -401,10 +424,7 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
         interrupted = True
         log.warning("interrupted while computing a reference (floor or ceiling); finished cells are stored: re-run")
     except STORAGE_FAILURES as error:
-        raise StorageError(
-            f"--storage {setup.storage.display} failed while running cells ({error}); finished cells are kept: "
-            "fix the storage (free space, start the server) and re-run the same command"
-        ) from None
+        raise StorageError(setup.storage.failure_line(error)) from None
     code = _finish(args, argv, setup, time.perf_counter() - started, store, references, final_references)
     summary = _merged(summaries)
     _closing_note(setup, summary, store, planned=len(setup.cells) + (len(final.cells) if final is not None else 0))
@@ -477,6 +497,8 @@ def _finish(
             "with --report-only to write them"
         )
         return EXIT_INTERRUPTED
+    except LOST_STORAGE as error:  # the storage went away after the last cell, while its trials were read
+        raise StorageError(setup.storage.failure_line(error)) from None
     except OSError as error:
         raise OutputFolderError(
             f"--out {args.out}: writing the tables and report failed ({error}); finished cells are stored: free "
@@ -584,7 +606,7 @@ def _data_verdicts(setup: Setup) -> dict[str, Any]:
 
     roots = setup.data.roots()
     names = sorted({cell.dataset for cell in setup.cells})
-    verdicts = {name: study_verdict(name, roots[name], lambda name=name: setup.data.dataset(name)) for name in names}
+    verdicts = {name: study_verdict(name, roots[name], functools.partial(setup.data.dataset, name)) for name in names}
     for verdict in verdicts.values():
         for line in verdict["mismatches"]:
             log.warning("data check: %s", line)

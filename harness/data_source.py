@@ -107,6 +107,8 @@ class DataSource:
         if cell.dataset == "sysu":
             build = sysu_validation_task if validation else sysu_task
             return build(dataset, eval_trials=config.eval_trials)
+        if cell.regdb_trial is None:
+            raise ValueError(f"cell {cell.id} names no RegDB trial")
         return (regdb_validation_task if validation else regdb_task)(dataset, cell.regdb_trial)
 
     def dataset(self, name: str) -> Any:

@@ -36,7 +36,7 @@ from harness.atomic import atomic_write_text
 from harness.cells import TEST, Cell
 from harness.methods import Method, load_method
 from harness.records import jsonable
-from harness.runner import CellEnvironment, TaskLike
+from harness.runner import CellEnvironment
 from mmm.code_identity import code_identity, current_source
 from mmm.models.factory import backbone_preset
 from mmm.models.numerics import ForwardNumerics
@@ -45,6 +45,7 @@ from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.stage_keys import MMLM_FIELDS, STAGE_B_FIELDS
+from mmm.pipeline.tasks import Task
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def starting_weights(config: PipelineConfig) -> str:
 
 
 def reference_inputs(
-    kind: ReferenceKind, config: PipelineConfig, task: TaskLike, weights: str, numerics: str
+    kind: ReferenceKind, config: PipelineConfig, task: Task, weights: str, numerics: str
 ) -> dict[str, Any]:
     """Everything a reference of `kind` depends on, as recorded beside it and hashed into its key; `numerics` is
     mmm.models.numerics.ForwardNumerics.key (device kind and precision)."""
@@ -132,7 +133,7 @@ def reference_inputs(
     }
 
 
-def reference_key(kind: ReferenceKind, config: PipelineConfig, task: TaskLike, weights: str, numerics: str) -> str:
+def reference_key(kind: ReferenceKind, config: PipelineConfig, task: Task, weights: str, numerics: str) -> str:
     """The hex key of the `kind` reference of `config` on `task`, from the weight file `weights`, run with
     `numerics`."""
     payload = json.dumps(reference_inputs(kind, config, task, weights, numerics), sort_keys=True, default=str)
@@ -177,7 +178,7 @@ class ReferenceStore:
     def get(
         self,
         config: PipelineConfig,
-        task: TaskLike,
+        task: Task,
         *,
         device: torch.device,
         cache_dir: Path,
@@ -206,7 +207,7 @@ class ReferenceStore:
     def serve(
         self,
         config: PipelineConfig,
-        task: TaskLike,
+        task: Task,
         *,
         device: torch.device,
         cache_dir: Path,
@@ -250,7 +251,7 @@ class ReferenceStore:
             self.stats.corrupt += 1
             return None
 
-    def _save(self, key: str, inputs: dict[str, Any], task: TaskLike, result: RunResult) -> None:
+    def _save(self, key: str, inputs: dict[str, Any], task: Task, result: RunResult) -> None:
         record = {
             "key": key,
             "code": code_identity().as_dict(),

@@ -55,9 +55,11 @@ def write_results(
     """Write the tables of `cells` from `ledger`; return how many finished runs they hold."""
     statuses = ledger.statuses(cells, policy, me)
     runs = [
-        (cell, StoredRun(statuses[cell.id].trial), statuses[cell.id].stale)
+        (cell, StoredRun(trial), statuses[cell.id].stale)
         for cell in cells
-        if statuses[cell.id].state is CellState.DONE and statuses[cell.id].trial.state == TrialState.COMPLETE
+        if statuses[cell.id].state is CellState.DONE
+        and (trial := statuses[cell.id].trial) is not None
+        and trial.state == TrialState.COMPLETE
     ]
     failures = [
         {
@@ -177,9 +179,12 @@ def _importance_rows(ledger: Ledger, datasets: Iterable[str]) -> Iterator[dict[s
             note = f"{len(complete)} complete trial(s); importances need {MIN_TRIALS_FOR_IMPORTANCE}"
             yield {**keys, "param": "", "importance": "", "note": note}
             continue
+        study = ledger.stored_study(dataset)
+        if study is None:  # trials were read from it a moment ago
+            raise RuntimeError(f"the Optuna study of {dataset} vanished from the storage while it was read")
         try:
             importances = optuna.importance.get_param_importances(
-                ledger.stored_study(dataset), evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0)
+                study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0)
             )
         except (RuntimeError, ValueError) as error:  # e.g. every trial drew the same values
             yield {**keys, "param": "", "importance": "", "note": f"not computable: {error}"}

@@ -17,7 +17,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import optuna
 import torch
@@ -27,6 +27,7 @@ from harness.cells import VALIDATION, Cell
 from harness.methods import Method
 from harness.progress import Display
 from harness.queue import (
+    LOST_STORAGE,
     CellState,
     Heartbeat,
     LeasePolicy,
@@ -44,6 +45,7 @@ from mmm.choices import OBJECTIVE_PROTOCOLS, PRIMARY_METRIC, PRIMARY_PROTOCOLS
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressEvent, StageStore
 from mmm.pipeline.result import RunResult
+from mmm.pipeline.tasks import Task
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +60,6 @@ def value_protocol(cell: Cell) -> str:
     return protocols[cell.dataset]
 
 
-class TaskLike(Protocol):
-    name: str
-    fingerprint: str
-    held_out: tuple[int, ...]  # a validation task's held-out identities (recorded with the trial); () otherwise
-    rule: str  # how they were chosen
-
-
 @dataclass(frozen=True)
 class CellEnvironment:
     """What running a cell needs besides the cell: built from the real pipeline by harness.environment, or
@@ -72,8 +67,8 @@ class CellEnvironment:
 
     methods: Mapping[str, Method]
     make_config: Callable[[Cell, Mapping[str, Any]], PipelineConfig]  # (cell, sampled params) -> config
-    make_task: Callable[[Cell, PipelineConfig], TaskLike]
-    make_diagnose: Callable[[TaskLike], Diagnose | None]
+    make_task: Callable[[Cell, PipelineConfig], Task]
+    make_diagnose: Callable[[Task], Diagnose | None]
     device: str
     cache_dir: Path  # data and decoded-image cache handed to the method
     store: StageStore | None = None
@@ -123,6 +118,8 @@ class _Progress:
     def __call__(self, event: ProgressEvent) -> None:
         if self._heartbeat.lost.is_set():
             raise CellSuperseded(f"trial {self._trial.number} lost its lease")
+        if self._heartbeat.storage_lost is not None:
+            raise self._heartbeat.storage_lost
         self._display.event(event)
         if self._report and OBJECTIVE_METRIC in event.values:
             self._trial.report(float(event.values[OBJECTIVE_METRIC]), self._step)
@@ -238,6 +235,9 @@ def _run_claimed(
     except CellSuperseded:
         drop_claim(study, trial)
         return TrialState.FAIL
+    except LOST_STORAGE:
+        # Not the cell's failure: the storage is gone, so nothing can be recorded; the command says so in one line.
+        raise
     except Exception as error:
         hint = env.explain(error)
         log.error(
@@ -280,7 +280,7 @@ def _execute(
     trial.set_user_attr(CELL, cell.describe())
     trial.set_user_attr(PARAMS, jsonable({**cell.overrides, **params}))
     trial.set_user_attr(CONFIG, jsonable(config.to_dict()))
-    described = {"name": task.name, "fingerprint": task.fingerprint}
+    described: dict[str, Any] = {"name": task.name, "fingerprint": task.fingerprint}
     if task.held_out:
         described.update(held_out=list(task.held_out), rule=task.rule)
     trial.set_user_attr(TASK, described)

@@ -71,14 +71,18 @@ def benchmark_table(json_path: Path | str) -> pd.DataFrame:
 def _read_benchmarks(path: Path) -> list[dict[str, Any]]:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path.name}: not valid JSON ({error})") from error
     benchmarks = document.get("benchmarks") if isinstance(document, dict) else None
     if not isinstance(benchmarks, list):
         raise ValueError(f"{path.name}: missing key 'benchmarks' (expected pytest-benchmark --benchmark-json output)")
-    for bench in benchmarks:
-        if "name" not in bench:
-            raise ValueError(f"{path.name}: a benchmark has no 'name'")
+    for number, bench in enumerate(benchmarks, start=1):
+        if not isinstance(bench, dict) or "name" not in bench:
+            raise ValueError(f"{path.name}: benchmark {number} is not an object with a 'name'")
+        if not isinstance(bench.get("stats"), dict) or not isinstance(bench.get("extra_info") or {}, dict):
+            raise ValueError(f"{path.name}: benchmark {bench['name']!r} has no 'stats' object")
     return benchmarks
 
 
@@ -86,7 +90,12 @@ def _stat(bench: dict[str, Any], key: str, path: Path) -> float:
     stats = bench.get("stats") or {}
     if key not in stats:
         raise ValueError(f"{path.name}: benchmark {bench['name']!r} has no stats {key!r}")
-    return float(stats[key])
+    try:
+        return float(stats[key])
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{path.name}: benchmark {bench['name']!r} has stats {key!r} = {stats[key]!r}, not a number"
+        ) from None
 
 
 def _size(bench: dict[str, Any], keys: tuple[str, ...]) -> Any:

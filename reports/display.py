@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Mapping, SupportsFloat
 
 import pandas as pd
 
@@ -45,10 +45,17 @@ def is_missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _number(value: object) -> float:
+    """A table cell as a float: pandas gives numbers (numpy's included), some columns text."""
+    if isinstance(value, (str, SupportsFloat)):
+        return float(value)
+    raise TypeError(f"expected a number, got {value!r}")
+
+
 def fmt_number(value: object, digits: int = 2) -> str:
     if is_missing(value):
         return NO_VALUE
-    return f"{float(value):.{digits}f}".replace("-", _MINUS)
+    return f"{_number(value):.{digits}f}".replace("-", _MINUS)
 
 
 def fmt_integer(value: object) -> str:
@@ -56,7 +63,7 @@ def fmt_integer(value: object) -> str:
     if is_missing(value):
         return NO_VALUE
     try:
-        number = float(value)
+        number = _number(value)
     except (TypeError, ValueError):
         return str(value)
     return str(int(number)) if number.is_integer() else str(value)
@@ -84,14 +91,14 @@ def fmt_p(value: object) -> str:
     """A p-value to three decimals, or as "< 0.001" below that (a printed 0.000 would read as impossible)."""
     if is_missing(value):
         return NO_VALUE
-    return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+    return "< 0.001" if _number(value) < 0.001 else f"{_number(value):.3f}"
 
 
 def fmt_seconds(value: object) -> str:
     """Wall time in the largest sensible units: 0.42 s, 12.3 s, 4 min 05 s, 2 h 03 min."""
     if is_missing(value):
         return NO_VALUE
-    seconds = float(value)
+    seconds = _number(value)
     if seconds < 60:
         return f"{seconds:.2g} s" if seconds < 1 else f"{seconds:.1f} s"
     minutes, rest = divmod(round(seconds), 60)
@@ -105,7 +112,7 @@ def fmt_significant(value: object, digits: int = 4) -> str:
     """Timings span microseconds to minutes; significant digits keep both readable."""
     if is_missing(value):
         return NO_VALUE
-    return f"{float(value):.{digits}g}"
+    return f"{_number(value):.{digits}g}"
 
 
 def fmt_params(params_json: object) -> str:

@@ -10,6 +10,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
 from matplotlib.lines import Line2D
 
 from reports.embed import new_figure, png_data_uri
@@ -192,7 +193,8 @@ def _bars_with_seeds(
         ax=ax,
     )
     for container in ax.containers:
-        ax.bar_label(container, fmt=value_format, label_type="center", fontsize="x-small", color="white")
+        if isinstance(container, BarContainer):
+            ax.bar_label(container, fmt=value_format, label_type="center", fontsize="x-small", color="white")
     sns.stripplot(
         data=panel,
         x="variant",

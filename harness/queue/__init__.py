@@ -5,7 +5,8 @@ trials in a storage (a journal file or a database) that the workers share.
 Code outside this package imports from here only; the modules inside are its workings:
 
 - where the trials live: `parse_storage` -> `StorageSpec`, `StorageError` when it cannot be opened,
-  `STORAGE_FAILURES` when it fails later, `JOURNAL_NAME` the default journal file;
+  `STORAGE_FAILURES` when it fails later (`LOST_STORAGE` what only a storage raises, `StorageSpec.failure_line`
+  the one line that says so), `JOURNAL_NAME` the default journal file;
 - who works, and how long a silent worker keeps its cells: `WorkerIdentity`, `LeasePolicy`;
 - which cells are missing: `Ledger.statuses` -> `CellStatus` with a `CellState` (a cell finished by other code
   is stale; `code_of` reads the code identity a trial's worker ran);
@@ -19,10 +20,18 @@ from harness.queue.finish import complete_cell, drop_claim, fail_cell, prune_cel
 from harness.queue.heartbeat import Heartbeat
 from harness.queue.ledger import Ledger
 from harness.queue.status import CellState, CellStatus
-from harness.queue.storage import JOURNAL_NAME, STORAGE_FAILURES, StorageError, StorageSpec, parse_storage
+from harness.queue.storage import (
+    JOURNAL_NAME,
+    LOST_STORAGE,
+    STORAGE_FAILURES,
+    StorageError,
+    StorageSpec,
+    parse_storage,
+)
 
 __all__ = [
     "JOURNAL_NAME",
+    "LOST_STORAGE",
     "STORAGE_FAILURES",
     "CellState",
     "CellStatus",

@@ -12,6 +12,8 @@ import optuna
 
 from harness.queue.bookkeeping import HEARTBEAT
 from harness.queue.claims import LeasePolicy, superseded
+from harness.queue.journal import StorageLost
+from harness.queue.storage import root_cause
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ class Heartbeat:
         self._policy = policy
         self._stop = threading.Event()
         self.lost = threading.Event()
+        # Set when the storage's file went away: the cell cannot be recorded, so the run should stop at once.
+        self.storage_lost: StorageLost | None = None
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat {cell_id}", daemon=True)
 
     def __enter__(self) -> "Heartbeat":
@@ -47,10 +51,13 @@ class Heartbeat:
                     log.warning("cell %s was claimed by another worker after this one went silent", self._cell_id)
                     self.lost.set()
                     return
+            except StorageLost as error:
+                self.storage_lost = error
+                return
             except Exception as error:  # a storage hiccup must not kill the run; the next beat retries
                 log.warning(
                     "heartbeat of cell %s failed (%s); the next beat retries",
                     self._cell_id,
-                    error,
+                    root_cause(error),
                     exc_info=log.isEnabledFor(logging.DEBUG),
                 )

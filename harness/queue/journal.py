@@ -13,6 +13,7 @@ record onto the partial line, and from that line on every read fails. Here:
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Generator, Iterable, Iterator
 
 from optuna.storages.journal import BaseJournalBackend, JournalFileBackend, JournalFileSymlinkLock
 
@@ -153,21 +154,51 @@ def repair_journal(journal: Path) -> Repair | None:
         return Repair(journal, backup, scan.torn_bytes, len(scan.torn), len(scan.records))
 
 
+class StorageLost(OSError):
+    """The file behind an open storage (a journal or a SQLite database) was removed or replaced while the study
+    ran, or its disk went away: nothing more can be written to it."""
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`, None when there is none."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 class RepairingJournalBackend(JournalFileBackend):
-    """Optuna's file backend whose appends first set aside a torn tail, under the same lock as the append."""
+    """Optuna's file backend whose appends first set aside a torn tail, under the same lock as the append, and
+    which stops (StorageLost) once the journal it wrote to is removed or replaced: appending would start a new file
+    holding none of the study's earlier records."""
 
     def __init__(self, journal: Path) -> None:
         self._journal = Path(journal)
-        super().__init__(str(journal))
+        super().__init__(str(journal))  # creates the file when there is none
+        self._identity = file_identity(self._journal)
+
+    def read_logs(self, log_number_from: int) -> Generator[dict[str, Any], None, None]:
+        self._check_same_file()
+        yield from super().read_logs(log_number_from)
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         payload = "".join(json.dumps(entry, separators=(",", ":")) + "\n" for entry in logs).encode("utf-8")
         with _locked(self._journal):
+            self._check_same_file()
             self._cut_torn_tail()
             with open(self._journal, "ab") as handle:
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
+
+    def _check_same_file(self) -> None:
+        if self._identity is not None and file_identity(self._journal) != self._identity:
+            raise StorageLost(
+                errno.ENOENT,
+                "the journal was removed or replaced while cells ran (or its disk went away)",
+                str(self._journal),
+            )
 
     def _cut_torn_tail(self) -> None:
         size = self._journal.stat().st_size

@@ -8,6 +8,7 @@ one-line message says what is wrong and what to do.
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import time
@@ -15,11 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy
+from optuna.exceptions import StorageInternalError
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from harness.errors import SetupError
-from harness.queue.journal import RepairingJournalBackend, SnapshotJournalBackend, repair_journal, scan_journal
+from harness.queue.journal import (
+    RepairingJournalBackend,
+    SnapshotJournalBackend,
+    StorageLost,
+    file_identity,
+    repair_journal,
+    scan_journal,
+)
 from harness.redact import redact
 
 log = logging.getLogger(__name__)
@@ -44,9 +53,13 @@ _DRIVER_HINTS = {
     "postgresql": "install the PostgreSQL driver: pip install -e '.[postgres]' (psycopg 3)",
     "mysql": "install a MySQL driver, e.g. pip install mysqlclient",
 }
-# What a storage raises when it fails after opening, while cells run: a full disk or a lost file (journal), a
-# dropped connection or a server gone away (databases).
-STORAGE_FAILURES: tuple[type[Exception], ...] = (OSError, SQLAlchemyError)
+
+
+# What only a storage raises after opening: a dropped connection or a server gone away (SQLAlchemy's errors, which
+# Optuna wraps in StorageInternalError), a file removed from under it (StorageLost).
+LOST_STORAGE: tuple[type[Exception], ...] = (StorageLost, SQLAlchemyError, StorageInternalError)
+# What a storage raises when it fails while cells run: the above, and a full disk under a journal (OSError).
+STORAGE_FAILURES: tuple[type[Exception], ...] = (OSError, *LOST_STORAGE)
 
 
 class StorageURLError(SetupError, ValueError):
@@ -74,6 +87,25 @@ class StorageSpec:
     def dialect(self) -> str:
         return "journal" if self.journal is not None else self.url.split(":", 1)[0].split("+", 1)[0]
 
+    def failure_line(self, error: BaseException) -> str:
+        """The one line for this storage failing after it opened: which storage, what went wrong, what to do."""
+        cause = root_cause(error)
+        if isinstance(error, StorageLost) or isinstance(_innermost(error), StorageLost):
+            return (
+                f"--storage {self.display}: {cause}; put it back (or remount its disk) and re-run the same command "
+                "to resume, or re-run with another --storage: the stage cache keeps the finished cells' stages"
+            )
+        if self.dialect in ("journal", "sqlite"):
+            return (
+                f"--storage {self.display} failed while cells ran ({cause}); the cells finished before are stored "
+                "there: free space or fix the file, then re-run the same command to resume"
+            )
+        return (
+            f"--storage {self.display}: the database server stopped answering while cells ran ({cause}); start it "
+            "again (or check the network) and re-run the same command: the cells finished before are stored "
+            "there and the re-run resumes"
+        )
+
     def open(self, *, read_only: bool = False) -> BaseStorage | None:
         """The storage; read-only, None when nothing has been stored there yet."""
         if self.journal is not None:
@@ -91,6 +123,28 @@ class StorageSpec:
                 f"--storage {self.display}: cannot open the database: {_first_line(error)}; "
                 "check that the server runs and the URL is right"
             ) from None
+
+
+def _innermost(error: BaseException) -> BaseException:
+    """The exception at the bottom of `error`'s chain (Optuna wraps the driver's error in its own)."""
+    seen = {id(error)}
+    while True:
+        inner = error.__cause__ or error.__context__
+        if inner is None or id(inner) in seen:
+            return error
+        seen.add(id(inner))
+        error = inner
+
+
+def root_cause(error: BaseException) -> str:
+    """The first line of the innermost error (the driver's or the file system's own words), passwords masked."""
+    inner = _innermost(error)
+    if isinstance(inner, OSError) and inner.strerror:
+        text = f"{inner.strerror}: {inner.filename}" if inner.filename else inner.strerror
+    else:
+        text = str(inner)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return redact(lines[0] if lines else type(inner).__name__)
 
 
 def _first_line(error: BaseException) -> str:
@@ -144,12 +198,29 @@ def _open_database(url: str, read_only: bool) -> BaseStorage | None:
     attempt = 1
     while True:
         try:
-            return RDBStorage(url)
+            storage = RDBStorage(url)
+            if url.startswith("sqlite"):
+                _watch_file(storage, Path(_sqlite_path(url)))
+            return storage
         except DBAPIError:
             if attempt == SCHEMA_ATTEMPTS:
                 raise
             time.sleep(0.2 * attempt)
             attempt += 1
+
+
+def _watch_file(storage: RDBStorage, path: Path) -> None:
+    """Stop every statement once the SQLite file is removed or replaced: an open connection would go on writing
+    into the removed file, and every cell finished after that would vanish with it."""
+    identity = file_identity(path)
+
+    def check(*_: object) -> None:
+        if file_identity(path) != identity:
+            raise StorageLost(
+                errno.ENOENT, "the SQLite database file was removed or replaced while cells ran", str(path)
+            )
+
+    sqlalchemy.event.listen(storage.engine, "before_cursor_execute", check)
 
 
 def _sqlite_path(url: str) -> str:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import socket
 import subprocess
+import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
@@ -93,3 +97,73 @@ def read_only_folder(tmp_path: Path, tmpfs: Callable[..., Path]) -> Iterator[Pat
     folder.chmod(0o555)
     yield folder
     folder.chmod(0o755)
+
+
+PASSWORD = "test-password"
+
+
+@dataclass
+class PrivateServer:
+    """A PostgreSQL cluster of this test's own, which it may stop and start (the shared CI server stays up)."""
+
+    url: str
+    stop: Callable[[], None]
+    start: Callable[[], None]
+    binaries: Path  # Debian's postgresql bin folder (createuser, createdb, psql, ...)
+    port: int
+    password: str
+
+
+def _postgres_bin() -> Path | None:
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name))
+    return candidates[-1] if candidates and (candidates[-1] / "initdb").is_file() else None
+
+
+@pytest.fixture()
+def private_postgres(tmp_path: Path) -> Iterator[PrivateServer]:
+    """A throwaway PostgreSQL cluster started the way .ci/run starts CI's (Debian's binaries, 127.0.0.1, a free
+    port, a password), stopped and deleted afterwards."""
+    require(importlib.util.find_spec("psycopg") is not None, "the psycopg driver is not installed")
+    binaries = _postgres_bin()
+    require(binaries is not None, "Debian's postgresql is not installed (apt-get install postgresql; .ci/run does)")
+    assert binaries is not None
+    folder = Path(tempfile.mkdtemp(prefix="mmm-test-postgres-"))
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(folder, "postgres")
+    (folder / "password").write_text(f"{PASSWORD}\n")
+    subprocess.run(
+        [
+            *as_postgres,
+            str(binaries / "initdb"),
+            "-D",
+            str(folder / "data"),
+            "-U",
+            "mmm",
+            "--auth=scram-sha-256",
+            f"--pwfile={folder / 'password'}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pg_ctl = [*as_postgres, str(binaries / "pg_ctl"), "-D", str(folder / "data")]
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}"
+
+    def start() -> None:
+        subprocess.run(
+            [*pg_ctl, "-l", str(folder / "log"), "-w", "-o", options, "start"], check=True, capture_output=True
+        )
+
+    def stop() -> None:
+        subprocess.run([*pg_ctl, "-m", "fast", "-w", "stop"], check=False, capture_output=True)
+
+    start()
+    try:
+        url = f"postgresql://mmm:{PASSWORD}@127.0.0.1:{port}/postgres"
+        yield PrivateServer(url, stop, start, binaries, port, PASSWORD)
+    finally:
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

@@ -15,7 +15,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Collection, Mapping
+from typing import Any, Callable, Collection, Mapping, Protocol
 
 import psutil
 import torch
@@ -26,7 +26,7 @@ from harness.methods import METHOD_NAMES, Method
 from harness.queue import LeasePolicy, Ledger, WorkerIdentity, parse_storage
 from harness.registry import load_study
 from harness.run_key import RunKey
-from harness.runner import CellEnvironment, RunSummary, TaskLike, run_cells
+from harness.runner import CellEnvironment, RunSummary, run_cells
 from harness.spec import StudySpec
 from harness.stage_cache import FileStageStore
 from harness.weights import cells_starting_weights, weights_identity
@@ -38,6 +38,13 @@ from mmm.pipeline.result import RunResult
 
 PROTOCOLS = {"sysu": ("all", "indoor"), "regdb": ("v2i", "i2v")}
 FAST_LEASES = LeasePolicy(heartbeat_seconds=0.2, grace_seconds=30.0, poll_seconds=0.05, recheck_seconds=0.1)
+
+
+class TaskLike(Protocol):
+    """What the harness reads of a task (the methods the fakes stand in for take a mmm.pipeline.tasks.Task)."""
+
+    name: str
+    fingerprint: str
 
 
 @dataclass(frozen=True)

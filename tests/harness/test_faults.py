@@ -30,7 +30,7 @@ from harness.queue.journal import TORN_SUFFIX
 from harness.redact import redact
 from harness.registry import load_study
 from harness.run_key import RunKey
-from harness.runner import RunInterrupted, TaskLike, run_cells
+from harness.runner import RunInterrupted, run_cells
 from harness.stage_cache import FileStageStore
 from harness.study import main
 from mmm.choices import METRICS
@@ -42,6 +42,7 @@ from tests.availability import require
 from tests.harness.fakes import (
     FAST_LEASES,
     PROTOCOLS,
+    TaskLike,
     dead_process_identity,
     fake_environment,
     fake_ledger,

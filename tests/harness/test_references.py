@@ -23,7 +23,7 @@ from harness.queue import WorkerIdentity
 from harness.reference_table import keep_current_references, reference_table, write_reference_table
 from harness.references import CEILING, FLOOR, ReferenceStore, compute_references, reference_key, starting_weights
 from harness.run_key import RunKey
-from harness.runner import TaskLike, run_cells
+from harness.runner import run_cells
 from harness.stage_cache import FileStageStore
 from harness.study import main
 from mmm.choices import METRICS
@@ -33,7 +33,15 @@ from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.result import RunResult
-from tests.harness.fakes import FAST_LEASES, FakeTask, fake_environment, fake_ledger, planned, recording_method
+from tests.harness.fakes import (
+    FAST_LEASES,
+    FakeTask,
+    TaskLike,
+    fake_environment,
+    fake_ledger,
+    planned,
+    recording_method,
+)
 
 PROFILE = "smoke"
 # The smoke profile runs one seed, on SYSU-MM01 and on RegDB trial 1: two floors and two ceilings per study.

@@ -15,13 +15,13 @@ import torch
 from optuna.trial import TrialState
 
 from harness.queue import CellState, Ledger, WorkerIdentity, parse_storage
-from harness.runner import TaskLike
 from harness.spec import FloatParam, StudySpec, Variant, tuning_profiles
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.result import RunResult
 from tests.harness.fakes import (
     FAST_LEASES,
+    TaskLike,
     fake_ledger,
     log_lines,
     logged,

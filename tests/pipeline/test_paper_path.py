@@ -20,7 +20,7 @@ import pytest
 
 from harness import command as study_command
 from harness import study as study_cli
-from harness.spec import ProfilePlan, StudySpec, Variant, validate_spec
+from harness.spec import PROFILES, ProfilePlan, StudySpec, Variant, validate_spec
 from mmm.data.synthetic import ensure_synthetic_pair, smoke_spec
 from mmm.data.synthetic.spec import RegdbSpec, SyntheticSpec, SysuSpec
 from mmm.pipeline.profiles import profile_config
@@ -67,7 +67,8 @@ def full_size_spec() -> SyntheticSpec:
 
 
 def paper_path_study() -> StudySpec:
-    plans = {name: ProfilePlan(regdb_trials=(1,), overrides=SMALL_RUN) for name in ("smoke", "quick", "paper")}
+    # Every profile gets the same small plan: a study must plan each one (harness.spec), and only `paper` runs here.
+    plans = {name: ProfilePlan(regdb_trials=(1,), overrides=SMALL_RUN) for name in PROFILES}
     spec = StudySpec(
         name="paper_path",
         description="The paper profile at full size, a couple of steps per stage",
@@ -85,6 +86,21 @@ pytestmark = pytest.mark.usefixtures("restore_logging")
 def peak_rss_gib() -> float:
     """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def test_the_paper_path_study_is_valid_and_a_dry_run_lists_its_cells_without_training(
+    tmp_path: Path, session_cache: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `make paper-path` builds, checked in `make test`: the study, the full-size pair, the command's plan."""
+    monkeypatch.setenv("MMM_CACHE_DIR", str(session_cache))
+    pair = ensure_synthetic_pair(session_cache, full_size_spec())[0].parent
+    study = paper_path_study()
+    monkeypatch.setattr(study_command, "load_study", lambda name: study)
+    out = tmp_path / "runs"
+    argv = ["paper_path", "--profile", "paper", "--data-root", str(pair), "--out", str(out), "--dry-run"]
+    assert study_cli.main(argv) == 0
+    assert "paper_path (paper, synthetic data, weights none): 2 cells — 2 pending" in capsys.readouterr().out
+    assert not out.exists()
 
 
 @pytest.mark.slow

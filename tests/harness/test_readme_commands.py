@@ -131,6 +131,7 @@ CHEAP: dict[str, Callable[[Path, Path], None]] = {
         "--check-data", "--data-root", "DATA", "--profile", "paper"
     ),
     "python -m harness.study recipes": _study("recipes", "--profile", "smoke", "--out", "OUT", "--dry-run"),
+    "python -m harness.study tune": _study("tune", "--profile", "smoke", "--out", "OUT", "--dry-run"),
     "python -m harness.study recipes --seeds 3": _study(
         "recipes", "--profile", "smoke", "--seeds", "3", "--out", "OUT", "--dry-run"
     ),

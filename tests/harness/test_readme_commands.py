@@ -132,6 +132,9 @@ CHEAP: dict[str, Callable[[Path, Path], None]] = {
     ),
     "python -m harness.study recipes": _study("recipes", "--profile", "smoke", "--out", "OUT", "--dry-run"),
     "python -m harness.study tune": _study("tune", "--profile", "smoke", "--out", "OUT", "--dry-run"),
+    "python -m harness.study NAME --eval-every K": _study(
+        "smoke", "--profile", "smoke", "--eval-every", "1", "--out", "OUT", "--dry-run"
+    ),
     "python -m harness.study recipes --seeds 3": _study(
         "recipes", "--profile", "smoke", "--seeds", "3", "--out", "OUT", "--dry-run"
     ),

@@ -222,12 +222,15 @@ def _check_report_inputs(args: argparse.Namespace) -> None:
     # Imported here: pandas is not needed by runs without the option.
     from reports.benchmarks import benchmark_table
 
+    path = args.benchmark_json
     try:
-        benchmark_table(args.benchmark_json)
+        benchmark_table(path)
     except ValueError as error:
+        # The table's errors start with the file's name; this line names the file once, as given.
+        problem = str(error).removeprefix(f"{path}: ").removeprefix(f"{path.name}: ")
         raise UsageError(
-            f"--benchmark-json {args.benchmark_json}: {error}; expected the file `pytest tests/bench "
-            "--benchmark-only --benchmark-json=FILE` writes"
+            f"--benchmark-json {path}: {problem}; expected the file `pytest tests/bench --benchmark-only "
+            "--benchmark-json=FILE` writes"
         ) from None
 
 

@@ -120,7 +120,7 @@ class StorageSpec:
             ) from None
         except SQLAlchemyError as error:
             raise StorageError(
-                f"--storage {self.display}: cannot open the database: {_first_line(error)}; "
+                f"--storage {self.display}: cannot open the database: {root_cause(error)}; "
                 "check that the server runs and the URL is right"
             ) from None
 
@@ -145,12 +145,6 @@ def root_cause(error: BaseException) -> str:
         text = str(inner)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return redact(lines[0] if lines else type(inner).__name__)
-
-
-def _first_line(error: BaseException) -> str:
-    cause = getattr(error, "orig", None) or error
-    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
-    return redact(lines[0] if lines else type(cause).__name__)
 
 
 def _open_journal(journal: Path, read_only: bool) -> BaseStorage | None:

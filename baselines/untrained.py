@@ -14,7 +14,7 @@ from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.network import make_featurize, start_network, state_digest
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.stage_runner import report_evaluation
-from mmm.pipeline.tasks import Task, protocol_means, protocol_trials
+from mmm.pipeline.tasks import Task, assess
 from mmm.pipeline.training_images import TrainingImages
 
 
@@ -35,13 +35,13 @@ def run_untrained(
     model, weights = start_network(config, images, cache_dir, device)
     stems = time.perf_counter() - start
     start = time.perf_counter()
-    evaluation = task.evaluate(make_featurize(model, config, cache_dir, device))
+    assessment = assess(task, make_featurize(model, config, cache_dir, device))
     seconds = time.perf_counter() - start
-    metrics = protocol_means(evaluation)
-    report_evaluation(metrics, on_progress)
+    report_evaluation(assessment.metrics, on_progress)
     return RunResult(
-        metrics=metrics,
-        trial_metrics=protocol_trials(evaluation),
+        metrics=assessment.metrics,
+        trial_metrics=assessment.trial_metrics,
+        features=assessment.features,
         stage_seconds={Stage.STEMS: stems, Stage.EVAL: seconds},
         model_digest=state_digest(model),
         weights=None if weights is None else weights.as_dict(),

@@ -102,7 +102,7 @@ def run_sysu_protocol(
         rows = np.array([row_of[i] for i in draw], dtype=np.int64)
         gallery = [dataset.gallery_pool[i] for i in draw]
         results[trial] = evaluate_sysu(
-            _cosine_distance(q_feats, g_feats[rows]),
+            cosine_distance(q_feats, g_feats[rows]),
             q_pids,
             np.array([r.pid for r in gallery]),
             q_camids,
@@ -137,7 +137,7 @@ def run_regdb_protocol(
         (query, q_modality), (gallery, g_modality) = (visible, thermal) if direction == "v2i" else (thermal, visible)
         featurize = featurize_for_trial(trial)
         results[trial] = evaluate_regdb(
-            _cosine_distance(_features(featurize, query, q_modality), _features(featurize, gallery, g_modality)),
+            cosine_distance(_features(featurize, query, q_modality), _features(featurize, gallery, g_modality)),
             np.array([r.pid for r in query]),
             np.array([r.pid for r in gallery]),
             max_rank=MAX_RANK,
@@ -155,7 +155,8 @@ def _features(featurize: Featurize, records: Sequence[ImageRecord], modality: Mo
     return feats
 
 
-def _cosine_distance(q: np.ndarray, g: np.ndarray) -> np.ndarray:
+def cosine_distance(q: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """1 − cos between every row of q and every row of g: the distance every protocol ranks by."""
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
     g = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
     return 1.0 - q @ g.T

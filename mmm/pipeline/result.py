@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mmm.evaluation.feature_space import FeatureSample
+
 
 @dataclass
 class RunResult:
@@ -13,7 +15,8 @@ class RunResult:
     epoch (stage, epoch, loss, cluster counts, and the ground-truth diagnostics when the caller asked for them).
     stage_seconds: wall time per stage name (the time to load it when the stage came from the stage store, named
     in cached_stages). trial_metrics[protocol][trial]: the values behind each mean (SYSU: one per gallery draw;
-    RegDB: the one trial the model was trained for)."""
+    RegDB: the one trial the model was trained for). features: the final network's features of the task's fixed
+    test subset (mmm.evaluation.feature_space), None when the task keeps none."""
 
     metrics: dict[str, dict[str, float]]
     epochs: list[dict[str, Any]] = field(default_factory=list)
@@ -22,3 +25,4 @@ class RunResult:
     model_digest: str = ""  # sha256 of the final weights: same seed and machine must give the same digest
     weights: dict[str, Any] | None = None  # the starting weight file (name, path, sha256); None for a random start
     trial_metrics: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)
+    features: FeatureSample | None = None

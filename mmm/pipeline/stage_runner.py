@@ -34,7 +34,7 @@ from mmm.pipeline.network import make_featurize, start_network, state_digest
 from mmm.pipeline.network_inputs import prepare_training_data
 from mmm.pipeline.result import RunResult
 from mmm.pipeline.stage_keys import stage_key
-from mmm.pipeline.tasks import Task, protocol_means, protocol_trials
+from mmm.pipeline.tasks import Task, assess, protocol_means
 from mmm.pipeline.training_images import TrainingImages
 
 log = logging.getLogger(__name__)
@@ -270,14 +270,14 @@ class StageRunner:
             report_evaluation(protocol_means(self.task.evaluate(self.featurize)), self.recorder.on_progress)
 
     def result(self) -> RunResult:
-        """The final network's evaluation (last epoch) and everything recorded."""
+        """The final network's evaluation (last epoch), its kept features and everything recorded."""
         with self.recorder.timed(Stage.EVAL):
-            evaluation = self.task.evaluate(self.featurize)
-        metrics = protocol_means(evaluation)
-        report_evaluation(metrics, self.recorder.on_progress)
+            assessment = assess(self.task, self.featurize)
+        report_evaluation(assessment.metrics, self.recorder.on_progress)
         return RunResult(
-            metrics=metrics,
-            trial_metrics=protocol_trials(evaluation),
+            metrics=assessment.metrics,
+            trial_metrics=assessment.trial_metrics,
+            features=assessment.features,
             epochs=self.recorder.epochs,
             stage_seconds=self.recorder.stage_seconds,
             cached_stages=self.recorder.cached_stages,

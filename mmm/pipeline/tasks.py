@@ -3,7 +3,8 @@ scored on its test set, or (tuning searches) on its validation split: trained wi
 scored on them alone, under protocol names that say so ("val-all", "val-v2i", "val-i2v").
 
 A Task hands training code only the unlabelled training images; its evaluate function runs the dataset's
-protocols on a featurizer.
+protocols on a featurizer. A test task also keeps the features of a fixed subset of its test identities
+(mmm.evaluation.feature_space): assess does both, and every method's final evaluation goes through it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from mmm.choices import REGDB_DIRECTIONS, SYSU_MODES, VALIDATION_PREFIX, Dataset
 from mmm.data.datasets import RegdbDataset, RegdbTrial, SysuDataset
 from mmm.data.records import ImageRecord, Modality, TrainSplit
 from mmm.data.validation import ValidationSplit
+from mmm.evaluation.feature_space import FeatureSample, feature_subset, sample_features
 from mmm.evaluation.protocols import ProtocolResult, run_regdb_protocol, run_sysu_protocol
 
 Featurize = Callable[[Sequence[ImageRecord], Modality], np.ndarray]
 Evaluate = Callable[[Featurize], dict[str, ProtocolResult]]
+KeepFeatures = Callable[[Featurize], FeatureSample]
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,33 @@ class Task:
     fingerprint: str  # hash of the training and evaluated image lists: part of every stage-cache key
     held_out: tuple[int, ...] = ()  # validation tasks: the identities held out of training and scored
     rule: str = ""  # validation tasks: how they were chosen, in words
+    keep_features: KeepFeatures | None = None  # test tasks: the features of the fixed test subset
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A final evaluation: the protocols' means and per-trial values (in %), and the kept feature sample (None for
+    a task that keeps none)."""
+
+    metrics: dict[str, dict[str, float]]
+    trial_metrics: dict[str, dict[int, dict[str, float]]]
+    features: FeatureSample | None
+
+
+def assess(task: Task, featurize: Featurize) -> Assessment:
+    """The task's evaluation of `featurize` and its feature sample: what every method ends with."""
+    evaluation = task.evaluate(featurize)
+    features = task.keep_features(featurize) if task.keep_features is not None else None
+    return Assessment(protocol_means(evaluation), protocol_trials(evaluation), features)
+
+
+def _keeper(visible: Sequence[ImageRecord], infrared: Sequence[ImageRecord]) -> KeepFeatures:
+    subset = feature_subset(visible, infrared)
+
+    def keep(featurize: Featurize) -> FeatureSample:
+        return sample_features(featurize, subset)
+
+    return keep
 
 
 def _fingerprint(*groups: Sequence[object]) -> str:
@@ -53,7 +83,9 @@ def sysu_task(dataset: SysuDataset, eval_trials: int = 10) -> Task:
 
     images = [(str(im.path), im.camid) for im in dataset.train.images]
     tests = [(str(r.path), r.pid, r.camid) for r in dataset.query + dataset.gallery_pool]
-    return Task("sysu", "sysu", dataset.train, evaluate, _fingerprint(images, tests, [eval_trials]))
+    fingerprint = _fingerprint(images, tests, [eval_trials])
+    keep = _keeper(dataset.gallery_pool, dataset.query)
+    return Task("sysu", "sysu", dataset.train, evaluate, fingerprint, keep_features=keep)
 
 
 def regdb_task(dataset: RegdbDataset, trial: int) -> Task:
@@ -71,7 +103,9 @@ def regdb_task(dataset: RegdbDataset, trial: int) -> Task:
 
     images = [(str(im.path), im.camid) for im in split.train.images]
     tests = [(str(r.path), r.pid) for r in split.test_visible + split.test_thermal]
-    return Task(f"regdb-trial{trial}", "regdb", split.train, evaluate, _fingerprint(images, tests, [trial]))
+    fingerprint = _fingerprint(images, tests, [trial])
+    keep = _keeper(split.test_visible, split.test_thermal)
+    return Task(f"regdb-trial{trial}", "regdb", split.train, evaluate, fingerprint, keep_features=keep)
 
 
 def sysu_validation_task(dataset: SysuDataset, eval_trials: int = 10) -> Task:

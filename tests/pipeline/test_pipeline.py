@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from baselines.untrained import run_untrained
 from mmm.choices import METRICS, TEST_CURVE
 from mmm.data.records import GroundTruth, Modality, TrainSplit
 from mmm.data.sampler import AllImagesSampler, IdentityBalancedSampler
@@ -60,6 +61,18 @@ def test_run_keeps_the_gallery_draws_behind_each_mean(reference_run) -> None:
         assert sorted(draws) == [0, 1]  # the smoke profile averages two gallery draws
         for metric in METRICS:
             assert result.metrics[protocol][metric] == pytest.approx(np.mean([d[metric] for d in draws.values()]))
+
+
+def test_every_method_keeps_the_features_of_the_same_test_subset(
+    reference_run, sysu_smoke_task: Task, session_cache: Path
+) -> None:
+    result, _ = reference_run
+    floor = run_untrained(profile_config("smoke", "sysu"), sysu_smoke_task, device=CPU, cache_dir=session_cache)
+    assert result.features is not None and floor.features is not None
+    for column in ("pids", "modalities", "camids"):
+        assert np.array_equal(getattr(result.features, column), getattr(floor.features, column))
+    assert set(result.features.modalities) == {int(Modality.VISIBLE), int(Modality.INFRARED)}
+    assert not np.array_equal(result.features.features, floor.features.features)  # the trained network's own
 
 
 def test_run_reports_both_regdb_directions(regdb_smoke_task: Task, session_cache: Path) -> None:

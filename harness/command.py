@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import logging
@@ -396,6 +397,7 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
             store=store,
             run_overrides=setup.run_overrides,
             references=stores,
+            tables_dir=setup.results_dir,
         )
     except ImportError as error:
         log.error("the method is not available (%s); nothing was run", error)
@@ -413,10 +415,13 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
             final = _final_phase(setup)
             if final is not None:
                 log.info("final phase: the search's choice and the defaults, trained on the whole training split")
+                final_env = dataclasses.replace(env, tables_dir=setup.results_dir / FINAL_FOLDER)
                 final_references = [ReferenceRun(reference) for reference in stores]
-                final_references = _with_references(final.cells, env, stores, final_references, after_cells=False)
-                summaries.append(run_cells(final.cells, final.ledger, env, policy=setup.policy, me=setup.me, bars=bars))
-                final_references = _with_references(final.cells, env, stores, final_references, after_cells=True)
+                final_references = _with_references(final.cells, final_env, stores, final_references, after_cells=False)
+                summaries.append(
+                    run_cells(final.cells, final.ledger, final_env, policy=setup.policy, me=setup.me, bars=bars)
+                )
+                final_references = _with_references(final.cells, final_env, stores, final_references, after_cells=True)
             elif setup.spec.is_tuning:
                 log.warning("the final phase starts once every search cell is done: re-run the same command")
     except RunInterrupted as stop:

@@ -49,6 +49,7 @@ def build_environment(
     store: FileStageStore,
     run_overrides: Mapping[str, Any] | None = None,
     references: Sequence[ReferenceStore] = (),
+    tables_dir: Path | None = None,
 ) -> CellEnvironment:
     # Imported here, not at the top: the diagnostics pull in scikit-learn (a second to import), which --list,
     # --dry-run and usage errors do not need.
@@ -76,6 +77,7 @@ def build_environment(
         cache_dir=data.cache_dir,
         store=store,
         explain=data.explain,
+        tables_dir=tables_dir,
     )
 
 

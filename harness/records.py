@@ -29,6 +29,7 @@ STAGES_CACHED = "stages_cached"
 MODEL_DIGEST = "model_digest"
 WEIGHTS = "weights"
 SECONDS = "seconds"
+FEATURES = "features"  # the run's feature file (harness.feature_files): path and sha256, or why there is none
 
 
 def jsonable(value: Any) -> Any:
@@ -92,6 +93,11 @@ class StoredRun:
     @property
     def stage_seconds(self) -> dict[str, float]:
         return self.trial.user_attrs.get(STAGE_SECONDS, {})
+
+    @property
+    def features(self) -> dict[str, Any]:
+        """The feature record (harness.feature_files); empty for runs that kept none."""
+        return self.trial.user_attrs.get(FEATURES, {})
 
     @property
     def stages_cached(self) -> set[str]:

@@ -8,6 +8,8 @@ eval_trials.csv one row per run x protocol x evaluation trial x metric: the valu
                 averages (SYSU gallery draws; RegDB: the run's one trial)
 failures.csv    one row per cell not done: failed, stale (finished by other code), abandoned, running elsewhere or
                 never attempted
+feature_space.csv one row per run x modality-gap quantity of its kept test features (harness.feature_files), or one
+                row naming why its feature file cannot be served
 importances.csv tuning studies only: parameter importances per dataset, for the search's validation objective
 
 Files are replaced atomically: several workers may write them as they finish.
@@ -26,7 +28,8 @@ import optuna
 from optuna.trial import TrialState
 
 from harness.atomic import atomic_write_text
-from harness.cells import Cell
+from harness.cells import VALIDATION, Cell
+from harness.feature_files import feature_rows
 from harness.queue import CellState, LeasePolicy, Ledger, WorkerIdentity
 from harness.records import StoredRun
 from mmm.choices import OBJECTIVE_PROTOCOLS
@@ -40,6 +43,7 @@ EPOCH_COLUMNS = schema.EPOCHS.written
 EVAL_TRIAL_COLUMNS = schema.EVAL_TRIALS.written
 STAGE_COLUMNS = schema.STAGE_TIMES.written
 FAILURE_COLUMNS = schema.FAILURES.written
+FEATURE_COLUMNS = schema.FEATURE_SPACE.written
 IMPORTANCE_COLUMNS = schema.IMPORTANCES.written
 MIN_TRIALS_FOR_IMPORTANCE = 2
 # fANOVA with a fixed seed: on a dozen trials it names the parameter that drives the objective far more reliably
@@ -88,6 +92,15 @@ def write_results(
             [row for cell, run, _ in runs for row in _stage_rows(cell, run)],
         ),
         schema.FAILURES.filename: (FAILURE_COLUMNS, failures),
+        schema.FEATURE_SPACE.filename: (
+            FEATURE_COLUMNS,
+            [
+                row
+                for cell, run, _ in runs
+                if cell.scored_on != VALIDATION
+                for row in _feature_rows(cell, run, study_dir)
+            ],
+        ),
     }
     if ledger.spec.is_tuning:
         datasets = sorted({c.dataset for c in cells})
@@ -124,6 +137,11 @@ def _metric_rows(cell: Cell, run: StoredRun, stale: bool) -> Iterator[dict[str, 
                 "code": "" if code is None else code.source,
                 "stale": stale,
             }
+
+
+def _feature_rows(cell: Cell, run: StoredRun, study_dir: Path) -> list[dict[str, Any]]:
+    # A search trial is scored on validation identities and keeps no test features.
+    return feature_rows({**_keys(cell), "method": cell.method}, study_dir, run.features)
 
 
 def _eval_trial_rows(cell: Cell, run: StoredRun) -> Iterator[dict[str, Any]]:

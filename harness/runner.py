@@ -24,6 +24,7 @@ import torch
 from optuna.trial import TrialState
 
 from harness.cells import VALIDATION, Cell
+from harness.feature_files import cell_feature_file, keep_features
 from harness.methods import Method
 from harness.progress import Display
 from harness.queue import (
@@ -39,7 +40,7 @@ from harness.queue import (
     fail_cell,
     prune_cell,
 )
-from harness.records import CELL, CONFIG, PARAMS, TASK, jsonable, primary_value, result_attrs
+from harness.records import CELL, CONFIG, FEATURES, PARAMS, TASK, jsonable, primary_value, result_attrs
 from harness.spec import StudySpec
 from mmm.choices import OBJECTIVE_PROTOCOLS, PRIMARY_METRIC, PRIMARY_PROTOCOLS
 from mmm.pipeline.config import PipelineConfig
@@ -73,6 +74,7 @@ class CellEnvironment:
     cache_dir: Path  # data and decoded-image cache handed to the method
     store: StageStore | None = None
     explain: Callable[[BaseException], str | None] = lambda error: None  # a hint appended to a failure's message
+    tables_dir: Path | None = None  # the folder of the tables the cells' runs go to: their feature files go there
 
 
 @dataclass
@@ -256,6 +258,9 @@ def _run_claimed(
         raise
     for key, value in result_attrs(result, time.perf_counter() - started).items():
         trial.set_user_attr(key, value)
+    if result.features is not None and env.tables_dir is not None:
+        kept = keep_features(env.tables_dir, cell_feature_file(cell.id, trial.number), result.features)
+        trial.set_user_attr(FEATURES, kept)
     protocol = value_protocol(cell)
     value = primary_value(result.metrics, protocol, OBJECTIVE_METRIC)
     if math.isnan(value):

@@ -40,6 +40,15 @@ PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 
 # --- evaluation ---
 METRICS: tuple[str, ...] = ("R1", "R10", "R20", "mAP", "mINP")
+# The feature space a run ends with (mmm.evaluation.feature_space): mean cosine distances of a fixed test subset's
+# pairs, same identity within a modality, same identity across modalities, different identities across modalities,
+# and the modality gap, cross- over intra-modality positive mean.
+INTRA_POSITIVE = "intra_positive"
+CROSS_POSITIVE = "cross_positive"
+CROSS_NEGATIVE = "cross_negative"
+MODALITY_GAP = "modality_gap"
+DISTANCE_GROUPS: tuple[str, ...] = (INTRA_POSITIVE, CROSS_POSITIVE, CROSS_NEGATIVE)
+GAP_QUANTITIES: tuple[str, ...] = (*DISTANCE_GROUPS, MODALITY_GAP)
 SysuMode = Literal["all", "indoor"]
 RegdbDirection = Literal["v2i", "i2v"]
 SYSU_MODES: tuple[SysuMode, ...] = get_args(SysuMode)

@@ -10,6 +10,7 @@ from typing import Iterable, Mapping
 # The names shared with the method and the harness (defined once, in mmm.choices): datasets, metrics, protocols
 # and stage names in pipeline order (other stage names are allowed and follow in order of appearance).
 from mmm.choices import DATASETS as DATASETS
+from mmm.choices import GAP_QUANTITIES as GAP_QUANTITIES
 from mmm.choices import METRICS as METRICS
 from mmm.choices import OBJECTIVE_PROTOCOLS as OBJECTIVE_PROTOCOLS
 from mmm.choices import PRIMARY_METRIC
@@ -110,6 +111,15 @@ CEILING = TableSpec(
     "ceiling.csv",
     _REFERENCE_COLUMNS,
     allowed={"dataset": DATASETS, "metric": METRICS + ("",)},
+    numeric=("seed", "regdb_trial", "value"),
+)
+# The feature space of each run (harness.feature_files): the modality-gap quantities of its kept sample (cosine
+# distances, not percentages), with the feature file they come from; a run whose file cannot be served is one row
+# with the error and no metric.
+FEATURE_SPACE = TableSpec(
+    "feature_space.csv",
+    ("study", "variant", "method", "dataset", "seed", "regdb_trial", "metric", "value", "file", "sha256", "error"),
+    allowed={"dataset": DATASETS, "metric": GAP_QUANTITIES + ("",)},
     numeric=("seed", "regdb_trial", "value"),
 )
 PROVENANCE_FILE = "provenance.json"

@@ -8,18 +8,22 @@ same identity within a modality, same identity across modalities, different iden
 
 A sample travels as npz bytes (float16 features: a paper-scale sample of 20 identities x 2 modalities x 12 images x
 2048 dimensions is about 2 MB); its distances are computed from the stored values, so a sample read back gives the
-numbers the run recorded.
+numbers the run recorded. A file is read only together with the sha256 its run recorded: a file belongs to the run
+that wrote it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from mmm.choices import CROSS_NEGATIVE, CROSS_POSITIVE, DISTANCE_GROUPS, INTRA_POSITIVE, MODALITY_GAP
 from mmm.data.records import ImageRecord, Modality
 from mmm.evaluation.protocols import cosine_distance
 
@@ -29,14 +33,6 @@ SUBSET_IDENTITIES = 20  # identities kept (fewer when the test split has fewer w
 IMAGES_PER_MODALITY = 12  # per identity and modality, at most
 SUBSET_SEED = 0  # fixed: the subset is a property of the test split, not of a run
 FORMAT = 1  # the npz layout below; a file of another format is not read
-
-INTRA_POSITIVE = "intra_positive"  # same identity, same modality
-CROSS_POSITIVE = "cross_positive"  # same identity, visible vs infrared
-CROSS_NEGATIVE = "cross_negative"  # different identities, visible vs infrared
-DISTANCE_GROUPS = (INTRA_POSITIVE, CROSS_POSITIVE, CROSS_NEGATIVE)
-MODALITY_GAP = "modality_gap"  # mean cross-modality positive distance / mean intra-modality positive distance
-# The quantities a run's sample is summarised by (tidy tables, reports): the three groups' means and the gap.
-GAP_QUANTITIES = (INTRA_POSITIVE, CROSS_POSITIVE, CROSS_NEGATIVE, MODALITY_GAP)
 
 _ARRAYS = ("format", "features", "pids", "modalities", "camids")
 
@@ -188,3 +184,24 @@ def sample_from_bytes(data: bytes) -> FeatureSample:
         modalities=arrays["modalities"].astype(np.int8),
         camids=arrays["camids"].astype(np.int16),
     )
+
+
+class FeatureFileError(ValueError):
+    """A run's feature file cannot be served: missing, not the file its run wrote, or unreadable."""
+
+
+def read_sample_file(path: Path, sha256: str, name: str) -> FeatureSample:
+    """The sample in `path` when its bytes hash to `sha256` (what the run that wrote it recorded); FeatureFileError
+    says, naming the file as `name`, why it cannot be served."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FeatureFileError(f"{name} is missing") from None
+    except OSError as error:
+        raise FeatureFileError(f"{name} cannot be read ({error.strerror or error})") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise FeatureFileError(f"{name} is not the file its run wrote (its sha256 differs)")
+    try:
+        return sample_from_bytes(data)
+    except ValueError as error:
+        raise FeatureFileError(f"{name} is unreadable ({error})") from None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Collection, Mapping, Protocol
 
+import numpy as np
 import psutil
 import torch
 
@@ -32,6 +33,7 @@ from harness.stage_cache import FileStageStore
 from harness.weights import cells_starting_weights, weights_identity
 from mmm.choices import METRICS, VALIDATION_PROTOCOLS
 from mmm.data.validation import validation_identity
+from mmm.evaluation.feature_space import FeatureSample
 from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, ProgressEvent, StageStore
 from mmm.pipeline.result import RunResult
@@ -138,7 +140,9 @@ def recording_method(
         append_line(log_path, f"done {task.name} {os.getpid()}")
         value = score(config) if score is not None else 40.0 + config.memories + config.seed
         protocols = getattr(task, "protocols", ()) or PROTOCOLS[config.dataset]
+        validation = getattr(task, "held_out", ())
         return RunResult(
+            features=None if validation else fake_features(task.name),
             metrics={p: {m: value for m in METRICS} for p in protocols},
             # Two evaluation trials one point either side of the mean.
             trial_metrics={p: {t: {m: value - 1.0 + 2 * t for m in METRICS} for t in (0, 1)} for p in protocols},
@@ -150,7 +154,21 @@ def recording_method(
     return method
 
 
-def fake_environment(method: Method, cache_dir: Path, store: FileStageStore | None = None) -> CellEnvironment:
+def fake_features(name: str) -> FeatureSample:
+    """A tiny feature sample (three identities, two images per modality) whose values depend on `name`."""
+    rows = np.random.default_rng(list(name.encode())).normal(size=(12, 4))
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    return FeatureSample(
+        rows.astype(np.float16),
+        np.repeat(np.tile([3, 5, 8], 2), 2),
+        np.repeat([0, 1], 6).astype(np.int8),
+        np.repeat([1, 3], 6).astype(np.int16),
+    )
+
+
+def fake_environment(
+    method: Method, cache_dir: Path, store: FileStageStore | None = None, tables_dir: Path | None = None
+) -> CellEnvironment:
     def make_config(cell: Cell, params: Mapping[str, Any]) -> PipelineConfig:
         return PipelineConfig(dataset=cell.dataset, seed=cell.seed).with_overrides(**cell.overrides, **params)
 
@@ -162,6 +180,7 @@ def fake_environment(method: Method, cache_dir: Path, store: FileStageStore | No
         device="cpu",
         cache_dir=cache_dir,
         store=store,
+        tables_dir=tables_dir,
     )
 
 
@@ -201,9 +220,10 @@ def run_fake(
     seeds: int | None = None,
     policy: LeasePolicy = FAST_LEASES,
     me: WorkerIdentity | None = None,
+    tables_dir: Path | None = None,
 ) -> RunSummary:
     cells = planned(ledger, seeds)
-    env = fake_environment(method, out / "data", FileStageStore(out / "cache"))
+    env = fake_environment(method, out / "data", FileStageStore(out / "cache"), tables_dir)
     return run_cells(cells, ledger, env, policy=policy, me=me or WorkerIdentity.current())
 
 

@@ -11,10 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.study import main
 from mmm.code_identity import code_identity, project_root
+from mmm.evaluation.feature_space import read_sample_file
 from tests.reports.study_fixture import write_benchmark_json
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
@@ -62,9 +64,25 @@ def test_smoke_study_end_to_end(
         for record in provenance["data_check"].values()
     )
     assert 'id="curves"' in (study_dir / "report.html").read_text(encoding="utf-8")
+    # Every cell kept the features of the same test images (per dataset), and its gap is in feature_space.csv.
+    features = _rows(study_dir / "feature_space.csv")
+    assert all(r["error"] == "" for r in features)
+    kept = {(r["variant"], r["dataset"]): (r["file"], r["sha256"]) for r in features}
+    assert set(kept) == {(v, d) for v in ("full", "sca_off") for d in ("sysu", "regdb")}
+    for dataset in ("sysu", "regdb"):
+        samples = [
+            read_sample_file(study_dir / file, sha, file) for (_, d), (file, sha) in kept.items() if d == dataset
+        ]
+        assert len(samples) == 2
+        assert all(
+            np.array_equal(s.pids, samples[0].pids) and np.array_equal(s.camids, samples[0].camids) for s in samples
+        )
+    stamps = {file: (study_dir / file).stat().st_mtime_ns for file, _ in kept.values()}
 
     assert main(argv) == 0  # resumes: every cell is done, nothing runs
     assert _rows(study_dir / "results.csv") == results
+    assert _rows(study_dir / "feature_space.csv") == features  # the kept files are reused as they are
+    assert {file: (study_dir / file).stat().st_mtime_ns for file in stamps} == stamps
     capsys.readouterr()
     assert main([*argv, "--dry-run"]) == 0
     assert "4 cells — 4 done" in capsys.readouterr().out

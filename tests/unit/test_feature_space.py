@@ -11,12 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mmm.choices import CROSS_NEGATIVE, CROSS_POSITIVE, INTRA_POSITIVE, MODALITY_GAP
 from mmm.data.records import ImageRecord, Modality
 from mmm.evaluation.feature_space import (
-    CROSS_NEGATIVE,
-    CROSS_POSITIVE,
-    INTRA_POSITIVE,
-    MODALITY_GAP,
     FeatureSample,
     distance_groups,
     feature_subset,

@@ -49,7 +49,7 @@ from harness.queue import (
 )
 from harness.records import TASK
 from harness.redact import RedactingFilter, redact
-from harness.reference_table import keep_current_references, write_reference_table
+from harness.reference_table import keep_current_references, reference_feature_rows, write_reference_table
 from harness.references import (
     REFERENCE_KINDS,
     ReferenceRun,
@@ -487,11 +487,8 @@ def _finish(
     tables, and rewrites a stale one. A tuning study's final phase has its tables (and references) in a folder of its
     own."""
     try:
-        runs = _write_tables(setup)
-        final = _write_final_tables(setup)
-        _write_references(setup, setup.results_dir, references)
-        if final is not None:
-            _write_references(setup, setup.results_dir / FINAL_FOLDER, final_references)
+        runs = _write_tables(setup, references)
+        _write_final_tables(setup, final_references)
         if seconds is not None or not _provenance_is_current(setup):
             cache = store.stats.as_dict() if store is not None else {}
             provenance = _provenance(args, argv, setup, seconds or 0.0, cache, check_data=seconds is not None)
@@ -525,10 +522,10 @@ def _write_references(setup: Setup, folder: Path, references: list[ReferenceRun]
             keep_current_references(folder, setup.key, kind)
 
 
-def _write_final_tables(setup: Setup) -> FinalPhase | None:
-    """A tuning study's final phase: its tables in `<results>/final/` and the choice as a --params file beside the
-    search's tables. Before the search is done there is no choice; tables of an earlier one are removed, since
-    they no longer describe this search."""
+def _write_final_tables(setup: Setup, references: list[ReferenceRun] | None) -> None:
+    """A tuning study's final phase: its tables (references' first) in `<results>/final/` and the choice as a
+    --params file beside the search's tables. Before the search is done there is no choice; tables of an earlier
+    one are removed, since they no longer describe this search."""
     folder = setup.results_dir / FINAL_FOLDER
     final = _final_phase(setup)
     if final is None:
@@ -536,9 +533,12 @@ def _write_final_tables(setup: Setup) -> FinalPhase | None:
             log.warning("%s described an earlier choice; removed until this search is done", folder)
             shutil.rmtree(folder)
             (setup.results_dir / PARAMS_FILE).unlink(missing_ok=True)
-        return None
+        return
     folder.mkdir(parents=True, exist_ok=True)
-    write_results(folder, final.ledger, final.cells, setup.policy, setup.me)
+    _write_references(setup, folder, references)
+    write_results(
+        folder, final.ledger, final.cells, setup.policy, setup.me, reference_feature_rows(folder, setup.spec.name)
+    )
     about = {
         "study": setup.spec.name,
         "profile": setup.key.profile,
@@ -548,12 +548,15 @@ def _write_final_tables(setup: Setup) -> FinalPhase | None:
         "objective": {dataset: selection.describe() for dataset, selection in final.selections.items()},
     }
     write_params_file(setup.results_dir / PARAMS_FILE, selected_params(final), about)
-    return final
 
 
-def _write_tables(setup: Setup) -> int:
-    setup.results_dir.mkdir(parents=True, exist_ok=True)
-    return write_results(setup.results_dir, setup.ledger, setup.cells, setup.policy, setup.me)
+def _write_tables(setup: Setup, references: list[ReferenceRun] | None) -> int:
+    """The references' tables, then the cells' (feature_space.csv holds both)."""
+    folder = setup.results_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_references(setup, folder, references)
+    features = reference_feature_rows(folder, setup.spec.name)
+    return write_results(folder, setup.ledger, setup.cells, setup.policy, setup.me, features)
 
 
 def _provenance(

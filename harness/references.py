@@ -13,6 +13,10 @@ git commit and dirty flag of the code that made it. Every computation of a refer
 ReferenceStore.get — the pass before (floor) or after (ceiling) a study's cells, and the cells of a study's own
 `untrained` or `oracle_labels` variants alike — so none is computed twice.
 
+A record keeps the reference's feature sample beside it (`<key>.features.npz`, harness.feature_files, its sha256 in
+the record), so the floor's and the ceiling's features are kept and reused like a cell's; a record whose feature file
+is gone is served without it.
+
 Like the stage cache, the store only saves time: a record that cannot be read is deleted and recomputed, one that
 cannot be written is a logged warning. A reference that cannot be computed at all is a warning too; the study runs
 on and its report says the reference is missing. --dry-run and --report-only compute none.
@@ -34,6 +38,7 @@ import torch
 
 from harness.atomic import atomic_write_text
 from harness.cells import TEST, Cell
+from harness.feature_files import FeatureFileError, keep_features, read_features
 from harness.methods import Method, load_method
 from harness.records import jsonable
 from harness.runner import CellEnvironment
@@ -242,7 +247,7 @@ class ReferenceStore:
             )
             return None
         try:
-            return _decode(text, key)
+            result, features = _decode(text, key)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             log.warning(
                 "%s record %s is unreadable (%s); deleting it, it will be recomputed", self.kind.name, path, error
@@ -250,8 +255,18 @@ class ReferenceStore:
             path.unlink(missing_ok=True)
             self.stats.corrupt += 1
             return None
+        if not features:  # a task that keeps no features (a tuning search's validation task)
+            return result
+        try:
+            return dataclasses.replace(result, features=read_features(self.root, features))
+        except FeatureFileError as error:
+            # The metrics still stand: the reference is served without its feature sample (a report line says so).
+            log.warning("%s record %s is served without its features: %s", self.kind.name, path, error)
+            return result
 
     def _save(self, key: str, inputs: dict[str, Any], task: Task, result: RunResult) -> None:
+        # The feature sample beside the record, like a cell's beside its tables; a task that keeps none leaves none.
+        features = keep_features(self.root, f"{key}.features.npz", result.features) if result.features else {}
         record = {
             "key": key,
             "code": code_identity().as_dict(),
@@ -264,6 +279,7 @@ class ReferenceStore:
                 "model_digest": result.model_digest,
                 "weights": result.weights,
             },
+            "features": features,
         }
         path = self.path(key)
         try:
@@ -278,7 +294,8 @@ class ReferenceStore:
             )
 
 
-def _decode(text: str, key: str) -> RunResult:
+def _decode(text: str, key: str) -> tuple[RunResult, dict[str, Any]]:
+    """The record's result, and its feature record (harness.feature_files; empty when it kept none)."""
     record = json.loads(text)
     if record.get("key") != key:
         raise ValueError(f"a record of key {record.get('key')!r}")
@@ -291,7 +308,7 @@ def _decode(text: str, key: str) -> RunResult:
         str(p): {int(t): {str(m): float(v) for m, v in values.items()} for t, values in by_trial.items()}
         for p, by_trial in stored["trial_metrics"].items()
     }
-    return RunResult(
+    result = RunResult(
         metrics=metrics,
         trial_metrics=trials,
         epochs=[dict(epoch) for epoch in stored.get("epochs", [])],
@@ -299,6 +316,7 @@ def _decode(text: str, key: str) -> RunResult:
         model_digest=str(stored["model_digest"]),
         weights=stored["weights"],
     )
+    return result, dict(record.get("features", {}))
 
 
 @dataclass(frozen=True)

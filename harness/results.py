@@ -8,8 +8,8 @@ eval_trials.csv one row per run x protocol x evaluation trial x metric: the valu
                 averages (SYSU gallery draws; RegDB: the run's one trial)
 failures.csv    one row per cell not done: failed, stale (finished by other code), abandoned, running elsewhere or
                 never attempted
-feature_space.csv one row per run x modality-gap quantity of its kept test features (harness.feature_files), or one
-                row naming why its feature file cannot be served
+feature_space.csv one row per run (and reference) x modality-gap quantity of its kept test features
+                (harness.feature_files), or one row naming why its feature file cannot be served
 importances.csv tuning studies only: parameter importances per dataset, for the search's validation objective
 
 Files are replaced atomically: several workers may write them as they finish.
@@ -54,9 +54,15 @@ FEW_TRIALS = 10
 
 
 def write_results(
-    study_dir: Path, ledger: Ledger, cells: Sequence[Cell], policy: LeasePolicy, me: WorkerIdentity
+    study_dir: Path,
+    ledger: Ledger,
+    cells: Sequence[Cell],
+    policy: LeasePolicy,
+    me: WorkerIdentity,
+    reference_features: Sequence[dict[str, Any]] = (),
 ) -> int:
-    """Write the tables of `cells` from `ledger`; return how many finished runs they hold."""
+    """Write the tables of `cells` from `ledger`, feature_space.csv with the references' rows given; return how many
+    finished runs they hold."""
     statuses = ledger.statuses(cells, policy, me)
     runs = [
         (cell, StoredRun(trial), statuses[cell.id].stale)
@@ -99,7 +105,8 @@ def write_results(
                 for cell, run, _ in runs
                 if cell.scored_on != VALIDATION
                 for row in _feature_rows(cell, run, study_dir)
-            ],
+            ]
+            + list(reference_features),
         ),
     }
     if ledger.spec.is_tuning:

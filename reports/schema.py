@@ -113,14 +113,15 @@ CEILING = TableSpec(
     allowed={"dataset": DATASETS, "metric": METRICS + ("",)},
     numeric=("seed", "regdb_trial", "value"),
 )
-# The feature space of each run (harness.feature_files): the modality-gap quantities of its kept sample (cosine
-# distances, not percentages), with the feature file they come from; a run whose file cannot be served is one row
-# with the error and no metric.
+# The feature space of each run and reference (harness.feature_files): the modality-gap quantities of its kept sample
+# (cosine distances, not percentages), with the feature file they come from; one whose file cannot be served is one
+# row with the error and no metric.
 FEATURE_SPACE = TableSpec(
     "feature_space.csv",
     ("study", "variant", "method", "dataset", "seed", "regdb_trial", "metric", "value", "file", "sha256", "error"),
     allowed={"dataset": DATASETS, "metric": GAP_QUANTITIES + ("",)},
     numeric=("seed", "regdb_trial", "value"),
+    optional=("reference",),  # a reference's rows: its kind (floor, ceiling), the variant column its label
 )
 PROVENANCE_FILE = "provenance.json"
 # A tuning study: the parameters its search chose on validation (also a --params file), and the folder holding the

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.references import CEILING, FLOOR
 from harness.study import main
 from mmm.code_identity import code_identity, project_root
 from mmm.evaluation.feature_space import read_sample_file
@@ -64,33 +65,51 @@ def test_smoke_study_end_to_end(
         for record in provenance["data_check"].values()
     )
     assert 'id="curves"' in (study_dir / "report.html").read_text(encoding="utf-8")
-    # Every cell kept the features of the same test images (per dataset), and its gap is in feature_space.csv.
+    # Every cell, the floor and the ceiling kept the features of the same test images (per dataset), each file
+    # beside the tables, its gap in feature_space.csv.
     features = _rows(study_dir / "feature_space.csv")
     assert all(r["error"] == "" for r in features)
     kept = {(r["variant"], r["dataset"]): (r["file"], r["sha256"]) for r in features}
-    assert set(kept) == {(v, d) for v in ("full", "sca_off") for d in ("sysu", "regdb")}
+    runs = ("full", "sca_off", FLOOR.label, CEILING.label)
+    assert set(kept) == {(v, d) for v in runs for d in ("sysu", "regdb")}
+    assert {r["variant"]: r["reference"] for r in features} == {
+        "full": "",
+        "sca_off": "",
+        FLOOR.label: FLOOR.name,
+        CEILING.label: CEILING.name,
+    }
     for dataset in ("sysu", "regdb"):
         samples = [
             read_sample_file(study_dir / file, sha, file) for (_, d), (file, sha) in kept.items() if d == dataset
         ]
-        assert len(samples) == 2
+        assert len(samples) == len(runs)
         assert all(
             np.array_equal(s.pids, samples[0].pids) and np.array_equal(s.camids, samples[0].camids) for s in samples
         )
-    stamps = {file: (study_dir / file).stat().st_mtime_ns for file, _ in kept.values()}
+    stamps = {
+        file: (study_dir / file).stat().st_mtime_ns for (variant, _), (file, _) in kept.items() if variant in runs[:2]
+    }
 
     assert main(argv) == 0  # resumes: every cell is done, nothing runs
     assert _rows(study_dir / "results.csv") == results
-    assert _rows(study_dir / "feature_space.csv") == features  # the kept files are reused as they are
+    # The cells' files are reused as they are; the references' records serve theirs again, byte for byte.
+    assert _rows(study_dir / "feature_space.csv") == features
     assert {file: (study_dir / file).stat().st_mtime_ns for file in stamps} == stamps
     capsys.readouterr()
     assert main([*argv, "--dry-run"]) == 0
     assert "4 cells — 4 done" in capsys.readouterr().out
 
+    # A feature file gone: --report-only says so in one line of feature_space.csv and one of the report.
+    gone, _ = kept[(FLOOR.label, "sysu")]
+    (study_dir / gone).unlink()
     timings = write_benchmark_json(tmp_path / "timings.json")
     assert main([*argv, "--report-only", "--benchmark-json", str(timings)]) == 0
     html = (study_dir / "report.html").read_text()
     assert 'id="benchmarks"' in html and "ratio to floor" in html
+    broken = [r for r in _rows(study_dir / "feature_space.csv") if r["error"]]
+    assert [(r["variant"], r["dataset"], r["error"]) for r in broken] == [(FLOOR.label, "sysu", f"{gone} is missing")]
+    assert html.count(f"{FLOOR.label} seed 0: {gone} is missing") == 1
+    assert 'alt="SYSU-MM01 test features, t-SNE"' in html  # the other runs' pictures stand
 
 
 def _copy_of_the_code(destination: Path) -> Path:

@@ -71,6 +71,7 @@ def collect_provenance(
         "study_description": spec.description,
         "reference_variant": spec.reference,
         "variant_rows": {v.name: v.paper_row for v in spec.variants if v.paper_row},
+        "feature_variants": [v.name for v in spec.variants if v.feature_space],
         "storage": storage,
         "cells": dict(cells),
         "platform": platform.platform(),

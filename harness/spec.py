@@ -94,6 +94,8 @@ class Variant:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     method: str = "mmm"
     paper_row: str = ""  # the published ablation row this variant reproduces (one of PAPER_ROWS), if any
+    # Drawn in the report's feature-space pictures beside the reference variant, the floor and the ceiling.
+    feature_space: bool = False
 
 
 @dataclass(frozen=True)

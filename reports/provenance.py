@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from reports.display import NO_VALUE, fmt_seconds
 
 # Keys shown elsewhere in the report (title, comparison) or in their own row below.
-_SHOWN_ELSEWHERE = frozenset({"study_description", "variant_rows", "data_check"})
+_SHOWN_ELSEWHERE = frozenset({"study_description", "variant_rows", "feature_variants", "data_check"})
 _LABELLED = (
     ("command", "Command"),
     ("git_commit", "Git commit"),

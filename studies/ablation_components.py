@@ -12,7 +12,7 @@ SPEC = StudySpec(
     description="Paper ablation rows: CMC only, +MMLM, +Intra, +Inter, full MMM; plus no CMC, n=1 memory and stage C "
     "on CMC's labels",
     variants=(
-        Variant("cmc_only", {"mmlm": False}, paper_row="CMC only"),
+        Variant("cmc_only", {"mmlm": False}, paper_row="CMC only", feature_space=True),
         Variant("stage_c_on_cmc", {"alignment_labels": "cmc_pooled", "intra": False, "inter": False}),
         Variant("mmlm", {"intra": False, "inter": False}, paper_row="+MMLM"),
         Variant("mmlm_intra", {"inter": False}, paper_row="+MMLM+Intra"),

@@ -13,7 +13,7 @@ SPEC = StudySpec(
     name="ablation_sca",
     description="SCA terms: off / confidence weighting only / intra only / inter only / full, on SYSU-MM01 and RegDB",
     variants=(
-        Variant("sca_off", {"intra": False, "inter": False}, paper_row="+MMLM"),
+        Variant("sca_off", {"intra": False, "inter": False}, paper_row="+MMLM", feature_space=True),
         Variant("confidence", {"intra": False, "inter": False, "confidence": True}),
         Variant("intra", {"intra": True, "inter": False}, paper_row="+MMLM+Intra"),
         Variant("inter", {"intra": False, "inter": True}, paper_row="+MMLM+Inter"),

@@ -12,7 +12,7 @@ SPEC = StudySpec(
     "clusters matched by majority identity (oracle_matching, uses identity labels)",
     variants=(
         Variant("untrained", method="untrained"),
-        Variant("dcl", method="dcl"),
+        Variant("dcl", method="dcl", feature_space=True),
         Variant("centroid_hungarian", method="centroid_hungarian"),
         Variant("mmm", method="mmm", paper_row="full MMM"),
         Variant("oracle_matching", method="oracle_matching"),

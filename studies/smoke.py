@@ -7,7 +7,7 @@ SPEC = StudySpec(
     description="CI check: full MMM vs. no SCA terms on both datasets, tiny sizes",
     variants=(
         Variant("full", paper_row="full MMM"),
-        Variant("sca_off", {"intra": False, "inter": False}, paper_row="+MMLM"),
+        Variant("sca_off", {"intra": False, "inter": False}, paper_row="+MMLM", feature_space=True),
     ),
     reference="full",
 )

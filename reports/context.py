@@ -13,6 +13,7 @@ from reports.benchmarks import benchmark_table
 from reports.data_check import DataTree, data_trees
 from reports.display import DisplayTable
 from reports.eval_curves import curve_figure, epoch_choice_display, epoch_choices, stage_c_curves
+from reports.feature_space import FeatureSpace, feature_space
 from reports.figures import metric_figure, pseudo_label_figure, stage_time_figure, variant_palette
 from reports.loading import StudyData
 from reports.paired import PAIRED_COLUMNS, TEST_NAME, paired_deltas, paired_notes, verdicts
@@ -164,6 +165,7 @@ class ReportContext:
     paired_notes: list[str]  # what a single seed does and does not allow the test to say
     paired_deltas: pd.DataFrame  # reports.paired's table, also written beside the report as a CSV
     curves: list[CurveSection]  # test metrics during stage C (--eval-every), reported and never used
+    feature_space: FeatureSpace  # the kept test features: embeddings, distance densities, the modality gap
     protocol: list[ProtocolBlock]
     comparison: Comparison
     quality: list[EmbeddedFigure]
@@ -218,6 +220,7 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         paired_notes=paired_notes(paired),
         paired_deltas=paired,
         curves=_curves(data.epochs, palette),
+        feature_space=_feature_space(data, reference, search),
         protocol=protocol_blocks(
             results, data.eval_trials, data.provenance.get("data_source"), search, data.provenance.get("validation")
         ),
@@ -233,6 +236,18 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
         missing=_missing(results, data.failures),
         benchmarks=benchmark_display(benchmark_table(benchmark_json)) if benchmark_json is not None else None,
     )
+
+
+def _feature_space(data: StudyData, reference: str, search: bool) -> FeatureSpace:
+    """The study's kept features, for the reference variant and those the study marks; a tuning study's search
+    keeps none (it scores validation identities), so its final phase's are shown: the defaults and the choice."""
+    marked = [str(name) for name in data.provenance.get("feature_variants") or []]
+    if not search:
+        return feature_space(data.feature_space, data.folder, data.results, reference, marked)
+    final = data.final
+    if final is None or final.results.empty:
+        return feature_space(pd.DataFrame(), None, data.results, reference, [])
+    return feature_space(final.feature_space, final.folder, final.results, DEFAULT_VARIANT, [SELECTED_VARIANT])
 
 
 def _reference(provenance: dict[str, Any], variants: list[str]) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from reports.schema import (
     EPOCHS,
     EVAL_TRIALS,
     FAILURES,
+    FEATURE_SPACE,
     FINAL_FOLDER,
     FLOOR,
     IMPORTANCES,
@@ -50,6 +51,8 @@ class StudyData:
     eval_trials: pd.DataFrame  # the values behind each result's mean (empty for studies run before it existed)
     floor: ReferenceTable  # the untrained floor per dataset, seed and RegDB trial (empty when none was recorded)
     ceiling: ReferenceTable  # the identity-label ceiling, likewise
+    feature_space: pd.DataFrame  # each run's modality gap and feature file (empty when no run kept features)
+    folder: Path  # where the tables are: feature files are named relative to it
     # A tuning study once its search is done: the final phase's tables (the choice and the defaults scored on
     # test; None before) and the choice itself (best_params.json; empty before)
     final: "StudyData | None" = None
@@ -92,6 +95,8 @@ def _load_tables(study_dir: Path, rows_required: bool) -> StudyData:
         eval_trials=read_table(study_dir, EVAL_TRIALS),
         floor=references[FLOOR.filename],
         ceiling=references[CEILING.filename],
+        feature_space=read_table(study_dir, FEATURE_SPACE),
+        folder=study_dir,
     )
 
 

@@ -6,11 +6,15 @@ data the cluster counts sit where real SYSU-MM01 puts them."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
+
+from mmm.evaluation.feature_space import FeatureSample, distance_groups, gap_summary, sample_bytes
 
 STUDY = "ablation_sca"
 VARIANTS = ("full", "off")
@@ -127,6 +131,67 @@ def _reference_frame(value: Callable[[str, int], float], scored: dict[str, tuple
                             }
                         )
     return pd.DataFrame(rows)
+
+
+# The kept features: how far apart each row's modalities sit (the larger, the wider the modality gap), and the one
+# run whose feature file is gone.
+FEATURE_OFFSETS = {"untrained floor": 1.2, "off": 0.8, "full": 0.4, "identity-label ceiling": 0.1}
+REFERENCE_KINDS = {"untrained floor": ("floor", "untrained"), "identity-label ceiling": ("ceiling", "oracle_labels")}
+MISSING_FEATURES = ("off", "sysu", 1)
+FEATURE_IDENTITIES = 6
+FEATURE_IMAGES = 4  # per identity and modality
+
+
+def fixture_sample(offset: float, seed: int, trial: int | None) -> FeatureSample:
+    """Six identities, four images each per modality, in 16 dimensions: identity centres, the two modalities
+    pushed `offset` apart along one shared direction, a little noise; the same identities in every sample."""
+    centres = np.random.default_rng(7).normal(size=(FEATURE_IDENTITIES, 16))
+    direction = np.random.default_rng(8).normal(size=16)
+    direction /= np.linalg.norm(direction)
+    noise = np.random.default_rng([seed, trial or 0, int(offset * 100)])
+    rows, pids, modalities = [], [], []
+    for modality, sign in ((0, 1.0), (1, -1.0)):
+        for pid, centre in enumerate(centres):
+            for _ in range(FEATURE_IMAGES):
+                rows.append(centre + sign * offset * 2.0 * direction + noise.normal(scale=0.4, size=16))
+                pids.append(100 + pid)
+                modalities.append(modality)
+    features = np.array(rows)
+    features /= np.linalg.norm(features, axis=1, keepdims=True)
+    cameras = np.where(np.array(modalities) == 0, 1, 3)
+    return FeatureSample(
+        features.astype(np.float16), np.array(pids), np.array(modalities, dtype=np.int8), cameras.astype(np.int16)
+    )
+
+
+def write_feature_space(study_dir: Path) -> pd.DataFrame:
+    """The feature files of every run of results_frame and of every reference unit, and feature_space.csv as the
+    harness writes it; MISSING_FEATURES's file is not there."""
+    results = results_frame()
+    runs = results[["variant", "dataset", "seed", "regdb_trial"]].drop_duplicates().to_dict("records")
+    units = results[["dataset", "seed", "regdb_trial"]].drop_duplicates().to_dict("records")
+    everything = runs + [{**unit, "variant": label} for label in REFERENCE_KINDS for unit in units]
+    rows = []
+    for run in everything:
+        variant, dataset, seed, trial = run["variant"], run["dataset"], run["seed"], run["regdb_trial"]
+        folder = REFERENCE_KINDS.get(variant, (variant, ""))[0]
+        name = f"features/{folder}/{dataset}/seed{seed}" + (f"/trial{trial}" if trial != "" else "") + ".npz"
+        sample = fixture_sample(FEATURE_OFFSETS[variant], seed, trial if trial != "" else None)
+        data = sample_bytes(sample)
+        keys: dict[str, Any] = {"study": STUDY, "variant": variant, "dataset": dataset, "seed": seed}
+        keys.update(regdb_trial=trial, method=REFERENCE_KINDS.get(variant, ("", "mmm"))[1])
+        keys["reference"] = REFERENCE_KINDS.get(variant, ("",))[0] if variant in REFERENCE_KINDS else ""
+        if (variant, dataset, seed) == MISSING_FEATURES:
+            rows.append({**keys, "error": f"{name} is missing"})
+            continue
+        (study_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (study_dir / name).write_bytes(data)
+        summary = gap_summary(distance_groups(sample))
+        located = {**keys, "file": name, "sha256": hashlib.sha256(data).hexdigest(), "error": ""}
+        rows += [{**located, "metric": quantity, "value": value} for quantity, value in summary.items()]
+    frame = pd.DataFrame(rows)
+    frame.to_csv(study_dir / "feature_space.csv", index=False)
+    return frame
 
 
 def eval_trials_frame() -> pd.DataFrame:
@@ -286,6 +351,7 @@ def provenance(data_source: str, mismatches: list[str] | None = None) -> dict[st
         "reference_variant": "full",
         "study_description": "Soft cluster-level alignment ablation: both SCA terms on versus both off.",
         "variant_rows": {"full": "full MMM", "off": "+MMLM"},
+        "feature_variants": ["off"],
         "storage": "journal file runs/ablation_sca/optuna.journal",
         "cells": {"planned": 12, "done": 11, "failed": 1},
         "platform": "Linux-6.1-x86_64",
@@ -306,6 +372,7 @@ def write_study(
     importances_frame().to_csv(study_dir / "importances.csv", index=False)
     floor_frame().to_csv(study_dir / "floor.csv", index=False)
     ceiling_frame().to_csv(study_dir / "ceiling.csv", index=False)
+    write_feature_space(study_dir)
     (study_dir / "provenance.json").write_text(json.dumps(provenance(data_source, mismatches)), encoding="utf-8")
     return study_dir
 

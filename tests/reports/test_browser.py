@@ -7,10 +7,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageStat
 
+from reports.feature_figures import identity_colours
+from reports.render import render_report
 from tests.availability import require
+from tests.reports.study_fixture import FEATURE_IDENTITIES, STUDY, write_study
 
 WIDTH, HEIGHT = 1280, 2400
 SCREENSHOT_TIMEOUT_S = 120
@@ -84,3 +88,30 @@ def test_data_warning_is_on_the_first_screen_of_a_mismatched_report(
     assert warn_pixels(warned) > WARN_MIN_PIXELS
     clean = screenshot(chromium, real_report, tmp_path / "clean", FIRST_SCREEN)
     assert warn_pixels(clean) == 0
+
+
+# Tall enough for the whole fixture report: the feature-space section lies well below the first screens.
+WHOLE_REPORT = (1280, 12000)
+# Marker interiors keep the identities' exact colours after the browser scales the figure: several hundred pixels.
+IDENTITY_MIN_PIXELS = 500
+
+
+def identity_pixels(image: Image.Image) -> int:
+    """Pixels within 3 of the feature-space identity colours the fixture uses (its identities' dark shades; grey, also
+    used elsewhere, left out)."""
+    colours = [np.round(255 * np.array(c)) for c in identity_colours()[:FEATURE_IDENTITIES] if len(set(c)) > 1]
+    pixels = np.asarray(image, dtype=int)
+    return int(sum((np.abs(pixels - colour).max(axis=2) <= 3).sum() for colour in colours))
+
+
+@pytest.mark.browser
+def test_the_feature_space_pictures_render_in_the_browser(
+    chromium: str, synthetic_report: Path, tmp_path: Path
+) -> None:
+    shown = screenshot(chromium, synthetic_report, tmp_path / "with", WHOLE_REPORT)
+    assert identity_pixels(shown) > IDENTITY_MIN_PIXELS
+    # The same report without kept features draws none of those colours: they are the section's own.
+    study_dir = write_study(tmp_path / "out")
+    (study_dir / "feature_space.csv").unlink()
+    without = screenshot(chromium, render_report(tmp_path / "out", STUDY), tmp_path / "without", WHOLE_REPORT)
+    assert identity_pixels(without) == 0

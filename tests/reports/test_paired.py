@@ -144,7 +144,9 @@ def test_a_family_spans_protocols_but_not_metrics() -> None:
 
 
 def test_report_marks_each_delta_with_its_verdict_and_names_the_test(synthetic_html: str) -> None:
-    results = synthetic_html[synthetic_html.index('id="results"') : synthetic_html.index('id="published"')]
+    results = synthetic_html[
+        synthetic_html.index('id="results"') : synthetic_html.index("</section>", synthetic_html.index('id="results"'))
+    ]
     # The fixture's "off" is 4 points below "full" at every SYSU run: no variance to test. On RegDB its trials
     # spread differently from "full"'s, so the four pairs resolve the difference. R10 has no verdict.
     sysu, regdb = results[: results.index("<h3>RegDB")], results[results.index("<h3>RegDB") :]
@@ -178,7 +180,7 @@ def test_a_single_run_report_says_no_difference_is_resolved(tmp_path: Path) -> N
     results = results[(results["seed"] == 0) & results["regdb_trial"].isin(["", 1])]
     results.to_csv(study_dir / "results.csv", index=False)
     html = render_report(tmp_path, STUDY).read_text(encoding="utf-8")
-    section = html[html.index('id="results"') : html.index('id="published"')]
+    section = html[html.index('id="results"') : html.index("</section>", html.index('id="results"'))]
     assert "One pair of runs cannot resolve a difference" in section
     assert re.search(r'<td class="num neg unresolved">−4\.00 unresolved \(1 pair\) · \d+% of headroom</td>', section)
     table = pd.read_csv(study_dir / PAIRED_FILE)

@@ -22,7 +22,8 @@ CEILING_ROW = f'<td class="ceiling">{CEILING_LABEL} ({CEILING_NOTE})</td>'
 
 
 def _results_section(html: str) -> str:
-    return html[html.index('id="results"') : html.index('id="published"')]
+    start = html.index('id="results"')
+    return html[start : html.index("</section>", start)]
 
 
 def test_results_tables_end_with_the_floor_row_never_marked_best(synthetic_html: str) -> None:

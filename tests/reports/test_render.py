@@ -33,8 +33,9 @@ def test_report_contains_no_external_urls(synthetic_html: str, real_html: str) -
 
 def test_every_figure_is_an_embedded_png_that_decodes(synthetic_html: str) -> None:
     sources = IMG_SRC.findall(synthetic_html)
-    # R1/mAP per dataset (2), pseudo-label quality per dataset (2), stage times (1).
-    assert len(sources) == 5
+    # R1/mAP per dataset (2), feature-space embedding and densities per dataset (4), pseudo-label quality per
+    # dataset (2), stage times (1).
+    assert len(sources) == 9
     assert synthetic_html.count(f'<img src="{PNG_URI}') == len(sources)
     for source in sources:
         image = Image.open(io.BytesIO(base64.b64decode(source.removeprefix(PNG_URI), validate=True)))
@@ -78,10 +79,11 @@ def test_report_states_last_epoch_selection(synthetic_html: str) -> None:
 
 def test_report_from_results_alone_notes_each_missing_table(tmp_path: Path) -> None:
     study_dir = write_study(tmp_path)
-    for optional in ("epochs.csv", "failures.csv", "importances.csv", "provenance.json"):
+    for optional in ("epochs.csv", "failures.csv", "importances.csv", "provenance.json", "feature_space.csv"):
         (study_dir / optional).unlink()
     (study_dir / "stages.csv").write_text("", encoding="utf-8")
     html = render_report(tmp_path, STUDY).read_text(encoding="utf-8")
+    assert "No feature_space.csv rows" in html
     assert "No provenance.json" in html
     assert "DATA SOURCE UNKNOWN" in html
     assert "No per-epoch diagnostics" in html
@@ -103,7 +105,7 @@ def test_single_seed_results_show_values_without_a_spread(tmp_path: Path) -> Non
     for optional in ("epochs.csv", "stages.csv"):
         (study_dir / optional).unlink()
     html = render_report(tmp_path, STUDY).read_text(encoding="utf-8")
-    results = html[html.index('id="results"') : html.index('id="published"')]
+    results = html[html.index('id="results"') : html.index("</section>", html.index('id="results"'))]
     assert "1 seed, so no spread to report" in results
     assert not re.search(r"<td[^>]*>[^<]*±", results)
     assert '<td class="num best">43.00</td>' in results  # "full" R1 at seed 0: 40 + 4 - 1.
@@ -153,7 +155,7 @@ def test_provenance_block_shows_command_commit_versions_and_cache(synthetic_html
 def test_tuning_study_lists_search_trials_best_first_instead_of_averaging_them(tmp_path: Path) -> None:
     write_tuning_study(tmp_path)
     html = render_report(tmp_path, "tune").read_text(encoding="utf-8")
-    results = html[html.index('id="results"') : html.index('id="published"')]
+    results = html[html.index('id="results"') : html.index("</section>", html.index('id="results"'))]
     assert "4 search trials, best objective first" in results
     # Best trial 3: mAP 35 - 5 + 6 = 36; worst trial 0: 30. Best row first.
     assert results.index("lambda_intra=0.4, memories=4") < results.index("lambda_intra=0.1, memories=1")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,14 @@ def test_a_sample_read_back_from_its_bytes_gives_the_same_distances() -> None:
     back = sample_from_bytes(sample_bytes(sample))
     assert np.array_equal(back.features, sample.features) and np.array_equal(back.pids, sample.pids)
     assert gap_summary(distance_groups(back)) == gap_summary(distance_groups(sample))
+
+
+def test_a_sample_always_gives_the_same_bytes() -> None:
+    sample = _sample()
+    data = sample_bytes(sample)
+    # No member carries the time it was written (np.savez's would): the bytes, and so the sha256, follow the data.
+    assert {member.date_time for member in zipfile.ZipFile(io.BytesIO(data)).infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert sample_bytes(sample_from_bytes(data)) == data
 
 
 def test_bytes_that_are_not_a_sample_are_refused_with_what_is_wrong() -> None:

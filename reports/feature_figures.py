@@ -9,6 +9,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from mmm.choices import CROSS_NEGATIVE, CROSS_POSITIVE, DISTANCE_GROUPS, INTRA_POSITIVE
@@ -53,7 +55,7 @@ def identity_colours() -> list[tuple[float, float, float]]:
     return list(palette[0::2]) + list(palette[1::2])
 
 
-def _grid(count: int, height: float) -> tuple[object, list[object]]:
+def _grid(count: int, height: float) -> tuple[Figure, list[Axes]]:
     columns = min(count, _PANELS_PER_ROW)
     rows = -(-count // columns)
     figure = new_figure(_PANEL_WIDTH * columns + 0.3, height * rows + 0.5)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mmm.evaluation.feature_space import FeatureSample
+if TYPE_CHECKING:  # the evaluation pulls in torch, which the command's --list and --help never import
+    from mmm.evaluation.feature_space import FeatureSample
 
 
 @dataclass

@@ -20,7 +20,15 @@ import numpy as np
 import pandas as pd
 
 from mmm.choices import CROSS_NEGATIVE, CROSS_POSITIVE, DISTANCE_GROUPS, INTRA_POSITIVE, MODALITY_GAP
-from mmm.evaluation.feature_space import FeatureFileError, FeatureSample, distance_groups, read_sample_file
+from mmm.data.records import Modality
+from mmm.evaluation.feature_space import (
+    IMAGES_PER_MODALITY,
+    SUBSET_IDENTITIES,
+    FeatureFileError,
+    FeatureSample,
+    distance_groups,
+    read_sample_file,
+)
 from reports.display import NO_VALUE, Cell, DisplayTable, delta_css, fmt_delta, fmt_integer, fmt_mean_sd, fmt_number
 from reports.feature_figures import DensityPanel, EmbeddingPanel, density_figure, embedding_figure
 from reports.paired import RESOLVED, adjust_families, paired_test
@@ -56,6 +64,7 @@ class FeatureSpaceSection:
     embedding_caption: str
     densities: str | None
     table: DisplayTable | None
+    subset: str = ""  # what the drawn samples hold: identities and images per modality
     notes: list[str] = field(default_factory=list)
 
 
@@ -64,6 +73,8 @@ class FeatureSpace:
     shown: list[str]  # the variants drawn, in panel order
     sections: list[FeatureSpaceSection]
     note: str  # why there is nothing to show, when there is not
+    identities: int = SUBSET_IDENTITIES  # the most identities a sample keeps
+    images: int = IMAGES_PER_MODALITY  # the most images of each per modality
 
 
 def shown_variants(variants: Sequence[str], reference: str, marked: Sequence[str]) -> list[str]:
@@ -126,7 +137,21 @@ def _section(label: str, rows: pd.DataFrame, folder: Path, shown: list[str], ref
         embedding_caption=caption,
         densities=density_figure(densities),
         table=gap_display(rows, reference),
+        subset=_subset_text(samples),
         notes=notes,
+    )
+
+
+def _subset_text(samples: dict[str, dict[tuple[int, int], FeatureSample]]) -> str:
+    """What the drawn samples hold (the same images in every run, so any one of them says it)."""
+    runs = [sample for by_run in samples.values() for sample in by_run.values()]
+    if not runs:
+        return ""
+    sample = runs[0]
+    visible = int((sample.modalities == Modality.VISIBLE).sum())
+    return (
+        f"The sample each run keeps: {sample.identities} test identities, {visible} visible and "
+        f"{len(sample.modalities) - visible} infrared images."
     )
 
 

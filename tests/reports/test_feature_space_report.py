@@ -12,8 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mmm.evaluation.feature_space import IMAGES_PER_MODALITY, SUBSET_IDENTITIES
 from reports.render import render_report
-from tests.reports.study_fixture import FEATURE_OFFSETS, MISSING_FEATURES, STUDY, write_study
+from tests.reports.study_fixture import (
+    FEATURE_IDENTITIES,
+    FEATURE_IMAGES,
+    FEATURE_OFFSETS,
+    MISSING_FEATURES,
+    STUDY,
+    write_study,
+)
 
 SECTION = re.compile(r'<section id="feature-space">(.*?)</section>', re.S)
 
@@ -42,7 +50,13 @@ def test_each_dataset_has_an_embedding_and_a_density_figure_of_the_shown_variant
     for dataset in ("SYSU-MM01", "RegDB"):
         assert f'alt="{dataset} test features, t-SNE"' in section
         assert f'alt="{dataset} distance densities"' in section
-    assert "Pictures for untrained floor, full, off, identity-label ceiling" in " ".join(section.split())
+    text = " ".join(section.split())
+    assert "Pictures for untrained floor, full, off, identity-label ceiling" in text
+    assert f"up to {SUBSET_IDENTITIES} test identities present in both modalities, up to {IMAGES_PER_MODALITY}" in text
+    images = FEATURE_IDENTITIES * FEATURE_IMAGES
+    subset = f"{FEATURE_IDENTITIES} test identities, {images} visible and {images} infrared images."
+    subset = f"The sample each run keeps: {subset}"
+    assert text.count(subset) == 2  # one per dataset
     assert section.count('src="data:image/png;base64,') == 4
 
 

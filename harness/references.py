@@ -4,6 +4,7 @@ recorded in `<out>/cache/<kind>/<key>.json`, so that every study written to one 
 - the floor: the starting network of the profile evaluated untrained (the `untrained` method);
 - the ceiling: the `oracle_labels` reference under the profile's own config (full SCA): stages A and B as configured,
   then stage C on the true identities. It reads the training identities on purpose (a reference, not a method).
+  The noise study's oracle_labels cells are recorded in the same store; its r = 0, full-SCA cell is the ceiling.
 
 A record's key (reference_key, the one place keys are made) hashes everything the reference depends on: the method's
 source hash (mmm.code_identity), the task fingerprint (training and test image lists, the SYSU gallery draws or the

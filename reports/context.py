@@ -9,13 +9,15 @@ from typing import Any
 
 import pandas as pd
 
+from mmm.choices import PRIMARY_PROTOCOLS
 from reports.benchmarks import benchmark_table
 from reports.data_check import DataTree, data_trees
 from reports.display import DisplayTable
 from reports.eval_curves import curve_figure, epoch_choice_display, epoch_choices, stage_c_curves
 from reports.feature_space import FeatureSpace, feature_space
-from reports.figures import metric_figure, pseudo_label_figure, stage_time_figure, variant_palette
+from reports.figures import metric_figure, noise_figure, pseudo_label_figure, stage_time_figure, variant_palette
 from reports.loading import StudyData
+from reports.noise import matcher_marks, noise_curves, noise_points, noise_tests
 from reports.paired import PAIRED_COLUMNS, TEST_NAME, paired_deltas, paired_notes, verdicts
 from reports.protocol import ProtocolBlock, protocol_blocks
 from reports.provenance import Badge, ProvenanceItem, data_badge, provenance_items, weights_badge
@@ -50,6 +52,7 @@ from reports.tables import (
     failure_display,
     importance_display,
     missing_display,
+    noise_test_display,
     paired_display,
     peer_display,
     selection_display,
@@ -141,6 +144,16 @@ class EmbeddedFigure:
 
 
 @dataclass(frozen=True)
+class NoiseDataset:
+    """One dataset of the noise study: curves against r with the matchers' marks, and the paired tests."""
+
+    label: str
+    figure: str | None
+    tests: DisplayTable | None
+    marks: list[str]  # one sentence per matcher marked on the r axis
+
+
+@dataclass(frozen=True)
 class ReportContext:
     """The template's whole input; StrictUndefined makes any name the template uses beyond these an error."""
 
@@ -157,6 +170,7 @@ class ReportContext:
     reference_note: str
     results: list[DatasetResults]
     final: FinalResults | None  # a tuning study's final phase; None for other studies
+    noise: list[NoiseDataset]  # the noise study's curves and tests (empty for other studies)
     floor_label: str
     ceiling_label: str
     ceiling_note: str  # what the ceiling row says of itself
@@ -212,6 +226,7 @@ def build_context(data: StudyData, benchmark_json: Path | None = None) -> Report
             else _dataset_results(results, summary, reference, palette, references, tables, paired)
         ),
         final=final,
+        noise=[] if search else _noise(results, data.epochs, references[0]),
         floor_label=FLOOR_LABEL,
         ceiling_label=CEILING_LABEL,
         ceiling_note=CEILING_NOTE,
@@ -378,6 +393,36 @@ def _search_results(
                 figure=None,
                 trials=trials_display(trials, dataset, SEARCH_TRIALS_SHOWN, references),
                 reference_notes=_reference_notes(tables, results, dataset),
+            )
+        )
+    return sections
+
+
+def _noise(results: pd.DataFrame, epochs: pd.DataFrame, floor: pd.DataFrame) -> list[NoiseDataset]:
+    """The noise study's section, per dataset; empty for any other study."""
+    points = noise_points(results)
+    if points.empty:
+        return []
+    curves = noise_curves(results, points)
+    marks = matcher_marks(results, epochs, points)
+    tests = noise_tests(results, points)
+    sections = []
+    for dataset in DATASET_LABELS:
+        if not (curves["dataset"] == dataset).any():
+            continue
+        protocol = PRIMARY_PROTOCOLS[dataset]
+        here = marks[marks["dataset"] == dataset]
+        sentences = [
+            f"{record['variant']}: cluster matching accuracy {record['accuracy']:.3f} (mean over {record['runs']} "
+            f"runs), marked at r = {record['r']:.3f}"
+            for record in here.to_dict("records")
+        ]
+        sections.append(
+            NoiseDataset(
+                label=DATASET_LABELS[dataset],
+                figure=noise_figure(curves, here, dataset, protocol, floor),
+                tests=noise_test_display(tests, dataset) if (tests["dataset"] == dataset).any() else None,
+                marks=sentences,
             )
         )
     return sections

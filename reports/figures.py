@@ -14,6 +14,7 @@ from matplotlib.container import BarContainer
 from matplotlib.lines import Line2D
 
 from reports.embed import new_figure, png_data_uri
+from reports.noise import SETTINGS
 from reports.reference_curves import OUR_STAGE, draw_reference
 from reports.references import CEILING_LABEL, FLOOR_LABEL
 from reports.schema import DATASET_LABELS, PROTOCOL_LABELS, PROTOCOLS, stage_order
@@ -36,6 +37,8 @@ _UPRIGHT_MAX_VARIANTS = 3
 _STYLE = "whitegrid"
 _CONTEXT = "notebook"
 _FONT_SCALE = 0.8
+# The noise study's SCA settings in their curve order.
+NOISE_SETTINGS = tuple(SETTINGS.values())
 _REFERENCE_COLOUR = "0.2"
 _REFERENCE_BAND_ALPHA = 0.12
 # How each reference's line is drawn: the floor dashed, the ceiling dotted.
@@ -286,3 +289,62 @@ def _shade_stages(ax: Axes, data: pd.DataFrame) -> None:
             fontweight="bold",
             color="0.35",
         )
+
+
+def noise_figure(
+    curves: pd.DataFrame, marks: pd.DataFrame, dataset: str, protocol: str, floor: pd.DataFrame | None = None
+) -> str | None:
+    """The noise study's curves: the primary protocol's R1 and mAP against r, one line per SCA setting (mean over
+    seeds, sd as error bars), each matcher's mark (r = 1 − its measured matching accuracy) as a dash-dotted
+    vertical line, and the floor dashed."""
+    data = curves[(curves["dataset"] == dataset) & (curves["protocol"] == protocol)]
+    data = data[data["metric"].isin(FIGURE_METRICS)]
+    if data.empty:
+        return None
+    settings = [s for s in NOISE_SETTINGS if s in set(data["setting"])]
+    colours = dict(zip(settings, sns.color_palette("colorblind", len(settings))))
+    marked = marks[marks["dataset"] == dataset]
+    mark_colours = dict(zip(marked["variant"], sns.color_palette("dark", max(len(marked), 1))))
+    metrics = [m for m in FIGURE_METRICS if m in set(data["metric"])]
+    with sns.axes_style(_STYLE), sns.plotting_context(_CONTEXT, font_scale=_FONT_SCALE):
+        figure = new_figure(4.6 * len(metrics), 3.4)
+        axes = figure.subplots(1, len(metrics), squeeze=False)[0]
+        for ax, metric in zip(axes, metrics):
+            panel = data[data["metric"] == metric].assign(value=lambda frame: frame["value"].astype(float))
+            sns.lineplot(
+                data=panel,
+                x="r",
+                y="value",
+                hue="setting",
+                hue_order=settings,
+                palette=colours,
+                errorbar="sd",
+                err_style="bars",
+                marker="o",
+                ax=ax,
+            )
+            for record in marked.to_dict("records"):
+                ax.axvline(record["r"], color=mark_colours[record["variant"]], linestyle="-.", linewidth=1.2)
+                ax.annotate(
+                    f"{record['variant']}: matching accuracy {record['accuracy']:.2f}",
+                    xy=(record["r"], 0.02),
+                    xycoords=("data", "axes fraction"),
+                    rotation=90,
+                    ha="right",
+                    va="bottom",
+                    fontsize="x-small",
+                    color=mark_colours[record["variant"]],
+                )
+            if floor is not None:
+                level = floor[
+                    (floor["dataset"] == dataset) & (floor["protocol"] == protocol) & (floor["metric"] == metric)
+                ]
+                if not level.empty:
+                    draw_reference_line(ax, float(level["mean"].iloc[0]), float(level["sd"].iloc[0]), FLOOR_LABEL)
+            ax.set_xlim(-0.05, 1.05)
+            ax.set_xlabel("r: share of identities with deranged correspondences")
+            ax.set_ylabel(f"{metric} (%)")
+            ax.set_title(f"{PROTOCOL_LABELS[protocol]} — {metric}")
+            ax.legend(fontsize="x-small", title="SCA", title_fontsize="x-small", loc="best")
+        figure.suptitle(DATASET_LABELS[dataset], fontweight="bold")
+        return png_data_uri(figure)

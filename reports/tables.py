@@ -135,6 +135,14 @@ def paired_display(paired: pd.DataFrame, dataset: str) -> DisplayTable:
     return DisplayTable(columns=columns + ["p (Holm, of m)", "verdict"], rows=rows)
 
 
+def noise_test_display(tests: pd.DataFrame, dataset: str) -> DisplayTable:
+    """The noise study's tests of one dataset (reports.noise.noise_tests): the paired table with r first."""
+    table = paired_display(tests, dataset)
+    levels = tests.loc[tests["dataset"] == dataset, "r"]
+    rows = [[Cell(fmt_number(level), "num"), *row] for level, row in zip(levels, table.rows)]
+    return DisplayTable(columns=["r", *table.columns], rows=rows)
+
+
 def _fmt_interval(low: float, high: float) -> str:
     if is_missing(low) or is_missing(high):
         return NO_VALUE

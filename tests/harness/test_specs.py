@@ -27,6 +27,7 @@ EXPECTED_STUDIES = {
     "matching",
     "tune",
     "recipes",
+    "noise",
 }
 
 
@@ -142,3 +143,15 @@ def test_malformed_specs_are_rejected_with_the_reason(changes: dict, message: st
 
 def test_a_well_formed_spec_passes() -> None:
     validate_spec(_spec())
+
+
+def test_the_noise_study_crosses_every_noise_level_with_every_sca_setting() -> None:
+    spec = load_study("noise")
+    curves = [v for v in spec.variants if v.method == "oracle_labels"]
+    assert len(curves) == 16 and spec.reference == "r0_full"
+    assert {(v.overrides["correspondence_noise"], v.overrides["intra"], v.overrides["inter"]) for v in curves} == {
+        (r, intra, inter) for r in (0.0, 0.25, 0.5, 0.75) for intra in (False, True) for inter in (False, True)
+    }
+    assert {v.method for v in spec.variants} == {"oracle_labels", "mmm", "centroid_hungarian"}
+    # The clean full-SCA cell has the profile's own config: it is the ceiling.
+    assert spec.variant("r0_full").overrides == {"correspondence_noise": 0.0, "intra": True, "inter": True}

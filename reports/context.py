@@ -404,7 +404,7 @@ def _noise(results: pd.DataFrame, epochs: pd.DataFrame, floor: pd.DataFrame) -> 
     if points.empty:
         return []
     curves = noise_curves(results, points)
-    marks = matcher_marks(results, epochs, points)
+    marks = matcher_marks(epochs, points)
     tests = noise_tests(results, points)
     sections = []
     for dataset in DATASET_LABELS:

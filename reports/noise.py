@@ -50,7 +50,7 @@ def noise_curves(results: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     return seeds.assign(variant=seeds["variant"].astype(str)).merge(points, on="variant")
 
 
-def matcher_marks(results: pd.DataFrame, epochs: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+def matcher_marks(epochs: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     """Per variant outside the curves and dataset: the mean over runs of the last cluster matching accuracy each
     run recorded, the runs behind it and the mark r = 1 − accuracy."""
     columns = ["variant", "dataset", "accuracy", "runs", "r"]

@@ -106,7 +106,7 @@ def test_the_curves_are_read_from_each_variant_s_parameters() -> None:
 
 def test_each_matcher_is_marked_at_one_minus_its_last_matching_accuracy() -> None:
     results = pd.DataFrame(_rows())
-    marks = matcher_marks(results, _epochs(), noise_points(results)).set_index("variant")
+    marks = matcher_marks(_epochs(), noise_points(results)).set_index("variant")
     assert sorted(marks.index) == ["centroid_hungarian", "mmm"]
     assert marks.at["mmm", "accuracy"] == pytest.approx(0.5) and marks.at["mmm", "r"] == pytest.approx(0.5)
     assert marks.at["centroid_hungarian", "r"] == pytest.approx(0.7)  # its last epoch, 0.3

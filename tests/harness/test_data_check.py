@@ -217,7 +217,9 @@ def test_a_study_on_a_real_layout_tree_with_other_counts_warns_and_shows_the_rea
     assert provenance["data_source"] == "real"
     record = provenance["data_check"]["regdb"]
     assert record["fingerprint"] == walk_tree(damaged / REGDB_DIRNAME).fingerprint().short
-    regdb_line = "RegDB: all idx lists, distinct visible images: expected 4,120, found 32"
+    regdb = smoke_spec().regdb
+    found = regdb.ids * regdb.images_per_modality
+    regdb_line = f"RegDB: all idx lists, distinct visible images: expected 4,120, found {found}"
     assert regdb_line in record["mismatches"]
     sysu_line = "SYSU-MM01: train, identities: expected 395, found 8"
     assert sysu_line in provenance["data_check"]["sysu"]["mismatches"]
@@ -225,7 +227,7 @@ def test_a_study_on_a_real_layout_tree_with_other_counts_warns_and_shows_the_rea
     html = (out / "smoke" / "smoke" / "report.html").read_text(encoding="utf-8")
     assert 'id="data-warning"' in html and f"<li>{regdb_line}</li>" in html and f"<li>{sysu_line}</li>" in html
     # Eleven RegDB lines (two over all idx lists, nine shared by the ten trials), eight of them shown.
-    assert "<li>RegDB: trials 1–10, train identities: expected 206, found 4</li>" in html
+    assert f"<li>RegDB: trials 1–10, train identities: expected 206, found {regdb.ids // 2}</li>" in html
     assert "… and 3 more for RegDB (all in provenance.json)" in html
     assert "PGM&#39;s published cluster counts per epoch of its DCL stage" in html
     protocol = html[html.index('<section id="protocol">') :]

@@ -98,10 +98,11 @@ def test_sysu_images_per_camera_stay_in_the_requested_ranges(pair: tuple[Path, P
 
 def test_regdb_tree_has_aligned_pairs_and_ten_trials_of_idx_files(pair: tuple[Path, Path]) -> None:
     regdb_root = pair[1]
+    spec = smoke_spec().regdb
     rows = read_ground_truth(regdb_root)
     visible = [r for r in rows if r.modality == "visible"]
     thermal = [r for r in rows if r.modality == "infrared"]
-    assert len(visible) == len(thermal) == 8 * 4
+    assert len(visible) == len(thermal) == spec.ids * spec.images_per_modality
     assert [(v.identity, v.view) for v in visible] == [(t.identity, t.view) for t in thermal]
     assert {Path(r.path).suffix for r in rows} == {".bmp"}
     assert len(list((regdb_root / "idx").glob("*.txt"))) == 40
@@ -109,6 +110,7 @@ def test_regdb_tree_has_aligned_pairs_and_ten_trials_of_idx_files(pair: tuple[Pa
 
 def test_regdb_trials_split_ids_half_half_with_labels_from_zero(pair: tuple[Path, Path]) -> None:
     regdb_root = pair[1]
+    half = smoke_spec().regdb.ids // 2
     identity = {row.path: row.identity for row in read_ground_truth(regdb_root)}
     train_sets = []
     for trial in range(1, 11):
@@ -117,8 +119,8 @@ def test_regdb_trials_split_ids_half_half_with_labels_from_zero(pair: tuple[Path
             lines = (regdb_root / "idx" / f"{part}_visible_{trial}.txt").read_text().split("\n")
             entries = [line.split() for line in lines if line]
             split_ids[part] = {identity[path] for path, _ in entries}
-            assert {int(label) for _, label in entries} == set(range(4))
-        assert len(split_ids["train"]) == len(split_ids["test"]) == 4
+            assert {int(label) for _, label in entries} == set(range(half))
+        assert len(split_ids["train"]) == len(split_ids["test"]) == half
         assert not split_ids["train"] & split_ids["test"]
         train_sets.append(frozenset(split_ids["train"]))
     assert len(set(train_sets)) > 1

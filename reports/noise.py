@@ -8,8 +8,8 @@ that recorded a cluster matching accuracy (MMM's MMLM, the centroid-Hungarian ba
 last one each run recorded, averaged over runs; the mark stands at r = 1 − that accuracy. The accuracy is the share
 of visible clusters whose matched infrared cluster has the same majority identity
 (mmm.diagnostics.pseudo_labels.matching_accuracy); on the noise study's labels, where clusters are identities, it
-is 1 − moved / K (every identity having visible images), so the two share one axis — though a matcher's clusters also carry clustering errors
-that r does not.
+is 1 − moved / K (every identity having visible images), so the two share one axis — though a matcher's clusters
+also carry clustering errors that r does not.
 """
 
 from __future__ import annotations

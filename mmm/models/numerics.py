@@ -1,6 +1,6 @@
 """How a network's forward pass runs on its device: the precision (float32, or bfloat16 autocast) and the memory
-layout (channels-last on CUDA, where its convolutions are fastest; the default layout elsewhere, so CPU results
-stay what they were).
+layout (channels-last on every device: cuDNN's and oneDNN's convolutions are fastest in it; on the CPU the quick
+profile's training step takes about 0.8 times as long, and its eval pass 0.7 times, as in the default layout).
 
 Only the network's forward runs under autocast. GeM pooling turns autocast off and works in float32
 (mmm.models.layers.GeM), so the pooled and BN-neck features, and everything computed from them (memory logits,
@@ -48,11 +48,11 @@ class ForwardNumerics:
 
     @property
     def memory_format(self) -> torch.memory_format:
-        return torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
+        return torch.channels_last
 
     def layout(self, batch: torch.Tensor) -> torch.Tensor:
-        """A 4-D input batch in the device's layout (unchanged on the CPU)."""
-        return batch.contiguous(memory_format=self.memory_format) if self.device.type == "cuda" else batch
+        """A 4-D input batch in the forward's layout."""
+        return batch.contiguous(memory_format=self.memory_format)
 
     @property
     def key(self) -> str:

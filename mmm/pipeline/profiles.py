@@ -23,18 +23,20 @@ def _paper(dataset: str, recipe: dict[str, Any]) -> dict[str, Any]:
 
 
 def _quick(dataset: str, recipe: dict[str, Any]) -> dict[str, Any]:
-    # An ImageNet MobileNetV2 whose first 17 blocks are frozen per-modality stems (adapted by BatchNorm statistics
-    # per modality, their outputs computed once and stored), so only the last two blocks and the head train: a
-    # pretrained start needs few passes, and a step costs a fraction of a full forward. The images are rendered
-    # at 128x64 (an ImageNet network sees little at 64x32). Stage A's length, k1 and eps were calibrated on the
-    # untrained start and on DCL's pseudo-label ARI only, never on MMM's results.
+    # An ImageNet MobileNetV2 whose first 14 blocks are frozen per-modality stems (adapted by BatchNorm statistics
+    # per modality, their outputs computed once and stored), so only its last five blocks and the head train, a
+    # step costing a fraction of a full forward. The images are rendered at 128x64 (an ImageNet network sees
+    # little at 64x32). Calibrated on references and diagnostics only, never on how the methods rank (README,
+    # "room to learn"): the trainable blocks and stage C's length and schedule on the room between the untrained
+    # floor and the identity-label ceiling (more than 20 R1 points on both stand-ins), stage A's and B's lengths,
+    # k1 and eps on the pseudo-labels' ARI (it levels off after 6 stage-A epochs and does not rise in stage B).
     return {
         "backbone": "mobilenet_v2",
         "pretrained": "imagenet",
         "height": 128,
         "width": 64,
         "pad": 8,
-        "epochs_a": 10,
+        "epochs_a": 6,
         "iters_a": 20,
         "batch_p": 8,
         "batch_k": 8,
@@ -42,12 +44,14 @@ def _quick(dataset: str, recipe: dict[str, Any]) -> dict[str, Any]:
         "step_size": 20,
         "k1": 20,
         "eps": 0.5 if dataset == "sysu" else 0.4,
-        "epochs_b": 5,
+        "epochs_b": 3,
         "iters_b": 20,
-        "epochs_c": 8,
-        "iters_c": 20,
+        "epochs_c": 12,
+        "iters_c": 30,
         "warmup_epochs": 1,
-        "milestones": (6,),
+        # The x0.1 step three quarters in: the paper's first step comes a quarter in, but stage C here is 360 steps
+        # against the paper's 16,000, and stepping early left it short of the identity-label ceiling.
+        "milestones": (9,),
         "plain_ce_epochs": 1,
         # The paper's epoch 15 of 80, scaled; the release's 0 stays 0.
         "inter_start_epoch": 2 if recipe["inter_start_epoch"] else 0,
@@ -58,7 +62,7 @@ def _quick(dataset: str, recipe: dict[str, Any]) -> dict[str, Any]:
 def _smoke(dataset: str, recipe: dict[str, Any]) -> dict[str, Any]:
     return {
         **_quick(dataset, recipe),
-        # The smoke pair is rendered at 32x16; 64x32 keeps the frozen stems' outputs non-trivial (2x1) and cheap.
+        # The smoke pair is rendered at 32x16; 64x32 keeps the frozen stems' outputs non-trivial (4x2) and cheap.
         "height": 64,
         "width": 32,
         "pad": 4,

@@ -2,8 +2,8 @@
 their outputs for every image and view computed once and kept on disk.
 
 A frozen stem's output depends on the image alone, so training and feature extraction run only the shared
-blocks on these stored outputs. For the CPU backbone (MobileNetV2 with 17 frozen blocks) that is where nearly
-all of the network's cost lies. Both steps read no labels.
+blocks on these stored outputs. For the CPU backbone (MobileNetV2 with 14 frozen blocks) that is where most of
+the network's cost lies. Both steps read no labels.
 
 Views of an image: `plain`; `flip` (mirrored, as test-time flip averaging and the training flip need, since a
 mirrored image does not give a mirrored stem output); `exchange`, the second visible view of docs/design.md §1.8 (one

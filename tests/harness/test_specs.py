@@ -47,7 +47,8 @@ def test_unknown_study_error_lists_the_valid_names() -> None:
 def test_ablation_sca_cells_cover_variants_datasets_and_regdb_splits() -> None:
     spec = load_study("ablation_sca")
     quick = plan_cells(spec, "quick", datasets=("sysu", "regdb"))
-    assert len(quick) == 5 * 2
+    assert len(quick) == 5 * 2 * 3
+    assert {c.seed for c in quick} == {0, 1, 2}
     paper = plan_cells(spec, "paper", datasets=("sysu", "regdb"))
     assert len(paper) == 5 * (1 + 10)
     assert len({c.id for c in paper}) == len(paper)

@@ -14,7 +14,8 @@ import torch
 from mmm.data.records import Modality
 from mmm.models.factory import create_backbone
 from mmm.models.numerics import CUBLAS_WORKSPACE_CONFIG, ForwardNumerics, configure_device
-from mmm.pipeline.network_inputs import PixelInputs
+from mmm.pipeline.network import start_network
+from mmm.pipeline.network_inputs import PixelInputs, prepare_training_data
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.run import run_pipeline
 from mmm.pipeline.tasks import Task
@@ -67,10 +68,28 @@ def test_precision_defaults_to_bf16_on_cuda_and_fp32_elsewhere() -> None:
     assert ForwardNumerics.of(CUDA, None).key == "cuda/bf16"
     assert ForwardNumerics.of(CPU, None).key == "cpu/fp32"
     assert ForwardNumerics.of("cuda", "fp32").key == "cuda/fp32"
-    assert ForwardNumerics(CUDA).memory_format == torch.channels_last
-    assert ForwardNumerics(CPU).memory_format == torch.contiguous_format
     with pytest.raises(ValueError, match="fp32, bf16"):
         ForwardNumerics(CPU, "fp16")  # type: ignore[arg-type]
+
+
+def test_the_training_step_and_the_eval_pass_run_channels_last_on_the_cpu(
+    sysu_smoke_task: Task, session_cache: Path
+) -> None:
+    config = profile_config("smoke", "sysu")
+    images = TrainingImages.load(sysu_smoke_task.train, config.height, config.width, session_cache)
+    model, _ = start_network(config, images, session_cache, CPU)
+    data = prepare_training_data(model, images, session_cache, CPU)
+    seen: list[bool] = []
+
+    def record(module: torch.nn.Module, args: tuple) -> None:
+        seen.append(args[0].is_contiguous(memory_format=torch.channels_last))
+
+    model.shared.register_forward_pre_hook(record)
+    inputs = data.inputs(config.pad, torch.Generator().manual_seed(0), ForwardNumerics(CPU))
+    model.train()
+    inputs.forward_batch(model, np.arange(2), np.arange(2))
+    inputs.features(model, Modality.INFRARED)
+    assert seen and all(seen)
 
 
 @pytest.fixture()

@@ -140,7 +140,8 @@ def test_dry_run_on_a_data_root_plans_only_the_datasets_present(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "RegDB").mkdir()
-    assert main(["smoke", "--data-root", str(tmp_path), "--out", str(tmp_path / "runs"), "--dry-run"]) == 0
+    argv = ["smoke", "--profile", "smoke", "--data-root", str(tmp_path), "--out", str(tmp_path / "runs"), "--dry-run"]
+    assert main(argv) == 0
     cells = capsys.readouterr().out.splitlines()[1:]
     assert cells == ["pending  full/regdb/seed0/trial1", "pending  sca_off/regdb/seed0/trial1"]
 

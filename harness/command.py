@@ -409,9 +409,9 @@ def _run(args: argparse.Namespace, argv: list[str], setup: Setup, bars: bool) ->
     summaries: list[RunSummary] = []
     try:
         with _sigterm_as_interrupt():
-            references = _with_references(setup.cells, env, stores, references, after_cells=False)
+            references = _with_references(setup.cells, env, stores, references, after_cells=False, params=setup.params)
             summaries.append(run_cells(setup.cells, setup.ledger, env, policy=setup.policy, me=setup.me, bars=bars))
-            references = _with_references(setup.cells, env, stores, references, after_cells=True)
+            references = _with_references(setup.cells, env, stores, references, after_cells=True, params=setup.params)
             final = _final_phase(setup)
             if final is not None:
                 log.info("final phase: the search's choice and the defaults, trained on the whole training split")
@@ -449,11 +449,13 @@ def _with_references(
     runs: list[ReferenceRun],
     *,
     after_cells: bool,
+    params: ParamsFile | None = None,
 ) -> list[ReferenceRun]:
     """`runs` with those of the kinds computed before (or after) the cells computed for `cells`: the floor before,
-    the ceiling after (it shares the cells' stages A and B)."""
+    the ceiling after (it shares the cells' stages A and B); under a --params file's fields, as the cells are."""
+    base = params.params if params is not None else None
     return [
-        compute_references(cells, env, store) if store.kind.after_cells == after_cells else run
+        compute_references(cells, env, store, base) if store.kind.after_cells == after_cells else run
         for store, run in zip(stores, runs)
     ]
 

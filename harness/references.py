@@ -33,7 +33,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
@@ -359,17 +359,30 @@ def reference_units(cells: Sequence[Cell]) -> list[ReferenceUnit]:
     return list(dict.fromkeys(ReferenceUnit(c.dataset, c.seed, c.regdb_trial, c.scored_on) for c in cells))
 
 
-def compute_references(cells: Sequence[Cell], env: CellEnvironment, store: ReferenceStore) -> ReferenceRun:
+def compute_references(
+    cells: Sequence[Cell],
+    env: CellEnvironment,
+    store: ReferenceStore,
+    base: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ReferenceRun:
     """The reference of every unit the cells use, under the study's profile (its config without any variant's
-    changes), with the cells' stage store and diagnostics. A reference that fails is logged and recorded as
-    missing; an interrupt propagates."""
+    changes) with `base`'s fields of the unit's dataset (a --params file's, which every cell starts from), with the
+    cells' stage store and diagnostics. A reference that fails is logged and recorded as missing; an interrupt
+    propagates."""
     kind = store.kind
     run = ReferenceRun(store)
     if not cells:
         return run
     for unit in reference_units(cells):
         cell = Cell(
-            cells[0].study, kind.name, kind.method, unit.dataset, unit.seed, unit.regdb_trial, scored_on=unit.scored_on
+            cells[0].study,
+            kind.name,
+            kind.method,
+            unit.dataset,
+            unit.seed,
+            unit.regdb_trial,
+            scored_on=unit.scored_on,
+            overrides=dict((base or {}).get(unit.dataset, {})),
         )
         config = None
         started = time.perf_counter()

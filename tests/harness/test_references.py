@@ -351,3 +351,19 @@ def test_report_only_drops_floor_rows_of_other_data(tmp_path: Path) -> None:
     other = RunKey(PROFILE, {**ledger.key.data, "regdb": "real@0123456789ab"}, ledger.key.weights)
     keep_current_references(tmp_path, other, FLOOR)
     assert {r["dataset"] for r in _rows(tmp_path / FLOOR_TABLE)} == {"sysu"}
+
+
+def test_references_start_from_the_params_files_fields_of_their_dataset_as_the_cells_do(tmp_path: Path) -> None:
+    ledger = fake_ledger(None, tmp_path, "smoke")
+    env = fake_environment(recording_method(tmp_path / "log"), tmp_path / "data")
+    env = dataclasses.replace(
+        env,
+        make_config=lambda cell, params: dataclasses.replace(
+            RANDOM_SMALL, dataset=cell.dataset, seed=cell.seed, **cell.overrides
+        ),
+    )
+    store = ReferenceStore(tmp_path / "floor", FLOOR, _untrained_counting([]))
+    plain = compute_references(planned(ledger), env, store)
+    based = compute_references(planned(ledger), env, store, {"sysu": {"epochs_c": 3}, "regdb": {"epochs_c": 5}})
+    assert [o.config.epochs_c for o in based.outcomes if o.config] == [3, 5]
+    assert [o.config.epochs_c for o in plain.outcomes if o.config] == [RANDOM_SMALL.epochs_c] * 2

@@ -296,10 +296,10 @@ def test_profiles_keep_separate_results_in_one_out(tmp_path: Path) -> None:
     assert main(paper) == 0  # nothing stored
 
     assert (tmp_path / "smoke" / "smoke" / "results.csv").read_text() == smoke_rows
-    for profile in ("smoke", "quick"):
+    for profile, seeds in (("smoke", 1), ("quick", 3)):
         folder = tmp_path / "smoke" / profile
         rows = list(csv.DictReader((folder / "results.csv").open()))
-        assert len(rows) == 4 * 2 * 5
+        assert len(rows) == 4 * 2 * 5 * seeds
         assert json.loads((folder / "provenance.json").read_text())["profile"] == profile
         assert (folder / "report.html").is_file()
     assert not (tmp_path / "smoke" / "paper").exists()

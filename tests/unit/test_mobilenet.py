@@ -48,7 +48,7 @@ def test_shared_blocks_and_head_on_stem_outputs_equal_the_whole_forward() -> Non
         whole = model(x, Modality.INFRARED)
         stemmed = model.forward_stemmed(model.stem(x, Modality.INFRARED))
     assert torch.allclose(whole, stemmed, atol=1e-5)
-    assert model.stem(x, Modality.INFRARED).shape == (3, 160, HEIGHT // 32, WIDTH // 32)
+    assert model.stem(x, Modality.INFRARED).shape == (3, 96, HEIGHT // 16, WIDTH // 16)  # blocks 0-13: stride 16
 
 
 def test_both_stems_start_as_the_same_imagenet_blocks() -> None:

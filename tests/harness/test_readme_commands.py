@@ -51,6 +51,9 @@ ELSEWHERE = {
         "tests/pipeline/test_paper_path.py::test_the_paper_path_study_is_valid_and_a_dry_run_lists_its_cells_"
         "without_training",
     ],
+    "python -m harness.study noise": [
+        "tests/harness/test_noise_study.py::test_the_noise_study_runs_every_level_and_setting_on_smoke"
+    ],
     "python -m harness.study ablation_sca --profile paper --data-root /data --device cuda "
     "--storage postgresql://mmm:PASSWORD@db-host:5432/mmm --out runs": [
         "tests/harness/test_workers.py::test_two_workers_run_each_cell_exactly_once"

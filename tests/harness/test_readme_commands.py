@@ -141,9 +141,6 @@ CHEAP: dict[str, Callable[[Path, Path], None]] = {
     "python -m harness.study recipes --seeds 3": _study(
         "recipes", "--profile", "smoke", "--seeds", "3", "--out", "OUT", "--dry-run"
     ),
-    "python -m harness.study baselines --seeds 3": _study(
-        "baselines", "--profile", "smoke", "--seeds", "3", "--out", "OUT", "--dry-run"
-    ),
     "python -m harness.study baselines": _study("baselines", "--profile", "smoke", "--out", "OUT", "--dry-run"),
     "pytest tests/bench --benchmark-only": _shell(*BENCH),
     "make bench": _expands_to("bench", "-m pytest tests/bench --benchmark-only"),

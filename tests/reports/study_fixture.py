@@ -359,9 +359,15 @@ def provenance(data_source: str, mismatches: list[str] | None = None) -> dict[st
 
 
 def write_study(
-    out_dir: Path, data_source: str = "synthetic", study: str = STUDY, mismatches: list[str] | None = None
+    out_dir: Path,
+    data_source: str = "synthetic",
+    study: str = STUDY,
+    mismatches: list[str] | None = None,
+    features: bool = True,
 ) -> Path:
-    """The study folder under out_dir, with every table the harness can write; returns the folder."""
+    """The study folder under out_dir, with every table the harness can write; returns the folder. Without
+    `features`, no feature files and no feature_space.csv: for tests of other sections, whose reports would
+    otherwise fit and draw a t-SNE per panel that they never look at."""
     study_dir = out_dir / study
     study_dir.mkdir(parents=True, exist_ok=True)
     results_frame().to_csv(study_dir / "results.csv", index=False)
@@ -372,7 +378,8 @@ def write_study(
     importances_frame().to_csv(study_dir / "importances.csv", index=False)
     floor_frame().to_csv(study_dir / "floor.csv", index=False)
     ceiling_frame().to_csv(study_dir / "ceiling.csv", index=False)
-    write_feature_space(study_dir)
+    if features:
+        write_feature_space(study_dir)
     (study_dir / "provenance.json").write_text(json.dumps(provenance(data_source, mismatches)), encoding="utf-8")
     return study_dir
 

@@ -45,7 +45,7 @@ def test_the_best_test_epoch_is_found_per_run_and_the_last_epoch_kept_as_the_res
 
 
 def test_the_report_draws_the_curves_and_labels_the_best_epoch_as_never_used(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path)
+    study_dir = write_study(tmp_path, features=False)
     plain = render_report(tmp_path, STUDY).read_text(encoding="utf-8")
     paired_before = (study_dir / PAIRED_FILE).read_text()
     assert 'id="curves"' not in plain

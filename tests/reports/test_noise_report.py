@@ -86,7 +86,7 @@ def _epochs() -> pd.DataFrame:
 
 @pytest.fixture()
 def noise_dir(tmp_path: Path) -> Path:
-    study_dir = write_study(tmp_path, study="noise")
+    study_dir = write_study(tmp_path, study="noise", features=False)
     pd.DataFrame(_rows()).to_csv(study_dir / "results.csv", index=False)
     _epochs().to_csv(study_dir / "epochs.csv", index=False)
     for table in ("eval_trials.csv", "stages.csv", "failures.csv"):
@@ -136,6 +136,6 @@ def test_the_report_draws_the_curves_marks_and_tests(noise_dir: Path) -> None:
 
 
 def test_other_studies_have_no_noise_section(tmp_path: Path) -> None:
-    write_study(tmp_path)
+    write_study(tmp_path, features=False)
     html = render_report(tmp_path, "ablation_sca").read_text(encoding="utf-8")
     assert 'id="noise"' not in html

@@ -175,7 +175,7 @@ def test_paired_deltas_are_written_beside_the_report(synthetic_report: Path) -> 
 
 
 def test_a_single_run_report_says_no_difference_is_resolved(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path)
+    study_dir = write_study(tmp_path, features=False)
     results = results_frame()
     results = results[(results["seed"] == 0) & results["regdb_trial"].isin(["", 1])]
     results.to_csv(study_dir / "results.csv", index=False)

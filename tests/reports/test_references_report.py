@@ -80,7 +80,7 @@ def test_the_metric_figures_draw_the_floor_dashed_and_the_ceiling_dotted_and_say
 
 
 def test_a_variant_that_reads_identity_labels_is_labelled_so(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path)
+    study_dir = write_study(tmp_path, features=False)
     results = results_frame()
     results.loc[results["variant"] == "off", "method"] = "oracle_matching"
     results.to_csv(study_dir / "results.csv", index=False)
@@ -91,7 +91,7 @@ def test_a_variant_that_reads_identity_labels_is_labelled_so(tmp_path: Path) -> 
 
 
 def test_a_study_without_a_ceiling_table_says_the_ceiling_is_missing(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path)
+    study_dir = write_study(tmp_path, features=False)
     (study_dir / "ceiling.csv").unlink()
     results = _results_section(render_report(tmp_path, STUDY).read_text(encoding="utf-8"))
     assert CEILING_ROW not in results and "Dotted line" not in results and "of headroom" not in results
@@ -103,7 +103,7 @@ def test_a_study_without_a_ceiling_table_says_the_ceiling_is_missing(tmp_path: P
 
 
 def test_the_title_names_the_study_and_its_profile_not_the_folder(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path)
+    study_dir = write_study(tmp_path, features=False)
     quick = study_dir.rename(tmp_path / "quick")  # the harness names the folder for the profile
     html = render_report(tmp_path, quick.name).read_text(encoding="utf-8")
     assert "<title>ablation_sca (quick profile) — MMM bench report</title>" in html
@@ -118,7 +118,7 @@ def test_the_floor_uses_only_the_seeds_the_results_show(tmp_path: Path) -> None:
 
 
 def test_a_study_without_a_floor_table_says_the_floor_is_missing(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path)
+    study_dir = write_study(tmp_path, features=False)
     (study_dir / "floor.csv").unlink()
     results = _results_section(render_report(tmp_path, STUDY).read_text(encoding="utf-8"))
     assert FLOOR_ROW not in results and "Dashed line" not in results
@@ -127,7 +127,7 @@ def test_a_study_without_a_floor_table_says_the_floor_is_missing(tmp_path: Path)
 
 
 def test_a_floor_that_failed_is_named_with_its_error(tmp_path: Path) -> None:
-    study_dir = write_study(tmp_path)
+    study_dir = write_study(tmp_path, features=False)
     floor = floor_frame()
     failed = (floor["dataset"] == "sysu") & (floor["seed"] == 2)
     error_row = (

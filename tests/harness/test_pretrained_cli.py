@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -81,11 +83,27 @@ def test_paper_profile_told_none_starts_from_scratch(
     assert "weights none" in capsys.readouterr().out
 
 
+@pytest.fixture(scope="module")
+def scratch_run(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> Iterator[Path]:
+    """The smoke study run once from random initialisation (`--pretrained none`); the tests below only read its
+    folder or dry-run against it, so they share it."""
+    out = tmp_path_factory.mktemp("scratch")
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    harness_level = logging.getLogger("harness").level
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MMM_CACHE_DIR", str(session_cache))
+        assert main([*SMOKE, "--out", str(out), "--pretrained", "none"]) == 0
+        yield out
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("harness").setLevel(harness_level)
+
+
 def test_cells_done_from_one_start_are_not_done_from_another(
-    smoke_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_logging: None
+    scratch_run: Path, smoke_cache: Path, capsys: pytest.CaptureFixture[str], restore_logging: None
 ) -> None:
-    out = ["--out", str(tmp_path)]
-    assert main([*SMOKE, *out, "--pretrained", "none"]) == 0
+    out = ["--out", str(scratch_run)]
     capsys.readouterr()
     assert main([*SMOKE, *out, "--pretrained", "none", "--dry-run"]) == 0
     assert "4 done" in capsys.readouterr().out
@@ -94,11 +112,8 @@ def test_cells_done_from_one_start_are_not_done_from_another(
     assert "weights imagenet@2f518e773d44" in imagenet and "4 pending" in imagenet
 
 
-def test_a_run_from_scratch_says_so_in_its_report_and_provenance(
-    smoke_cache: Path, tmp_path: Path, restore_logging: None
-) -> None:
-    assert main([*SMOKE, "--out", str(tmp_path), "--pretrained", "none"]) == 0
-    folder = tmp_path / "smoke" / "smoke"
+def test_a_run_from_scratch_says_so_in_its_report_and_provenance(scratch_run: Path) -> None:
+    folder = scratch_run / "smoke" / "smoke"
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "FROM SCRATCH" in html and "random initialisation" in html
     (start,) = json.loads((folder / "provenance.json").read_text())["weights"]

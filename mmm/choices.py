@@ -42,13 +42,15 @@ PRECISIONS: tuple[Precision, ...] = get_args(Precision)
 METRICS: tuple[str, ...] = ("R1", "R10", "R20", "mAP", "mINP")
 # The feature space a run ends with (mmm.evaluation.feature_space): mean cosine distances of a fixed test subset's
 # pairs, same identity within a modality, same identity across modalities, different identities across modalities,
-# and the modality gap, cross- over intra-modality positive mean.
+# the modality gap, cross- over intra-modality positive mean, and the cross-modality separation, the chance that a
+# different-identity cross-modality pair lies farther apart than a same-identity one (an AUC).
 INTRA_POSITIVE = "intra_positive"
 CROSS_POSITIVE = "cross_positive"
 CROSS_NEGATIVE = "cross_negative"
 MODALITY_GAP = "modality_gap"
+CROSS_SEPARATION = "cross_separation"
 DISTANCE_GROUPS: tuple[str, ...] = (INTRA_POSITIVE, CROSS_POSITIVE, CROSS_NEGATIVE)
-GAP_QUANTITIES: tuple[str, ...] = (*DISTANCE_GROUPS, MODALITY_GAP)
+GAP_QUANTITIES: tuple[str, ...] = (*DISTANCE_GROUPS, MODALITY_GAP, CROSS_SEPARATION)
 SysuMode = Literal["all", "indoor"]
 RegdbDirection = Literal["v2i", "i2v"]
 SYSU_MODES: tuple[SysuMode, ...] = get_args(SysuMode)

@@ -4,9 +4,9 @@ untrained floor and the identity-label ceiling.
 
 Per dataset: a seeded 2-D t-SNE of one run per shown variant (the same seed and RegDB trial wherever there is one,
 the same test images in every panel), the densities of the three distance groups pooled over a variant's runs, and
-a table over every variant and reference of the groups' means and the modality gap, mean ± sd over seeds, with each
-variant's gap paired run by run against the reference variant's. A run whose feature file cannot be served is one
-line naming it; the rest of the section stands.
+a table over every variant and reference of the groups' means, the modality gap and the cross-modality separation,
+mean ± sd over seeds, with each variant's gap and separation paired run by run against the reference variant's. A
+run whose feature file cannot be served is one line naming it; the rest of the section stands.
 """
 
 from __future__ import annotations
@@ -19,7 +19,14 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from mmm.choices import CROSS_NEGATIVE, CROSS_POSITIVE, DISTANCE_GROUPS, INTRA_POSITIVE, MODALITY_GAP
+from mmm.choices import (
+    CROSS_NEGATIVE,
+    CROSS_POSITIVE,
+    CROSS_SEPARATION,
+    DISTANCE_GROUPS,
+    INTRA_POSITIVE,
+    MODALITY_GAP,
+)
 from mmm.data.records import Modality
 from mmm.evaluation.feature_space import (
     IMAGES_PER_MODALITY,
@@ -52,7 +59,10 @@ _QUANTITY_COLUMNS = (
     (INTRA_POSITIVE, "same id, same modality"),
     (CROSS_NEGATIVE, "different ids, across modalities"),
     (MODALITY_GAP, "modality gap"),
+    (CROSS_SEPARATION, "cross-modality separation"),
 )
+# The quantities paired run by run against the reference variant, each its own Holm family.
+_PAIRED = ((MODALITY_GAP, "gap"), (CROSS_SEPARATION, "separation"))
 
 
 @dataclass(frozen=True)
@@ -214,14 +224,14 @@ def _pooled_groups(runs: dict[tuple[int, int], FeatureSample]) -> dict[str, np.n
 
 def gap_display(rows: pd.DataFrame, reference: str) -> DisplayTable | None:
     """Per variant and reference: each quantity's mean ± sd over seeds (RegDB: a seed's value is the mean over its
-    trials), the seeds, and the gap's paired difference to the reference variant with its 95% interval and verdict
-    (Holm over this dataset's gap differences)."""
+    trials), the seeds, and the gap's and the separation's paired differences to the reference variant with their
+    95% intervals and verdicts (Holm over this dataset's differences of that quantity)."""
     measured = rows[rows["error"] == ""]
     if measured.empty:
         return None
     seeds = measured.groupby(["variant", "metric", "seed"], sort=False)["value"].mean().reset_index()
     summary = seeds.groupby(["variant", "metric"], sort=False)["value"].agg(mean="mean", sd="std", n="count")
-    differences = _gap_differences(measured, reference)
+    differences = {quantity: _paired_differences(measured, reference, quantity) for quantity, _ in _PAIRED}
     variants = list(dict.fromkeys(measured["variant"]))
     variants.sort(key=lambda v: (v in (FLOOR_LABEL, CEILING_LABEL), v == CEILING_LABEL))
     table_rows = []
@@ -230,9 +240,15 @@ def gap_display(rows: pd.DataFrame, reference: str) -> DisplayTable | None:
         cells = [Cell(_title(variant), css), Cell(fmt_integer(summary.loc[(variant, MODALITY_GAP), "n"]), "num")]
         for quantity, _ in _QUANTITY_COLUMNS:
             cells.append(Cell(_mean_text(summary, variant, quantity), f"num {css}".strip()))
-        cells.append(_difference_cell(differences.get(variant), variant == reference))
+        for quantity, _ in _PAIRED:
+            cells.append(_difference_cell(differences[quantity].get(variant), variant == reference))
         table_rows.append(cells)
-    columns = ["variant", "seeds", *(label for _, label in _QUANTITY_COLUMNS), f"Δ gap vs {reference}"]
+    columns = [
+        "variant",
+        "seeds",
+        *(label for _, label in _QUANTITY_COLUMNS),
+        *(f"Δ {name} vs {reference}" for _, name in _PAIRED),
+    ]
     return DisplayTable(columns=columns, rows=table_rows)
 
 
@@ -244,17 +260,17 @@ def _mean_text(summary: pd.DataFrame, variant: str, quantity: str) -> str:
     return fmt_number(stats["mean"], 3) if stats["n"] == 1 else fmt_mean_sd(stats["mean"], stats["sd"], 3)
 
 
-def _gap_differences(measured: pd.DataFrame, reference: str) -> dict[str, dict[str, object]]:
-    """Per variant, its gap minus the reference variant's, paired by run (seed, RegDB trial)."""
-    gaps = measured[measured["metric"] == MODALITY_GAP]
-    base = gaps[gaps["variant"] == reference][_UNIT + ["value"]].rename(columns={"value": "reference_value"})
+def _paired_differences(measured: pd.DataFrame, reference: str, quantity: str) -> dict[str, dict[str, object]]:
+    """Per variant, its `quantity` minus the reference variant's, paired by run (seed, RegDB trial)."""
+    values = measured[measured["metric"] == quantity]
+    base = values[values["variant"] == reference][_UNIT + ["value"]].rename(columns={"value": "reference_value"})
     if base.empty:
         return {}
     records = []
-    for variant, group in gaps[gaps["variant"] != reference].groupby("variant", sort=False):
+    for variant, group in values[values["variant"] != reference].groupby("variant", sort=False):
         matched = group.merge(base, on=_UNIT)
         difference = (matched["value"] - matched["reference_value"]).to_numpy(dtype=float)
-        records.append({"variant": variant, "dataset": "", "metric": MODALITY_GAP, **paired_test(difference)})
+        records.append({"variant": variant, "dataset": "", "metric": quantity, **paired_test(difference)})
     if not records:
         return {}
     frame = adjust_families(pd.DataFrame(records))

@@ -1,6 +1,6 @@
 """The feature-space section: per dataset a t-SNE panel and a density panel for the floor, the reference variant,
-the marked variants and the ceiling, a gap table over every variant from feature_space.csv, mean ± sd over seeds,
-and a run whose feature file cannot be served as one line naming it."""
+the marked variants and the ceiling, a table of the gap and the separation over every variant from
+feature_space.csv, mean ± sd over seeds, and a run whose feature file cannot be served as one line naming it."""
 
 from __future__ import annotations
 
@@ -68,8 +68,13 @@ def test_the_gap_table_orders_the_variants_as_their_features_do(synthetic_html: 
         assert list(rows) == ["full", "off", "untrained floor", "identity-label ceiling (uses identity labels)"]
         gap = {variant: float(cells[5].split(" ± ")[0]) for variant, cells in rows.items()}
         assert gap["untrained floor"] > gap["off"] > gap["full"] > gap["identity-label ceiling (uses identity labels)"]
-        assert rows["full"][6] == "reference"
-        assert rows["untrained floor"][6].startswith("+")
+        assert rows["full"][7] == rows["full"][8] == "reference"
+        assert rows["untrained floor"][7].startswith("+")
+        # The separation reads the other way: the closer a person's two modalities, the better told apart.
+        separation = {variant: float(cells[6].split(" ± ")[0]) for variant, cells in rows.items()}
+        ceiling = separation["identity-label ceiling (uses identity labels)"]
+        assert separation["untrained floor"] < separation["off"] < separation["full"] < ceiling
+        assert rows["untrained floor"][8].startswith("−")
 
 
 def test_the_gap_table_is_the_mean_and_sd_over_seeds_of_feature_space_csv(synthetic_report: Path) -> None:

@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mmm.choices import CROSS_NEGATIVE, CROSS_POSITIVE, INTRA_POSITIVE, MODALITY_GAP
+from mmm.choices import CROSS_NEGATIVE, CROSS_POSITIVE, CROSS_SEPARATION, INTRA_POSITIVE, MODALITY_GAP
 from mmm.data.records import ImageRecord, Modality
 from mmm.evaluation.feature_space import (
     FeatureSample,
+    cross_separation,
     distance_groups,
     feature_subset,
     gap_summary,
@@ -86,6 +87,19 @@ def test_distances_fall_into_the_three_groups_each_pair_once_on_the_cosine_dista
     summary = gap_summary(groups)
     assert summary[MODALITY_GAP] == pytest.approx(summary[CROSS_POSITIVE] / summary[INTRA_POSITIVE])
     assert summary[MODALITY_GAP] > 1.0  # infrared images lie farther from their visible ones than from each other
+    assert summary[CROSS_SEPARATION] == cross_separation(groups[CROSS_POSITIVE], groups[CROSS_NEGATIVE])
+
+
+def test_the_separation_is_the_share_of_positive_negative_pairs_ordered_by_distance_ties_counting_half() -> None:
+    # 0.1 lies below all three negatives; 0.5 below 0.9, tied with 0.5 and above 0.3: (3 + 1.5) / 6.
+    assert cross_separation(np.array([0.1, 0.5]), np.array([0.3, 0.5, 0.9])) == pytest.approx(0.75)
+    rng = np.random.default_rng(0)
+    positive, negative = rng.integers(0, 20, 200) / 10.0, rng.integers(5, 25, 300) / 10.0
+    pairs = negative[None, :] - positive[:, None]
+    brute = ((pairs > 0).sum() + 0.5 * (pairs == 0).sum()) / pairs.size
+    assert cross_separation(positive, negative) == pytest.approx(brute)
+    assert cross_separation(np.array([1.0]), np.array([1.0])) == 0.5  # indistinguishable
+    assert math.isnan(cross_separation(np.array([]), negative))
 
 
 def test_sampled_features_are_unit_rows_visible_first_with_their_labels() -> None:

@@ -1,5 +1,6 @@
 """provenance.json: what produced a study's tables — command, code identity (this command's, and every one found
-in the tables' runs), library versions, device, data, profile, wall time and the stage cache's hits — so a report
+in the tables' runs), library versions, device and its CPU threads, data, profile, wall time and the stage cache's
+hits — so a report
 can say where its numbers come from, plus what the report needs from the spec (description, reference variant,
 variants' published ablation rows).
 
@@ -63,6 +64,9 @@ def collect_provenance(
             "optuna": package_version("optuna"),
         },
         "device": f"{device} ({device_name(device)})",
+        # Training's floating-point sums depend on how torch splits them over threads, and a stage-C run amplifies
+        # the difference: the same seed gives other numbers at another thread count (README, "Threads").
+        "cpu_threads": torch.get_num_threads(),
         "data_source": data_source,
         "data_roots": dict(data_roots),
         "profile": profile,

@@ -6,6 +6,8 @@ import csv
 import json
 from pathlib import Path
 
+import torch
+
 from harness.provenance import collect_provenance
 from harness.queue import Ledger, WorkerIdentity, parse_storage
 from harness.registry import load_study
@@ -135,7 +137,23 @@ def test_importances_need_two_complete_trials(tmp_path: Path) -> None:
 
 
 def test_provenance_names_its_sources(tmp_path: Path) -> None:
-    provenance = collect_provenance(
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        provenance = _provenance()
+    finally:
+        torch.set_num_threads(threads)
+    assert provenance["command"] == "python -m harness.study smoke --profile smoke"
+    assert provenance["data_source"] == "synthetic" and provenance["reference_variant"] == "full"
+    assert provenance["variant_rows"]["cmc_only"] == "CMC only"
+    assert set(provenance["versions"]) == {"python", "torch", "faiss", "optuna"}
+    assert provenance["git_commit"] == code_identity().commit
+    assert provenance["cpu_threads"] == 1  # the threads this process trains with, read when it writes
+    json.dumps(provenance)
+
+
+def _provenance() -> dict[str, object]:
+    return collect_provenance(
         argv=["smoke", "--profile", "smoke"],
         spec=load_study("ablation_components"),
         profile="smoke",
@@ -147,9 +165,3 @@ def test_provenance_names_its_sources(tmp_path: Path) -> None:
         cache={"hits": 1, "misses": 2},
         cells={"planned": 4},
     )
-    assert provenance["command"] == "python -m harness.study smoke --profile smoke"
-    assert provenance["data_source"] == "synthetic" and provenance["reference_variant"] == "full"
-    assert provenance["variant_rows"]["cmc_only"] == "CMC only"
-    assert set(provenance["versions"]) == {"python", "torch", "faiss", "optuna"}
-    assert provenance["git_commit"] == code_identity().commit
-    json.dumps(provenance)

@@ -1,8 +1,7 @@
 """provenance.json: what produced a study's tables — command, code identity (this command's, and every one found
 in the tables' runs), library versions, device and its CPU threads, data, profile, wall time and the stage cache's
-hits — so a report
-can say where its numbers come from, plus what the report needs from the spec (description, reference variant,
-variants' published ablation rows).
+hits — so a report can say where its numbers come from, plus what the report needs from the spec (description,
+reference variant, variants' published ablation rows).
 
 Keys are flat; reports/provenance.py and reports/context.py read them by these names."""
 

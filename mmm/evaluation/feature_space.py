@@ -157,9 +157,9 @@ def cross_separation(positive: np.ndarray, negative: np.ndarray) -> float:
         return float("nan")
     ordered = np.sort(np.asarray(negative, dtype=np.float64))
     values = np.asarray(positive, dtype=np.float64)
-    above = len(ordered) - np.searchsorted(ordered, values, side="right")
-    ties = np.searchsorted(ordered, values, side="right") - np.searchsorted(ordered, values, side="left")
-    return float((above + 0.5 * ties).sum() / (len(values) * len(ordered)))
+    at_or_below = np.searchsorted(ordered, values, side="right")
+    ties = at_or_below - np.searchsorted(ordered, values, side="left")
+    return float(((len(ordered) - at_or_below) + 0.5 * ties).sum() / (len(values) * len(ordered)))
 
 
 def gap_summary(groups: Mapping[str, np.ndarray]) -> dict[str, float]:
